@@ -1,0 +1,1 @@
+"""Activities: everything that touches PostgreSQL, Temporal's client or Telegram."""

@@ -1,0 +1,151 @@
+"""Fan-out activities of the campaign control workflow: page executions, start or signal them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from db.repositories import campaign_control
+from db.repositories import executions as repo
+from db.session import SessionFactory
+from workflows.dispatch import search_attributes, submit_op
+from workflows.types import (
+    CONTACT_WORKFLOW,
+    ActivateRequest,
+    CampaignOp,
+    ContactInput,
+    ControlSignal,
+    FanoutPage,
+    FanoutResult,
+    contact_workflow_id,
+)
+
+CONCURRENCY = 64
+PAGE_STATUSES = {
+    "launch": ("pending", "paused", "completed"),
+    "resume": ("pending", "paused"),
+    "pause": ("pending", "running", "waiting"),
+    "cancel": ("pending", "running", "waiting", "paused"),
+}
+
+
+class CampaignActivities:
+    def __init__(self, sessions: SessionFactory, client: Client, task_queue: str) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._task_queue = task_queue
+
+    @activity.defn(name="activate_scheduled")
+    async def activate_scheduled(self, req: ActivateRequest) -> bool:
+        """A scheduled campaign whose start time came becomes active."""
+        async with self._sessions.begin() as session:
+            return await campaign_control.activate_scheduled(session, req.campaign_id, req.seq)
+
+    @activity.defn(name="fanout_page")
+    async def fanout_page(self, page: FanoutPage) -> FanoutResult:
+        """Apply one operation to one page of executions, database first, then Temporal."""
+        op = page.op
+        if op.action == "remove":
+            return await self._remove(page)
+        statuses = PAGE_STATUSES[op.action]
+        if op.action == "launch" and not op.reset_completed:
+            statuses = PAGE_STATUSES["resume"]
+        async with self._sessions.begin() as session:
+            ids = await repo.page_ids(
+                session, page.campaign_id, page.after_id, page.limit, statuses
+            )
+            if not ids:
+                return FanoutResult(next_after_id=None, touched=0)
+            if op.action == "launch":
+                if op.reset_completed:
+                    await repo.reset_completed(session, ids)
+                targets = await repo.mark_resumable(session, ids)
+            elif op.action == "pause":
+                targets = await repo.mark_paused(session, ids)
+            else:
+                targets = await repo.mark_cancelled(session, ids, op.reason or "Cancelled")
+        signal = ControlSignal(
+            seq=op.seq,
+            action={"launch": "resume", "resume": "resume"}.get(op.action, op.action),
+            reason=op.reason,
+        )
+        if op.action in ("launch", "resume"):
+            await _bounded(targets, lambda t: self._start(page, t, signal))
+        else:
+            await _bounded(targets, lambda t: self._signal(t, signal))
+        activity.heartbeat(ids[-1])
+        return FanoutResult(next_after_id=ids[-1], touched=len(targets))
+
+    async def _remove(self, page: FanoutPage) -> FanoutResult:
+        ids = page.op.execution_ids
+        signal = ControlSignal(seq=page.op.seq, action="cancel", reason=page.op.reason)
+        async with self._sessions.begin() as session:
+            targets = await repo.mark_cancelled(session, ids, page.op.reason or "Contact removed")
+        await _bounded(targets, lambda t: self._signal(t, signal))
+        return FanoutResult(next_after_id=None, touched=len(targets))
+
+    async def _start(
+        self, page: FanoutPage, target: tuple[int, int], signal: ControlSignal
+    ) -> None:
+        execution_id, generation = target
+        try:
+            await self._client.start_workflow(
+                CONTACT_WORKFLOW,
+                ContactInput(execution_id, generation, page.campaign_id),
+                id=contact_workflow_id(execution_id, generation),
+                task_queue=self._task_queue,
+                start_signal="control",
+                start_signal_args=[signal],
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=search_attributes(page.campaign_id, page.organization_id),
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # this generation already ran to its end; nothing to start twice
+
+    async def _signal(self, target: tuple[int, int], signal: ControlSignal) -> None:
+        handle = self._client.get_workflow_handle(contact_workflow_id(*target))
+        try:
+            await handle.signal("control", signal)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+
+    async def pause_account_campaigns(self, account_id: int, code: str) -> int:
+        """The account lost its session: pause its campaigns and say why."""
+        async with self._sessions.begin() as session:
+            campaigns = await campaign_control.pause_for_account(
+                session, account_id, f"Telegram session unauthorized ({code})"
+            )
+        seq = 0
+        for campaign in campaigns:
+            seq = max(seq, campaign.control_seq)
+            await submit_op(
+                self._client,
+                task_queue=self._task_queue,
+                campaign_id=campaign.id,
+                organization_id=campaign.organization_id,
+                op=CampaignOp(
+                    seq=campaign.control_seq,
+                    action="pause",
+                    reason=f"Account unauthorized ({code})",
+                ),
+            )
+        return seq
+
+
+async def _bounded(
+    targets: Sequence[tuple[int, int]], call: Callable[[tuple[int, int]], Awaitable[None]]
+) -> None:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(target: tuple[int, int]) -> None:
+        async with gate:
+            await call(target)
+
+    await asyncio.gather(*(one(t) for t in targets))

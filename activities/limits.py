@@ -1,0 +1,81 @@
+"""Pure rules for when an account may send: windows, intervals, caps, health."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from db.models import TelegramAccount
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Deferral:
+    reason: str  # rate_limit | daily_cap | outside_window | flood_wait | peer_flood
+    until: datetime
+    detail: str
+
+
+def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> Deferral | None:
+    """None inside the campaign's sending window, else when the next window opens."""
+    if not window:
+        return None
+    zone = ZoneInfo(tz)
+    days = set(window.get("days") or range(7))
+    start = time.fromisoformat(window.get("start", "00:00"))
+    end = time.fromisoformat(window.get("end", "23:59:59"))
+    local = now.astimezone(zone)
+    if local.weekday() in days and start <= local.time() < end:
+        return None
+    for offset in range(8):
+        day = (local + timedelta(days=offset)).date()
+        if day.weekday() not in days:
+            continue
+        opening = datetime.combine(day, start, tzinfo=zone)
+        if opening > local:
+            return Deferral(
+                "outside_window",
+                opening,
+                f"outside the sending window {start:%H:%M}-{end:%H:%M} {tz}",
+            )
+    raise ValueError("sending window has no open day")
+
+
+def account_deferral(
+    account: TelegramAccount,
+    now: datetime,
+    *,
+    reserved_slot: datetime | None,
+    sent_last_hour: list[datetime],
+    sent_last_day: list[datetime],
+) -> Deferral | None:
+    """None when this send may go now; the earliest time it may otherwise."""
+    if account.flood_wait_until and account.flood_wait_until > now:
+        return Deferral(
+            "flood_wait", account.flood_wait_until, "Telegram asked to wait (FLOOD_WAIT)"
+        )
+    if account.cooldown_until and account.cooldown_until > now:
+        return Deferral(
+            "peer_flood", account.cooldown_until, "account cooling down after PEER_FLOOD"
+        )
+    if account.max_per_day is not None and len(sent_last_day) >= account.max_per_day:
+        return Deferral("daily_cap", min(sent_last_day) + DAY, f"{account.max_per_day}/day reached")
+    if account.max_per_hour is not None and len(sent_last_hour) >= account.max_per_hour:
+        return Deferral(
+            "rate_limit", min(sent_last_hour) + HOUR, f"{account.max_per_hour}/hour reached"
+        )
+    interval = timedelta(seconds=account.min_interval_seconds)
+    if account.last_sent_at and account.last_sent_at + interval > now:
+        return Deferral(
+            "rate_limit",
+            account.last_sent_at + interval,
+            f"minimum interval {account.min_interval_seconds}s",
+        )
+    # A held reservation is this send's turn; otherwise queue behind the reservations.
+    if reserved_slot is None and account.next_send_at and account.next_send_at > now:
+        return Deferral("rate_limit", account.next_send_at, "queued behind earlier sends")
+    return None

@@ -1,0 +1,144 @@
+"""Turns replies and read receipts on leased accounts into signals, rows and logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.telegram.base import TelegramError, Update
+from activities.telegram.pool import ProviderPool
+from db.models import FlowExecution, Message, TelegramAccount
+from db.models.executions import TERMINAL
+from db.repositories import executions as exec_repo
+from db.repositories import inbound
+from db.repositories import messages as msg_repo
+from db.session import SessionFactory
+from workflows.types import ReplySignal, contact_workflow_id
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 20.0
+
+
+class ReplyListener:
+    def __init__(self, sessions: SessionFactory, pool: ProviderPool, client: Client, owner: str):
+        self._sessions = sessions
+        self._pool = pool
+        self._client = client
+        self._owner = owner
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    async def run(self) -> None:
+        """Renew leases every few seconds and keep one listener per leased account."""
+        try:
+            while True:
+                async with self._sessions.begin() as session:
+                    accounts = await inbound.acquire_leases(session, self._owner)
+                for account in accounts:
+                    task = self._tasks.get(account.id)
+                    if task is None or task.done():
+                        self._tasks[account.id] = asyncio.create_task(self._listen(account))
+                await asyncio.sleep(5)
+        finally:
+            for task in self._tasks.values():
+                task.cancel()
+            async with self._sessions.begin() as session:
+                await inbound.release_leases(session, self._owner)
+
+    async def _listen(self, account: TelegramAccount) -> None:
+        offset = account.updates_offset
+        while True:
+            try:
+                provider = await self._pool.get(account)
+                updates = await provider.get_updates(offset, POLL_SECONDS)
+            except TelegramError as err:
+                log.warning("account %s: updates failed: %s", account.id, type(err).__name__)
+                await asyncio.sleep(2)
+                continue
+            for update in updates:
+                await self.handle(account.id, update)
+                offset = update.offset
+
+    async def handle(self, account_id: int, update: Update) -> None:
+        signals: list[tuple[str, ReplySignal]] = []
+        async with self._sessions.begin() as session:
+            if update.kind == "message":
+                signals = await self._on_reply(session, account_id, update)
+            elif update.kind == "read" and update.max_id is not None:
+                for message in await msg_repo.mark_read(
+                    session, account_id, update.peer, update.max_id
+                ):
+                    if message.execution_id is None:
+                        continue
+                    execution = await session.get(FlowExecution, message.execution_id)
+                    if execution is not None:
+                        exec_repo.add_logs(
+                            session,
+                            execution,
+                            [
+                                {
+                                    "node_id": message.node_id,
+                                    "node_type": "send_message",
+                                    "event_type": "message_read",
+                                    "status": "read",
+                                    "message_text": message.text,
+                                    "details": {"telegram_message_id": message.telegram_message_id},
+                                }
+                            ],
+                        )
+            await inbound.set_offset(session, account_id, update.offset)
+        for workflow_id, signal in signals:
+            try:
+                await self._client.get_workflow_handle(workflow_id).signal("reply", signal)
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+
+    async def _on_reply(
+        self, session: AsyncSession, account_id: int, update: Update
+    ) -> list[tuple[str, ReplySignal]]:
+        executions = await inbound.executions_for_reply(session, account_id, update.peer)
+        signals = []
+        text = update.text or ""
+        targets: list[FlowExecution | None] = list(executions) or [None]
+        for execution in targets:
+            message = Message(
+                execution_id=execution.id if execution else None,
+                campaign_id=execution.campaign_id if execution else None,
+                contact_id=execution.contact_id if execution else None,
+                account_id=account_id,
+                direction="in",
+                peer=update.peer,
+                generation=execution.generation if execution else 1,
+                text=text,
+                status="received",
+                telegram_message_id=update.message_id,
+            )
+            session.add(message)
+            if execution is None:
+                continue
+            await session.flush()
+            exec_repo.add_logs(
+                session,
+                execution,
+                [
+                    {
+                        "node_id": execution.current_node_id,
+                        "event_type": "response_detected",
+                        "status": "replied",
+                        "message_text": text,
+                        "details": {"telegram_message_id": update.message_id},
+                    }
+                ],
+            )
+            if execution.status not in TERMINAL:
+                signals.append(
+                    (
+                        contact_workflow_id(execution.id, execution.generation),
+                        ReplySignal(message_id=message.id, text=text),
+                    )
+                )
+        return signals

@@ -1,0 +1,1 @@
+"""One provider interface for Telegram, with Telethon and simulator implementations."""

@@ -1,0 +1,68 @@
+"""The provider interface and the error vocabulary every provider maps into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    message_id: int
+    date: datetime
+
+
+@dataclass(frozen=True)
+class Update:
+    """An incoming private message (kind 'message') or a read receipt (kind 'read')."""
+
+    offset: int
+    kind: str
+    peer: str
+    text: str | None = None
+    message_id: int | None = None
+    max_id: int | None = None
+    date: datetime | None = None
+
+
+class TelegramError(Exception):
+    """Base of every failure a provider reports."""
+
+
+class FloodWait(TelegramError):
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"FLOOD_WAIT_{seconds}")
+        self.seconds = seconds
+
+
+class PeerFlood(TelegramError):
+    """The account is limited for messaging non-contacts."""
+
+
+class PeerUnusable(TelegramError):
+    """This peer cannot be written to: privacy, deactivated, blocked or invalid."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Unauthorized(TelegramError):
+    """The session is revoked, duplicated, banned or was never authorized."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Transient(TelegramError):
+    """Network trouble or a server hiccup; the send is retried with the same random_id."""
+
+
+class TelegramProvider(Protocol):
+    async def send_message(self, peer: str, text: str, random_id: int) -> SentMessage: ...
+
+    async def get_updates(self, after: int, timeout: float) -> list[Update]: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,57 @@
+"""Holds at most one connected provider per account in this worker process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from activities.telegram.base import TelegramProvider, Unauthorized
+from activities.telegram.simulator_client import SimulatorProvider
+from db.models import TelegramAccount
+from db.secrets import decrypt
+
+
+class ProviderPool:
+    def __init__(self, simulator_url: str) -> None:
+        self._simulator_url = simulator_url
+        self._http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
+        self._providers: dict[int, TelegramProvider] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, account: TelegramAccount) -> TelegramProvider:
+        provider = self._providers.get(account.id)
+        if provider is not None:
+            return provider
+        async with self._lock:
+            provider = self._providers.get(account.id)
+            if provider is None:
+                provider = await self._connect(account)
+                self._providers[account.id] = provider
+            return provider
+
+    async def _connect(self, account: TelegramAccount) -> TelegramProvider:
+        if account.provider == "simulator":
+            return SimulatorProvider(self._simulator_url, account.phone, self._http)
+        if account.session_encrypted is None or account.api_id is None:
+            raise Unauthorized("SESSION_MISSING")
+        from activities.telegram.telethon_provider import TelethonProvider
+
+        assert account.api_hash_encrypted is not None
+        provider = TelethonProvider(
+            session=decrypt(account.session_encrypted),
+            api_id=account.api_id,
+            api_hash=decrypt(account.api_hash_encrypted),
+        )
+        await provider.connect()
+        return provider
+
+    async def drop(self, account_id: int) -> None:
+        provider = self._providers.pop(account_id, None)
+        if provider is not None:
+            await provider.close()
+
+    async def close(self) -> None:
+        for account_id in list(self._providers):
+            await self.drop(account_id)
+        await self._http.aclose()

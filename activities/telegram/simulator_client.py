@@ -1,0 +1,88 @@
+"""Provider that talks over HTTP to the `tgflows simulator` process."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+
+from activities.telegram.base import (
+    FloodWait,
+    PeerFlood,
+    PeerUnusable,
+    SentMessage,
+    TelegramError,
+    Transient,
+    Unauthorized,
+    Update,
+)
+
+_PEER_ERRORS = {
+    "USER_PRIVACY_RESTRICTED": "The user's privacy settings do not allow messages",
+    "INPUT_USER_DEACTIVATED": "The user's account is deactivated",
+    "USER_IS_BLOCKED": "The user blocked this account",
+    "PEER_ID_INVALID": "The peer does not exist",
+    "USERNAME_NOT_OCCUPIED": "No user has this username",
+}
+
+
+def map_simulator_error(payload: dict[str, object]) -> TelegramError:
+    code = str(payload.get("error", "UNKNOWN"))
+    if code == "FLOOD_WAIT":
+        return FloodWait(int(payload.get("seconds", 1)))  # type: ignore[call-overload]
+    if code == "PEER_FLOOD":
+        return PeerFlood("PEER_FLOOD")
+    if code in _PEER_ERRORS:
+        return PeerUnusable(code, _PEER_ERRORS[code])
+    if code in ("AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED_BAN"):
+        return Unauthorized(code)
+    return Transient(code)
+
+
+class SimulatorProvider:
+    def __init__(self, base_url: str, phone: str, client: httpx.AsyncClient) -> None:
+        self._base = base_url.rstrip("/")
+        self._phone = phone
+        self._http = client
+
+    async def send_message(self, peer: str, text: str, random_id: int) -> SentMessage:
+        try:
+            resp = await self._http.post(
+                f"{self._base}/accounts/{self._phone}/send",
+                json={"peer": peer, "text": text, "random_id": random_id},
+                timeout=15,
+            )
+        except httpx.HTTPError as err:
+            raise Transient(f"simulator unreachable: {type(err).__name__}") from err
+        if resp.status_code >= 500:
+            raise Transient(f"simulator answered {resp.status_code}")
+        body = resp.json()
+        if resp.status_code != 200:
+            raise map_simulator_error(body)
+        return SentMessage(int(body["id"]), datetime.fromisoformat(body["date"]))
+
+    async def get_updates(self, after: int, timeout: float) -> list[Update]:
+        try:
+            resp = await self._http.get(
+                f"{self._base}/accounts/{self._phone}/updates",
+                params={"after": after, "timeout": timeout},
+                timeout=timeout + 10,
+            )
+            resp.raise_for_status()
+        except httpx.HTTPError as err:
+            raise Transient(f"simulator updates failed: {type(err).__name__}") from err
+        return [
+            Update(
+                offset=int(u["offset"]),
+                kind=str(u["kind"]),
+                peer=str(u["peer"]),
+                text=u.get("text"),
+                message_id=u.get("id"),
+                max_id=u.get("max_id"),
+                date=datetime.fromisoformat(u["date"]) if u.get("date") else None,
+            )
+            for u in resp.json()["updates"]
+        ]
+
+    async def close(self) -> None:
+        return None

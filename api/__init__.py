@@ -1,0 +1,1 @@
+"""The REST API, its services and policies, and the `tgflows` command line."""

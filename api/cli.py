@@ -1,0 +1,101 @@
+"""The `tgflows` command line: dev stack, production entry points and admin bootstrap."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from api.policies import Role
+from db.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+admin = typer.Typer(no_args_is_help=True, help="Administration commands.")
+app.add_typer(admin, name="admin")
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+@app.command()
+def dev() -> None:
+    """Run the whole system on one machine: Temporal, PostgreSQL, simulator, worker, api."""
+    from api.devstack import run_dev
+
+    raise typer.Exit(run_dev(get_settings()))
+
+
+@app.command()
+def api() -> None:
+    """Serve the REST API."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info"
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker and the Telegram reply listener."""
+    from workflows.worker import main
+
+    _logging()
+    asyncio.run(main(get_settings()))
+
+
+@app.command()
+def simulator() -> None:
+    """Serve the Telegram simulator."""
+    import uvicorn
+
+    from simulator.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(), host="127.0.0.1", port=settings.simulator_port, log_level="warning")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from db.migrate import upgrade
+
+    upgrade(get_settings().resolved_database_url())
+    typer.echo("migrations applied")
+
+
+@admin.command("create-user")
+def create_user(
+    email: str,
+    org: Annotated[str | None, typer.Option(help="Organization to create or join")] = None,
+    role: Annotated[Role, typer.Option(help="Role in the organization")] = Role.OWNER,
+) -> None:
+    """Create a user (or reuse one) and print a new API token on the last line."""
+    from api.identity import ensure_membership, get_or_create_user, issue_token
+    from db.session import make_engine, make_session_factory
+
+    async def run() -> str:
+        engine = make_engine(get_settings().resolved_database_url(), pool_size=1)
+        try:
+            async with make_session_factory(engine).begin() as session:
+                user = await get_or_create_user(session, email)
+                if org:
+                    organization = await ensure_membership(session, user, org, role)
+                    typer.echo(
+                        f"user {user.id} is {role.value} of organization "
+                        f"{organization.id} ({organization.name})"
+                    )
+                else:
+                    typer.echo(f"user {user.id} ({user.email})")
+                _, token = await issue_token(session, user, "cli")
+                return token
+        finally:
+            await engine.dispose()
+
+    typer.echo(asyncio.run(run()))

@@ -1,0 +1,101 @@
+"""FastAPI dependencies: sessions, the caller, the organization context, Temporal."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.errors import Invalid, NotFound, Unauthenticated, Unavailable
+from api.policies import Actor, Role
+from db.models import ApiToken, Organization, OrganizationMember, User
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_current_user(
+    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> User:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthenticated("Send 'Authorization: Bearer <token>'")
+    digest = hash_token(authorization[7:].strip())
+    row = await session.execute(
+        select(User, ApiToken.id)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+    )
+    found = row.first()
+    if found is None:
+        raise Unauthenticated("Invalid or revoked token")
+    await session.execute(
+        update(ApiToken).where(ApiToken.id == found[1]).values(last_used_at=func.now())
+    )
+    await session.commit()
+    return found[0]
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_actor(
+    session: SessionDep,
+    user: CurrentUser,
+    x_organization_id: Annotated[str | None, Header()] = None,
+) -> Actor:
+    """Organization mode with X-Organization-Id, personal mode without it."""
+    if x_organization_id is None or x_organization_id == "":
+        return Actor(user_id=user.id, organization_id=None, role=None)
+    try:
+        org_id = int(x_organization_id)
+    except ValueError:
+        raise Invalid("X-Organization-Id must be an integer", field="X-Organization-Id") from None
+    row = (
+        await session.execute(
+            select(OrganizationMember.role, Organization.admin_view_enabled)
+            .join(Organization, Organization.id == OrganizationMember.organization_id)
+            .where(
+                OrganizationMember.organization_id == org_id,
+                OrganizationMember.user_id == user.id,
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("Organization not found")
+    return Actor(
+        user_id=user.id, organization_id=org_id, role=Role(row[0]), admin_view_enabled=row[1]
+    )
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+async def get_temporal(request: Request) -> Client:
+    client: Client | None = request.app.state.temporal
+    if client is None:
+        try:
+            client = await Client.connect(
+                request.app.state.settings.resolved_temporal_address(),
+                namespace=request.app.state.settings.temporal_namespace,
+            )
+        except Exception as err:
+            raise Unavailable("Temporal is unreachable; try again") from err
+        request.app.state.temporal = client
+    return client
+
+
+TemporalDep = Annotated[Client, Depends(get_temporal)]

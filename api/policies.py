@@ -1,0 +1,118 @@
+"""Permissions and status rules as data, plus the pure functions that read them.
+
+Routers declare the action they perform; nothing else decides who may do what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    EDIT_METADATA = "edit_metadata"
+    EDIT_FLOW = "edit_flow"
+    DELETE = "delete"
+    RESTORE = "restore"
+    DUPLICATE = "duplicate"
+    LAUNCH = "launch"
+    PAUSE = "pause"
+    STOP = "stop"
+    ENABLE = "enable"
+    DISABLE = "disable"
+    ADD_CONTACTS = "add_contacts"
+    REMOVE_CONTACTS = "remove_contacts"
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    HIDDEN = "hidden"  # 404: the caller may not even know it exists
+    FORBIDDEN = "forbidden"  # 403: visible, but not this action
+
+
+# What a role may do to a campaign another member created (once it can see it at all).
+# Launch, pause and stop belong to the creator alone, whatever the role.
+ON_OTHERS_CAMPAIGNS: dict[Role, frozenset[Action]] = {
+    Role.OWNER: frozenset(Action) - {Action.LAUNCH, Action.PAUSE, Action.STOP},
+    Role.ADMIN: frozenset(Action) - {Action.LAUNCH, Action.PAUSE, Action.STOP},
+    Role.MEMBER: frozenset(),
+}
+ROLES_WITH_ADMIN_VIEW = frozenset({Role.OWNER, Role.ADMIN})
+
+# Which campaign statuses allow an action; actions not listed are allowed in any status.
+STATUS_RULES: dict[Action, frozenset[str]] = {
+    Action.EDIT_FLOW: frozenset({"draft", "paused", "scheduled"}),
+    Action.LAUNCH: frozenset({"draft", "paused"}),
+    Action.PAUSE: frozenset({"active", "scheduled"}),
+    Action.STOP: frozenset({"active", "paused", "scheduled"}),
+}
+# Settings that may not change while the campaign runs.
+LOCKED_WHILE_ACTIVE = frozenset({"ab_test"})
+
+# Membership management.
+MANAGE_MEMBERS = frozenset({Role.OWNER, Role.ADMIN})
+MANAGE_SETTINGS = frozenset({Role.OWNER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking, in which mode."""
+
+    user_id: int
+    organization_id: int | None
+    role: Role | None
+    admin_view_enabled: bool = False
+
+    @property
+    def admin_view(self) -> bool:
+        return self.role in ROLES_WITH_ADMIN_VIEW and self.admin_view_enabled
+
+
+@dataclass(frozen=True)
+class Owned:
+    """The ownership facts of a campaign (or any scoped row)."""
+
+    created_by: int
+    organization_id: int | None
+
+
+def can_see(actor: Actor, row: Owned) -> bool:
+    if row.organization_id != actor.organization_id:
+        return False
+    if row.created_by == actor.user_id:
+        return True
+    return actor.organization_id is not None and actor.admin_view
+
+
+def decide(actor: Actor, row: Owned, action: Action) -> Decision:
+    if not can_see(actor, row):
+        return Decision.HIDDEN
+    if row.created_by == actor.user_id:
+        return Decision.ALLOW
+    assert actor.role is not None
+    return Decision.ALLOW if action in ON_OTHERS_CAMPAIGNS[actor.role] else Decision.FORBIDDEN
+
+
+def status_allows(action: Action, status: str) -> bool:
+    allowed = STATUS_RULES.get(action)
+    return allowed is None or status in allowed
+
+
+def effective_view_mode(actor: Actor, requested: str) -> str:
+    """`all` falls back to `own` for members, in personal mode, or without admin view."""
+    return "all" if requested == "all" and actor.admin_view else "own"
+
+
+def can_manage_member(actor_role: Role, target_role: Role | None, new_role: Role | None) -> bool:
+    """Owners and admins manage members; only an owner makes or removes an owner."""
+    if actor_role not in MANAGE_MEMBERS:
+        return False
+    touches_owner = Role.OWNER in (target_role, new_role)
+    return actor_role == Role.OWNER or not touches_owner

@@ -1,0 +1,100 @@
+"""Contacts and Telegram account bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ContactIn(BaseModel):
+    username: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=32)
+    telegram_user_id: int | None = None
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_handle(self) -> ContactIn:
+        if self.username:
+            self.username = self.username.lstrip("@")
+        if not (self.username or self.phone or self.telegram_user_id):
+            raise ValueError("a contact needs a username, phone or telegram_user_id")
+        return self
+
+
+class ContactOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str | None
+    phone: str | None
+    telegram_user_id: int | None
+    first_name: str | None
+    last_name: str | None
+    custom_fields: dict[str, Any]
+    tags: list[str]
+    organization_id: int | None
+    created_at: datetime
+
+
+class ImportOut(BaseModel):
+    created: int
+    duplicates: int
+    invalid: int
+    errors: list[str]
+
+
+class AccountIn(BaseModel):
+    provider: Literal["simulator", "telethon"]
+    phone: str = Field(min_length=3, max_length=32)
+    display_name: str | None = None
+    session_string: str | None = Field(default=None, description="Telethon StringSession import")
+    api_id: int | None = None
+    api_hash: str | None = None
+    min_interval_seconds: int = Field(default=0, ge=0, le=86400)
+    jitter_seconds: int = Field(default=0, ge=0, le=86400)
+    max_per_hour: int | None = Field(default=None, ge=1)
+    max_per_day: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _telethon_needs_credentials(self) -> AccountIn:
+        if self.provider == "telethon" and not (
+            self.session_string and self.api_id and self.api_hash
+        ):
+            raise ValueError("telethon accounts need session_string, api_id and api_hash")
+        return self
+
+
+class AccountUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = None
+    min_interval_seconds: int | None = Field(default=None, ge=0, le=86400)
+    jitter_seconds: int | None = Field(default=None, ge=0, le=86400)
+    max_per_hour: int | None = Field(default=None, ge=1)
+    max_per_day: int | None = Field(default=None, ge=1)
+
+
+class AccountOut(BaseModel):
+    """Credentials never leave the server; health says why an account is not sending."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    provider: str
+    phone: str
+    display_name: str | None
+    status: str
+    status_reason: str | None
+    flood_wait_until: datetime | None
+    cooldown_until: datetime | None
+    min_interval_seconds: int
+    jitter_seconds: int
+    max_per_hour: int | None
+    max_per_day: int | None
+    organization_id: int | None
+    created_at: datetime

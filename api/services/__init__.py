@@ -1,0 +1,1 @@
+"""Use cases: the rules behind each endpoint, independent of HTTP."""

@@ -1,0 +1,275 @@
+"""Campaign use cases: CRUD, lifecycle actions and contacts, database first, then Temporal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from api.policies import (
+    LOCKED_WHILE_ACTIVE,
+    Action,
+    Actor,
+    Decision,
+    Owned,
+    decide,
+    status_allows,
+)
+from api.schemas.campaigns import CampaignCreate, CampaignUpdate
+from db.models import CampaignFlow
+from db.repositories import campaigns as repo
+from workflows.dispatch import submit_op
+from workflows.types import CampaignOp
+
+UNHEALTHY_ACCOUNT = frozenset({"unauthorized", "banned"})
+STOPPED_REASON = "Campaign stopped by user"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CampaignService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        *,
+        temporal: Callable[[], Awaitable[Client]],
+        task_queue: str,
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self._temporal = temporal
+        self._task_queue = task_queue
+
+    async def get(self, campaign_id: int, action: Action, *, deleted: bool = False) -> CampaignFlow:
+        """The campaign if the actor may perform the action on it: 404 if unseen, 403 if not."""
+        stmt = repo.visible(
+            self.actor.user_id,
+            self.actor.organization_id,
+            view_all=self.actor.admin_view,
+            deleted=deleted,
+        ).where(CampaignFlow.id == campaign_id)
+        if action != Action.VIEW:
+            stmt = stmt.with_for_update()
+        campaign = await self.session.scalar(stmt)
+        if campaign is None:
+            raise NotFound("Campaign not found")
+        verdict = decide(self.actor, Owned(campaign.created_by, campaign.organization_id), action)
+        if verdict == Decision.HIDDEN:
+            raise NotFound("Campaign not found")
+        if verdict == Decision.FORBIDDEN:
+            raise Forbidden(f"Only the campaign's creator or an owner/admin may {action.value} it")
+        if not status_allows(action, campaign.status):
+            raise Conflict(
+                f"Cannot {action.value.replace('_', ' ')} a campaign that is {campaign.status}",
+                code=f"status_{campaign.status}",
+            )
+        return campaign
+
+    async def create(self, body: CampaignCreate) -> CampaignFlow:
+        if body.telegram_account_id is not None:
+            await self._check_account(body.telegram_account_id)
+        campaign = CampaignFlow(
+            name=body.name,
+            description=body.description,
+            telegram_account_id=body.telegram_account_id,
+            timezone=body.timezone,
+            scheduled_start_at=body.scheduled_start_at,
+            sending_window=body.sending_window.model_dump() if body.sending_window else None,
+            ab_test=body.ab_test,
+            response_handling=body.response_handling.model_dump(),
+            flow=body.flow,
+            created_by=self.actor.user_id,
+            organization_id=self.actor.organization_id,
+            status="draft",
+            enabled=True,
+        )
+        self.session.add(campaign)
+        await self.session.flush()
+        if body.contact_ids:
+            await self._check_contacts(body.contact_ids)
+            await repo.add_executions(self.session, campaign.id, body.contact_ids)
+        await self.session.commit()
+        return campaign
+
+    async def update(self, campaign_id: int, body: CampaignUpdate) -> CampaignFlow:
+        changes = body.model_dump(exclude_unset=True)
+        action = Action.EDIT_FLOW if "flow" in changes else Action.EDIT_METADATA
+        campaign = await self.get(campaign_id, action)
+        if campaign.status == "active" and LOCKED_WHILE_ACTIVE & changes.keys():
+            raise Conflict("A/B test settings cannot change while the campaign is active")
+        if changes.get("telegram_account_id") is not None:
+            await self._check_account(changes["telegram_account_id"])
+        for key, value in changes.items():
+            if key == "name" and value is None:
+                raise Invalid("name cannot be null", field="name")
+            setattr(campaign, key, value)
+        if "flow" in changes:
+            campaign.flow_version += 1
+        campaign.updated_at = _now()
+        await self.session.commit()
+        await self.session.refresh(campaign)
+        return campaign
+
+    async def delete(self, campaign_id: int) -> None:
+        campaign = await self.get(campaign_id, Action.DELETE)
+        campaign.deleted_at = _now()
+        pause = campaign.status in ("active", "scheduled")
+        if pause:
+            # A deleted campaign sends nothing more; restore and launch to go on.
+            campaign.status = "paused"
+        await self._commit_and_submit(campaign, "pause" if pause else None)
+
+    async def restore(self, campaign_id: int) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.RESTORE, deleted=True)
+        campaign.deleted_at = None
+        campaign.updated_at = _now()
+        await self.session.commit()
+        return campaign
+
+    async def duplicate(self, campaign_id: int) -> CampaignFlow:
+        source = await self.get(campaign_id, Action.DUPLICATE)
+        copy = CampaignFlow(
+            name=f"{source.name} (Copy)"[:200],
+            description=source.description,
+            telegram_account_id=source.telegram_account_id,
+            timezone=source.timezone,
+            sending_window=source.sending_window,
+            ab_test=source.ab_test,
+            response_handling=source.response_handling,
+            flow=source.flow,
+            created_by=self.actor.user_id,
+            organization_id=source.organization_id,
+            status="draft",
+            enabled=True,
+        )
+        self.session.add(copy)
+        await self.session.commit()
+        return copy
+
+    async def launch(self, campaign_id: int) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.LAUNCH)
+        if not campaign.enabled:
+            raise Conflict("Campaign is disabled; enable it before launching", code="disabled")
+        if campaign.telegram_account_id is None:
+            raise Conflict("Campaign has no Telegram account", code="no_account")
+        account = await repo.account_in_scope(
+            self.session,
+            campaign.telegram_account_id,
+            campaign.created_by,
+            campaign.organization_id,
+        )
+        if account is None or account.status in UNHEALTHY_ACCOUNT:
+            reason = account.status_reason or account.status if account else "missing"
+            raise Conflict(f"Telegram account is not healthy: {reason}", code="account_unhealthy")
+        if await repo.count_executions(self.session, campaign.id) == 0:
+            raise Conflict("Add at least one contact before launching", code="no_contacts")
+        now = datetime.now(UTC)
+        scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now
+        campaign.status = "scheduled" if scheduled else "active"
+        await self._commit_and_submit(
+            campaign,
+            "launch",
+            reset_completed=True,
+            scheduled_start_at=(
+                campaign.scheduled_start_at.isoformat()
+                if scheduled and campaign.scheduled_start_at
+                else None
+            ),
+        )
+        return campaign
+
+    async def pause(self, campaign_id: int) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.PAUSE)
+        campaign.status = "paused"
+        await self._commit_and_submit(campaign, "pause")
+        return campaign
+
+    async def stop(self, campaign_id: int) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.STOP)
+        campaign.status = "cancelled"
+        await self._commit_and_submit(campaign, "cancel", reason=STOPPED_REASON)
+        return campaign
+
+    async def set_enabled(self, campaign_id: int, enabled: bool) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.ENABLE if enabled else Action.DISABLE)
+        if campaign.enabled == enabled:
+            return campaign
+        campaign.enabled = enabled
+        await self._commit_and_submit(
+            campaign, None if enabled else "cancel", reason="Campaign disabled"
+        )
+        return campaign
+
+    async def add_contacts(self, campaign_id: int, contact_ids: Sequence[int]) -> tuple[int, int]:
+        campaign = await self.get(campaign_id, Action.ADD_CONTACTS)
+        await self._check_contacts(contact_ids)
+        added = await repo.add_executions(self.session, campaign.id, contact_ids)
+        unique = len(set(contact_ids))
+        action = None
+        if added and campaign.enabled and campaign.status in ("active", "completed"):
+            campaign.status = "active"
+            action = "launch"
+        await self._commit_and_submit(campaign, action)
+        return added, unique - added
+
+    async def remove_contacts(self, campaign_id: int, contact_ids: Sequence[int]) -> int:
+        campaign = await self.get(campaign_id, Action.REMOVE_CONTACTS)
+        removed = await repo.soft_delete_executions(self.session, campaign.id, contact_ids)
+        await self._commit_and_submit(
+            campaign,
+            "remove" if removed else None,
+            reason="Contact removed from campaign",
+            execution_ids=removed,
+        )
+        return len(removed)
+
+    async def _commit_and_submit(
+        self, campaign: CampaignFlow, action: str | None, **op: Any
+    ) -> None:
+        """Database first; then Temporal, which replays the newest state if told twice."""
+        if action is not None:
+            campaign.control_seq += 1
+        campaign.updated_at = _now()
+        await self.session.commit()
+        if action is None:
+            return
+        try:
+            client = await self._temporal()
+            await submit_op(
+                client,
+                task_queue=self._task_queue,
+                campaign_id=campaign.id,
+                organization_id=campaign.organization_id,
+                op=CampaignOp(seq=campaign.control_seq, action=action, **op),
+            )
+        except Unavailable:
+            raise
+        except Exception as err:
+            raise Unavailable(
+                f"Saved, but Temporal could not be told ({type(err).__name__}); repeat the action"
+            ) from err
+
+    async def _check_account(self, account_id: int) -> None:
+        found = await repo.account_in_scope(
+            self.session, account_id, self.actor.user_id, self.actor.organization_id
+        )
+        if found is None:
+            raise Invalid(
+                f"Telegram account {account_id} does not exist in this scope",
+                field="telegram_account_id",
+            )
+
+    async def _check_contacts(self, contact_ids: Sequence[int]) -> None:
+        found = await repo.contacts_in_scope(
+            self.session, contact_ids, self.actor.user_id, self.actor.organization_id
+        )
+        missing = [cid for cid in dict.fromkeys(contact_ids) if cid not in found]
+        if missing:
+            raise Invalid(f"Unknown contact ids: {missing[:20]}", field="contact_ids")

@@ -1,0 +1,24 @@
+"""SQLAlchemy models, one module per aggregate."""
+
+from db.models.accounts import TelegramAccount
+from db.models.base import Base
+from db.models.campaigns import CampaignFlow
+from db.models.contacts import Contact
+from db.models.executions import FlowExecution, FlowExecutionLog
+from db.models.messages import Message
+from db.models.organizations import Organization, OrganizationMember
+from db.models.users import ApiToken, User
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "CampaignFlow",
+    "Contact",
+    "FlowExecution",
+    "FlowExecutionLog",
+    "Message",
+    "Organization",
+    "OrganizationMember",
+    "TelegramAccount",
+    "User",
+]

@@ -1,0 +1,41 @@
+"""Telegram accounts: provider, encrypted credentials, health, limits, lease."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, now_column, pk_column
+
+
+class TelegramAccount(Base):
+    __tablename__ = "telegram_accounts"
+    __table_args__ = (Index("ix_telegram_accounts_owner", "organization_id", "user_id"),)
+
+    id: Mapped[int] = pk_column()
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("organizations.id"))
+    provider: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    # connected | flood_wait | peer_flood | banned | unauthorized | pending_login
+    status: Mapped[str] = mapped_column(String(16), server_default="connected")
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    flood_wait_until: Mapped[datetime | None]
+    cooldown_until: Mapped[datetime | None]
+    api_id: Mapped[int | None] = mapped_column(Integer)
+    api_hash_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    session_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    min_interval_seconds: Mapped[int] = mapped_column(Integer, server_default="0")
+    jitter_seconds: Mapped[int] = mapped_column(Integer, server_default="0")
+    max_per_hour: Mapped[int | None] = mapped_column(Integer)
+    max_per_day: Mapped[int | None] = mapped_column(Integer)
+    next_send_at: Mapped[datetime | None]
+    last_sent_at: Mapped[datetime | None]
+    updates_offset: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = now_column()
+    deleted_at: Mapped[datetime | None]

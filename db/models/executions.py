@@ -1,0 +1,66 @@
+"""Flow executions (one per campaign and contact) and their logs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, now_column, pk_column
+
+TERMINAL = ("completed", "responded", "failed", "cancelled")
+
+
+class FlowExecution(Base):
+    __tablename__ = "flow_executions"
+    __table_args__ = (
+        Index(
+            "uq_flow_executions_campaign_contact",
+            "campaign_id",
+            "contact_id",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index("ix_flow_executions_campaign_status", "campaign_id", "status"),
+        Index("ix_flow_executions_contact", "contact_id"),
+    )
+
+    id: Mapped[int] = pk_column()
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaign_flows.id"))
+    contact_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contacts.id"))
+    # pending | running | waiting | paused | completed | responded | failed | cancelled
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    generation: Mapped[int] = mapped_column(Integer, server_default="1")
+    current_node_id: Mapped[str | None] = mapped_column(String(100))
+    next_execution_at: Mapped[datetime | None]
+    context: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+    deleted_at: Mapped[datetime | None]
+
+
+class FlowExecutionLog(Base):
+    __tablename__ = "flow_execution_logs"
+    __table_args__ = (
+        Index("ix_flow_execution_logs_campaign_time", "campaign_id", "executed_at"),
+        Index("ix_flow_execution_logs_execution", "execution_id", "executed_at"),
+    )
+
+    id: Mapped[int] = pk_column()
+    execution_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("flow_executions.id"))
+    campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaign_flows.id"))
+    node_id: Mapped[str | None] = mapped_column(String(100))
+    node_type: Mapped[str | None] = mapped_column(String(32))
+    # message_sent | campaign_activity | response_detected | message_read | deferred | ...
+    event_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    message_text: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    executed_at: Mapped[datetime] = now_column()
+    generation: Mapped[int] = mapped_column(Integer, server_default="1")
+    visit: Mapped[int] = mapped_column(Integer, server_default="0")

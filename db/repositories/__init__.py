@@ -1,0 +1,1 @@
+"""Every query lives here; repositories never commit, callers own the transaction."""

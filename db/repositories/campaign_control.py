@@ -1,0 +1,54 @@
+"""Campaign status transitions that the worker performs."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import CampaignFlow, TelegramAccount
+
+
+async def activate_scheduled(session: AsyncSession, campaign_id: int, seq: int) -> bool:
+    result = await session.execute(
+        update(CampaignFlow)
+        .where(
+            CampaignFlow.id == campaign_id,
+            CampaignFlow.status == "scheduled",
+            CampaignFlow.control_seq == seq,
+            CampaignFlow.enabled.is_(True),
+        )
+        .values(status="active", updated_at=func.now())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def pause_for_account(
+    session: AsyncSession, account_id: int, reason: str
+) -> list[CampaignFlow]:
+    """Mark the account unauthorized and pause its active campaigns, returning them."""
+    await session.execute(
+        update(TelegramAccount)
+        .where(TelegramAccount.id == account_id)
+        .values(status="unauthorized", status_reason=reason)
+    )
+    rows = await session.scalars(
+        update(CampaignFlow)
+        .where(
+            CampaignFlow.telegram_account_id == account_id,
+            CampaignFlow.status.in_(("active", "scheduled")),
+        )
+        .values(
+            status="paused",
+            control_seq=CampaignFlow.control_seq + 1,
+            updated_at=func.now(),
+        )
+        .returning(CampaignFlow)
+    )
+    return list(rows)
+
+
+async def control_seq(session: AsyncSession, campaign_id: int) -> int:
+    return int(
+        await session.scalar(select(CampaignFlow.control_seq).where(CampaignFlow.id == campaign_id))
+        or 0
+    )

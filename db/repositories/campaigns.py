@@ -1,0 +1,178 @@
+"""Queries on campaigns and their executions for the api."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import CampaignFlow, Contact, FlowExecution, TelegramAccount
+from db.repositories.scoping import scope
+
+
+def visible(
+    user_id: int, organization_id: int | None, *, view_all: bool, deleted: bool = False
+) -> Select[CampaignFlow]:
+    stmt = select(CampaignFlow).where(
+        CampaignFlow.deleted_at.is_not(None) if deleted else CampaignFlow.deleted_at.is_(None)
+    )
+    return scope(
+        stmt,
+        org_column=CampaignFlow.organization_id,
+        owner_column=CampaignFlow.created_by,
+        user_id=user_id,
+        organization_id=organization_id,
+        view_all=view_all,
+    )
+
+
+async def get_for_update(session: AsyncSession, campaign_id: int) -> CampaignFlow | None:
+    return await session.scalar(
+        select(CampaignFlow).where(CampaignFlow.id == campaign_id).with_for_update()
+    )
+
+
+async def list_page(
+    session: AsyncSession,
+    stmt: Select[CampaignFlow],
+    *,
+    status: str | None,
+    enabled: bool | None,
+    account_id: int | None,
+    search: str | None,
+    cursor: int | None,
+    ascending: bool,
+    limit: int,
+) -> list[CampaignFlow]:
+    if status:
+        stmt = stmt.where(CampaignFlow.status == status)
+    if enabled is not None:
+        stmt = stmt.where(CampaignFlow.enabled.is_(enabled))
+    if account_id is not None:
+        stmt = stmt.where(CampaignFlow.telegram_account_id == account_id)
+    if search:
+        stmt = stmt.where(CampaignFlow.name.ilike(f"%{_escape(search)}%", escape="\\"))
+    if cursor is not None:
+        stmt = stmt.where(CampaignFlow.id > cursor if ascending else CampaignFlow.id < cursor)
+    order = CampaignFlow.id.asc() if ascending else CampaignFlow.id.desc()
+    return list(await session.scalars(stmt.order_by(order).limit(limit)))
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def count_executions(session: AsyncSession, campaign_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(FlowExecution)
+            .where(FlowExecution.campaign_id == campaign_id, FlowExecution.deleted_at.is_(None))
+        )
+        or 0
+    )
+
+
+async def add_executions(
+    session: AsyncSession, campaign_id: int, contact_ids: Sequence[int]
+) -> int:
+    """One pending execution per contact; contacts already in the campaign are skipped."""
+    if not contact_ids:
+        return 0
+    result = await session.execute(
+        insert(FlowExecution)
+        .values(
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "contact_id": cid,
+                    "status": "pending",
+                    "next_execution_at": func.now(),
+                }
+                for cid in dict.fromkeys(contact_ids)
+            ]
+        )
+        .on_conflict_do_nothing(
+            index_elements=["campaign_id", "contact_id"],
+            index_where=FlowExecution.deleted_at.is_(None),
+        )
+        .returning(FlowExecution.id)
+    )
+    return len(result.all())
+
+
+async def soft_delete_executions(
+    session: AsyncSession, campaign_id: int, contact_ids: Sequence[int]
+) -> list[int]:
+    rows = await session.scalars(
+        update(FlowExecution)
+        .where(
+            FlowExecution.campaign_id == campaign_id,
+            FlowExecution.contact_id.in_(contact_ids),
+            FlowExecution.deleted_at.is_(None),
+        )
+        .values(deleted_at=func.now(), updated_at=func.now())
+        .returning(FlowExecution.id)
+    )
+    return list(rows)
+
+
+async def contacts_page(
+    session: AsyncSession,
+    campaign_id: int,
+    *,
+    status: str | None,
+    search: str | None,
+    cursor: int | None,
+    limit: int,
+) -> list[Any]:
+    stmt = (
+        select(FlowExecution, Contact)
+        .join(Contact, Contact.id == FlowExecution.contact_id)
+        .where(FlowExecution.campaign_id == campaign_id, FlowExecution.deleted_at.is_(None))
+    )
+    if status:
+        stmt = stmt.where(FlowExecution.status == status)
+    if search:
+        like = f"%{_escape(search)}%"
+        stmt = stmt.where(
+            Contact.username.ilike(like, escape="\\")
+            | Contact.first_name.ilike(like, escape="\\")
+            | Contact.last_name.ilike(like, escape="\\")
+        )
+    if cursor is not None:
+        stmt = stmt.where(FlowExecution.id > cursor)
+    return list((await session.execute(stmt.order_by(FlowExecution.id).limit(limit))).all())
+
+
+async def account_in_scope(
+    session: AsyncSession, account_id: int, user_id: int, organization_id: int | None
+) -> TelegramAccount | None:
+    stmt = scope(
+        select(TelegramAccount).where(
+            TelegramAccount.id == account_id, TelegramAccount.deleted_at.is_(None)
+        ),
+        org_column=TelegramAccount.organization_id,
+        owner_column=TelegramAccount.user_id,
+        user_id=user_id,
+        organization_id=organization_id,
+        view_all=organization_id is not None,
+    )
+    return await session.scalar(stmt)
+
+
+async def contacts_in_scope(
+    session: AsyncSession, contact_ids: Sequence[int], user_id: int, organization_id: int | None
+) -> set[int]:
+    stmt = scope(
+        select(Contact.id).where(Contact.id.in_(contact_ids), Contact.deleted_at.is_(None)),
+        org_column=Contact.organization_id,
+        owner_column=Contact.user_id,
+        user_id=user_id,
+        organization_id=organization_id,
+        view_all=organization_id is not None,
+    )
+    return set(await session.scalars(stmt))

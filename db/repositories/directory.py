@@ -1,0 +1,89 @@
+"""Queries on contacts and Telegram accounts, always scoped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Contact, TelegramAccount
+from db.repositories.scoping import scope
+
+
+def contacts(user_id: int, organization_id: int | None) -> Select[Contact]:
+    return scope(
+        select(Contact).where(Contact.deleted_at.is_(None)),
+        org_column=Contact.organization_id,
+        owner_column=Contact.user_id,
+        user_id=user_id,
+        organization_id=organization_id,
+        view_all=organization_id is not None,
+    )
+
+
+def accounts(user_id: int, organization_id: int | None) -> Select[TelegramAccount]:
+    return scope(
+        select(TelegramAccount).where(TelegramAccount.deleted_at.is_(None)),
+        org_column=TelegramAccount.organization_id,
+        owner_column=TelegramAccount.user_id,
+        user_id=user_id,
+        organization_id=organization_id,
+        view_all=organization_id is not None,
+    )
+
+
+async def insert_contacts(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], user_id: int, organization_id: int | None
+) -> list[int]:
+    """Bulk insert; a username already in the scope is skipped (deduplicated by index)."""
+    if not rows:
+        return []
+    existing = await _existing_handles(session, rows, user_id, organization_id)
+    fresh = [r for r in rows if not _handles(r) & existing]
+    if not fresh:
+        return []
+    ids: list[int] = []
+    for start in range(0, len(fresh), 2000):
+        chunk = [
+            {**r, "user_id": user_id, "organization_id": organization_id}
+            for r in fresh[start : start + 2000]
+        ]
+        result = await session.execute(
+            insert(Contact).values(chunk).on_conflict_do_nothing().returning(Contact.id)
+        )
+        ids.extend(result.scalars())
+    return ids
+
+
+def _handles(row: dict[str, Any]) -> set[str]:
+    out = set()
+    if row.get("username"):
+        out.add("u:" + str(row["username"]).lower())
+    if row.get("phone"):
+        out.add("p:" + str(row["phone"]))
+    if row.get("telegram_user_id"):
+        out.add("i:" + str(row["telegram_user_id"]))
+    return out
+
+
+async def _existing_handles(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], user_id: int, organization_id: int | None
+) -> set[str]:
+    usernames = [str(r["username"]).lower() for r in rows if r.get("username")]
+    phones = [str(r["phone"]) for r in rows if r.get("phone")]
+    ids = [int(r["telegram_user_id"]) for r in rows if r.get("telegram_user_id")]
+    stmt = contacts(user_id, organization_id).where(
+        func.lower(Contact.username).in_(usernames)
+        | Contact.phone.in_(phones)
+        | Contact.telegram_user_id.in_(ids)
+        | text("false")
+    )
+    found: set[str] = set()
+    for c in await session.scalars(stmt):
+        found |= _handles(
+            {"username": c.username, "phone": c.phone, "telegram_user_id": c.telegram_user_id}
+        )
+    return found

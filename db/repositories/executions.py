@@ -1,0 +1,190 @@
+"""Queries on flow executions and their logs used by the workflows' activities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import CampaignFlow, Contact, FlowExecution, FlowExecutionLog
+from db.models.executions import TERMINAL
+
+ACTIVE_EXECUTION = ("pending", "running", "waiting")
+
+
+async def lock_execution(
+    session: AsyncSession, execution_id: int
+) -> tuple[FlowExecution, CampaignFlow] | None:
+    """The execution (row-locked) and its campaign (share-locked), in that lock order."""
+    execution = await session.scalar(
+        select(FlowExecution)
+        .where(FlowExecution.id == execution_id)
+        .with_for_update(key_share=True)
+    )
+    if execution is None:
+        return None
+    campaign = await session.scalar(
+        select(CampaignFlow)
+        .where(CampaignFlow.id == execution.campaign_id)
+        .with_for_update(read=True)
+    )
+    assert campaign is not None
+    return execution, campaign
+
+
+async def get_contact(session: AsyncSession, contact_id: int) -> Contact | None:
+    return await session.get(Contact, contact_id)
+
+
+def add_logs(
+    session: AsyncSession,
+    execution: FlowExecution,
+    entries: Iterable[dict[str, Any]],
+) -> None:
+    rows = [
+        {
+            "execution_id": execution.id,
+            "campaign_id": execution.campaign_id,
+            "generation": execution.generation,
+            **entry,
+        }
+        for entry in entries
+    ]
+    if rows:
+        session.add_all([FlowExecutionLog(**row) for row in rows])
+
+
+async def page_ids(
+    session: AsyncSession, campaign_id: int, after_id: int, limit: int, statuses: Sequence[str]
+) -> list[int]:
+    rows = await session.scalars(
+        select(FlowExecution.id)
+        .where(
+            FlowExecution.campaign_id == campaign_id,
+            FlowExecution.id > after_id,
+            FlowExecution.status.in_(statuses),
+        )
+        .order_by(FlowExecution.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def reset_completed(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Completed executions run again under a new generation (fresh random_ids)."""
+    await session.execute(
+        update(FlowExecution)
+        .where(
+            FlowExecution.id.in_(ids),
+            FlowExecution.status == "completed",
+            FlowExecution.deleted_at.is_(None),
+        )
+        .values(
+            status="pending",
+            generation=FlowExecution.generation + 1,
+            current_node_id=None,
+            next_execution_at=func.now(),
+            context={},
+            started_at=None,
+            completed_at=None,
+            error_message=None,
+            updated_at=func.now(),
+        )
+    )
+
+
+async def mark_resumable(session: AsyncSession, ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Paused and pending executions become runnable; returns (id, generation) to start."""
+    await session.execute(
+        update(FlowExecution)
+        .where(FlowExecution.id.in_(ids), FlowExecution.status == "paused")
+        .values(
+            status=text(
+                "CASE WHEN current_node_id IS NOT NULL AND next_execution_at > now() "
+                "THEN 'waiting' ELSE 'pending' END"
+            ),
+            updated_at=func.now(),
+        )
+    )
+    rows = await session.execute(
+        select(FlowExecution.id, FlowExecution.generation).where(
+            FlowExecution.id.in_(ids),
+            FlowExecution.status.in_(ACTIVE_EXECUTION),
+            FlowExecution.deleted_at.is_(None),
+        )
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def mark_paused(session: AsyncSession, ids: Sequence[int]) -> list[tuple[int, int]]:
+    rows = await session.execute(
+        update(FlowExecution)
+        .where(FlowExecution.id.in_(ids), FlowExecution.status.in_(ACTIVE_EXECUTION))
+        .values(status="paused", updated_at=func.now())
+        .returning(FlowExecution.id, FlowExecution.generation)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def mark_cancelled(
+    session: AsyncSession, ids: Sequence[int], reason: str
+) -> list[tuple[int, int]]:
+    rows = await session.execute(
+        update(FlowExecution)
+        .where(FlowExecution.id.in_(ids), FlowExecution.status.not_in(TERMINAL))
+        .values(
+            status="cancelled",
+            completed_at=func.now(),
+            error_message=reason,
+            next_execution_at=None,
+            updated_at=func.now(),
+        )
+        .returning(FlowExecution.id, FlowExecution.generation, FlowExecution.campaign_id)
+    )
+    found = [(r[0], r[1], r[2]) for r in rows]
+    if found:
+        await session.execute(
+            insert(FlowExecutionLog),
+            [
+                {
+                    "execution_id": eid,
+                    "campaign_id": cid,
+                    "generation": gen,
+                    "event_type": "campaign_activity",
+                    "status": "cancelled",
+                    "details": {"reason": reason},
+                }
+                for eid, gen, cid in found
+            ],
+        )
+    return [(eid, gen) for eid, gen, _ in found]
+
+
+async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> bool:
+    """An active campaign whose last execution has ended becomes completed."""
+    # Serialise finishers of one campaign so that two last executions cannot both miss it.
+    await session.execute(text("SELECT pg_advisory_xact_lock(:c)"), {"c": campaign_id})
+    open_left = await session.scalar(
+        select(func.count())
+        .select_from(FlowExecution)
+        .where(
+            FlowExecution.campaign_id == campaign_id,
+            FlowExecution.deleted_at.is_(None),
+            FlowExecution.status.not_in(TERMINAL),
+        )
+    )
+    if open_left:
+        return False
+    result = await session.execute(
+        update(CampaignFlow)
+        .where(CampaignFlow.id == campaign_id, CampaignFlow.status == "active")
+        .values(status="completed", updated_at=func.now())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -1,0 +1,29 @@
+"""The one scoping helper: no read can forget the organization or personal filter."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
+
+T = TypeVar("T")
+
+
+def scope(
+    stmt: Select[T],
+    *,
+    org_column: InstrumentedAttribute[int | None],
+    owner_column: InstrumentedAttribute[int],
+    user_id: int,
+    organization_id: int | None,
+    view_all: bool = False,
+) -> Select[T]:
+    """Rows of the caller's organization (all of them when view_all), else only their own.
+
+    Personal mode (no organization) sees only the caller's rows with no organization.
+    """
+    if organization_id is None:
+        return stmt.where(org_column.is_(None), owner_column == user_id)
+    stmt = stmt.where(org_column == organization_id)
+    return stmt if view_all else stmt.where(owner_column == user_id)

@@ -1,0 +1,54 @@
+"""Settings shared by every tgflows process, read from the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Environment-driven configuration; every port can be overridden."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=False)
+
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    task_queue: str = Field(default="tgflows", alias="TGFLOWS_TASK_QUEUE")
+    home: Path = Field(default=REPO_ROOT / ".tgflows", alias="TGFLOWS_HOME")
+    api_host: str = Field(default="127.0.0.1", alias="TGFLOWS_API_HOST")
+    api_port: int = Field(default=8000, alias="TGFLOWS_API_PORT")
+    temporal_port: int = Field(default=7233, alias="TGFLOWS_TEMPORAL_PORT")
+    ui_port: int = Field(default=8233, alias="TGFLOWS_UI_PORT")
+    simulator_port: int = Field(default=8300, alias="TGFLOWS_SIMULATOR_PORT")
+    simulator_url: str | None = Field(default=None, alias="TGFLOWS_SIMULATOR_URL")
+    secret_key: str | None = Field(default=None, alias="TGFLOWS_SECRET_KEY")
+    worker_id: str | None = Field(default=None, alias="TGFLOWS_WORKER_ID")
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, else the URL a running `tgflows dev` wrote to its home."""
+        if self.database_url:
+            return self.database_url
+        marker = self.home / "database_url"
+        if marker.exists():
+            return marker.read_text().strip()
+        raise RuntimeError(
+            "DATABASE_URL is not set and no `tgflows dev` stack is running "
+            f"(no {marker}); set DATABASE_URL or start `tgflows dev`"
+        )
+
+    def resolved_temporal_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    def resolved_simulator_url(self) -> str:
+        return self.simulator_url or f"http://127.0.0.1:{self.simulator_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

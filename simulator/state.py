@@ -1,0 +1,177 @@
+"""The simulator's in-memory world: accounts, peers, deduplication and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+FAULT_TYPES = frozenset(
+    {
+        "flood_wait",
+        "peer_flood",
+        "privacy_restricted",
+        "deactivated",
+        "drop_response",
+        "unauthorized",
+    }
+)
+
+
+class SendRefused(Exception):
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.payload = {"error": error, **extra}
+
+
+class DropResponse(Exception):
+    """The message was delivered; the answer must be lost on the way back."""
+
+
+@dataclass
+class Fault:
+    id: int
+    type: str
+    account: str | None = None
+    peer: str | None = None
+    seconds: int = 0
+    after: int = 0
+    times: int | None = None
+    sends_seen: int = 0
+    active_until: float | None = None
+
+    def matches(self, account: str, peer: str) -> bool:
+        return (self.account in (None, account)) and (self.peer in (None, peer.lower()))
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "account": self.account,
+            "peer": self.peer,
+            "seconds": self.seconds,
+            "after": self.after,
+            "times": self.times,
+        }
+
+
+@dataclass
+class Account:
+    phone: str
+    next_id: int = 1
+    sent: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class World:
+    def __init__(self) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.inbox: dict[str, list[dict[str, Any]]] = {}
+        self.faults: list[Fault] = []
+        self._fault_ids = 0
+
+    def account(self, phone: str) -> Account:
+        if phone not in self.accounts:
+            self.accounts[phone] = Account(phone)
+        return self.accounts[phone]
+
+    def arm(self, spec: dict[str, Any]) -> Fault:
+        self._fault_ids += 1
+        peer = spec.get("peer")
+        fault = Fault(
+            id=self._fault_ids,
+            type=spec["type"],
+            account=spec.get("account"),
+            peer=peer.lower().lstrip("@") if peer else None,
+            seconds=int(spec.get("seconds") or 0),
+            after=int(spec.get("after") or 0),
+            times=spec.get("times"),
+        )
+        self.faults.append(fault)
+        return fault
+
+    def send(self, phone: str, peer: str, text: str, random_id: int) -> dict[str, Any]:
+        peer = peer.lower().lstrip("@")
+        acct = self.account(phone)
+        earlier = acct.sent.get((peer, random_id))
+        if earlier is not None:
+            return earlier  # Telegram deduplicates by random_id
+        drop = self._check_faults(phone, peer)
+        message = {
+            "id": acct.next_id,
+            "text": text,
+            "account": phone,
+            "random_id": random_id,
+            "date": now_iso(),
+            "peer": peer,
+        }
+        acct.next_id += 1
+        acct.sent[(peer, random_id)] = message
+        self.inbox.setdefault(peer, []).append(message)
+        if drop:
+            raise DropResponse()
+        return message
+
+    def _check_faults(self, phone: str, peer: str) -> bool:
+        drop = False
+        for fault in list(self.faults):
+            if not fault.matches(phone, peer):
+                continue
+            if fault.type == "flood_wait":
+                now = time.monotonic()
+                if fault.active_until is not None:
+                    if now < fault.active_until:
+                        raise SendRefused(
+                            "FLOOD_WAIT", seconds=max(1, round(fault.active_until - now))
+                        )
+                    fault.active_until = None
+                    self._consume(fault)
+                    if fault not in self.faults:
+                        continue
+                fault.sends_seen += 1
+                if fault.sends_seen > fault.after:
+                    fault.active_until = now + fault.seconds
+                    fault.sends_seen = 0
+                    raise SendRefused("FLOOD_WAIT", seconds=fault.seconds)
+            elif fault.type in ("peer_flood", "unauthorized"):
+                self._consume(fault)
+                code = "PEER_FLOOD" if fault.type == "peer_flood" else "AUTH_KEY_UNREGISTERED"
+                raise SendRefused(code)
+            elif fault.type == "privacy_restricted":
+                raise SendRefused("USER_PRIVACY_RESTRICTED")
+            elif fault.type == "deactivated":
+                raise SendRefused("INPUT_USER_DEACTIVATED")
+            elif fault.type == "drop_response":
+                self._consume(fault)
+                drop = True
+        return drop
+
+    def _consume(self, fault: Fault) -> None:
+        if fault.times is None:
+            fault.times = 1
+        fault.times -= 1
+        if fault.times <= 0:
+            self.faults.remove(fault)
+
+    def push_update(self, phone: str, update: dict[str, Any]) -> dict[str, Any]:
+        acct = self.account(phone)
+        update = {"offset": len(acct.updates) + 1, "date": now_iso(), **update}
+        acct.updates.append(update)
+        acct.changed.set()
+        acct.changed = asyncio.Event()
+        return update
+
+    async def updates(self, phone: str, after: int, timeout: float) -> list[dict[str, Any]]:
+        acct = self.account(phone)
+        if len(acct.updates) <= after and timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(acct.changed.wait(), timeout)
+        return acct.updates[after:]

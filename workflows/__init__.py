@@ -1,0 +1,1 @@
+"""Temporal workflows, the pure flow model and the worker entry point."""

@@ -1,0 +1,399 @@
+"""The contact workflow: one lead walking one campaign's flow graph."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import flowgraph
+    from workflows.types import (
+        ContactInput,
+        ContactResult,
+        ContactState,
+        ControlSignal,
+        ExecutionPlan,
+        FinishRequest,
+        Halt,
+        LogEntry,
+        ReplySignal,
+        SendRequest,
+        SendResult,
+        StepRequest,
+        StepResult,
+    )
+
+DB_TIMEOUT = timedelta(seconds=30)
+SEND_TIMEOUT = timedelta(seconds=60)
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+# Sends are deduplicated by random_id, so retrying them is safe.
+SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=2)
+)
+
+
+class _Ended(Exception):
+    def __init__(self, status: str, error: str | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.error = error
+
+
+@workflow.defn(name="ContactWorkflow")
+class ContactWorkflow:
+    def __init__(self) -> None:
+        self._seq = -1
+        self._paused = False
+        self._cancel: str | None = None
+        self._reloaded_after_pause = True
+        self._unanswered_reply = False
+        self._on_reply = "stop"
+        self._at_wait_for_reply = False
+        self._state = ContactState(execution_id=0, generation=0)
+        self._visits: dict[str, int] = {}
+        self._logs: list[LogEntry] = []
+        self._revisit: str | None = None
+        self._deadline_hint: str | None = None
+
+    @workflow.signal
+    def control(self, signal: ControlSignal) -> None:
+        self._apply(Halt(action=signal.action, seq=signal.seq, reason=signal.reason))
+
+    @workflow.signal
+    def reply(self, signal: ReplySignal) -> None:
+        self._unanswered_reply = True
+        self._state.replies += 1
+
+    @workflow.query
+    def state(self) -> ContactState:
+        return self._state
+
+    def _apply(self, halt: Halt) -> None:
+        if halt.seq < self._seq:
+            return
+        self._seq = halt.seq
+        if halt.action == "cancel":
+            self._cancel = halt.reason or "Cancelled"
+        elif halt.action == "pause":
+            self._paused = True
+        elif halt.action == "resume" and self._paused:
+            self._paused = False
+            self._reloaded_after_pause = False
+        self._state.paused = self._paused
+
+    @workflow.run
+    async def run(self, inp: ContactInput) -> ContactResult:
+        self._inp = inp
+        self._state = ContactState(execution_id=inp.execution_id, generation=inp.generation)
+        plan = await self._load()
+        if plan.outcome == "stale":
+            return ContactResult(status="stale")
+        node_id: str | None = None
+        try:
+            flow, node_id, context, variables = self._adopt(plan)
+            while True:
+                await self._gate()
+                if not self._reloaded_after_pause:
+                    flow, node_id, context, variables = await self._reload(node_id)
+                assert node_id is not None
+                node_id = await self._visit(flow, flow.node(node_id), context, variables)
+        except _Ended as end:
+            return await self._finish(end.status, end.error, node_id)
+
+    def _adopt(
+        self, plan: ExecutionPlan
+    ) -> tuple[flowgraph.Flow, str, dict[str, object], dict[str, object]]:
+        if plan.halt is not None:
+            self._apply(plan.halt)
+        self._on_reply = plan.on_reply
+        try:
+            flow = flowgraph.parse(plan.flow)
+        except flowgraph.FlowError as err:
+            raise _Ended("failed", f"Invalid flow: {err}") from err
+        node_id = plan.current_node_id or flow.start_id
+        if node_id not in flow.nodes:
+            raise _Ended(
+                "failed", f"Current node '{node_id}' was removed from the flow while paused"
+            )
+        self._deadline_hint = plan.next_execution_at if plan.current_node_id else None
+        self._state.variant = plan.context.get("variant") if plan.context else None
+        return flow, node_id, dict(plan.context), dict(plan.variables)
+
+    async def _reload(
+        self, node_id: str | None
+    ) -> tuple[flowgraph.Flow, str, dict[str, object], dict[str, object]]:
+        """After a pause, read the flow again: it may have been edited meanwhile."""
+        self._reloaded_after_pause = True
+        plan = await self._load()
+        if plan.outcome == "stale":
+            raise _Ended("cancelled", "Execution was replaced by a newer launch")
+        # The workflow's own position wins over the mirror: it knows which node is next.
+        plan.current_node_id = node_id
+        plan.next_execution_at = None
+        return self._adopt(plan)
+
+    async def _visit(
+        self,
+        flow: flowgraph.Flow,
+        node: flowgraph.Node,
+        context: dict[str, object],
+        variables: dict[str, object],
+    ) -> str:
+        self._state.current_node_id = node.id
+        if self._revisit == node.id:
+            # Re-entering a send that was halted keeps its visit, hence its random_id.
+            visit = self._visits[node.id]
+        else:
+            visit = self._visits.get(node.id, 0) + 1
+            self._visits[node.id] = visit
+            self._state.visited_nodes.append(node.id)
+        self._revisit = None
+        if node.type == "end":
+            self._log(node, "campaign_activity", "completed")
+            raise _Ended("completed")
+        if node.type == "start":
+            self._log(node, "campaign_activity", "completed")
+            return self._next(flow, node.id)
+        if node.type == "condition":
+            result = flowgraph.evaluate_condition(node, {**variables, "context": context})
+            self._log(node, "campaign_activity", "completed", details={"result": result})
+            return self._next(flow, node.id, "true" if result else "false")
+        if node.type == "ab_split":
+            key = f"split:{node.id}"
+            target = context.get(key)
+            if not isinstance(target, str) or target not in flow.nodes:
+                target = flow.choose_weighted(node.id, workflow.random().random())
+                context[key] = target
+            self._log(node, "campaign_activity", "completed", details={"branch": target})
+            return target
+        if node.type == "delay":
+            deadline = self._deadline(flowgraph.delay_seconds(node))
+            await self._step(node.id, "waiting", deadline, context, node, "delay_started")
+            await self._wait(deadline)
+            self._log(node, "campaign_activity", "completed")
+            return self._next(flow, node.id)
+        if node.type == "wait_for_reply":
+            deadline = self._deadline(flowgraph.reply_timeout_seconds(node))
+            await self._step(node.id, "waiting", deadline, context, node, "waiting_for_reply")
+            self._at_wait_for_reply = True
+            try:
+                replied = await self._wait(deadline, for_reply=True)
+            finally:
+                self._at_wait_for_reply = False
+            label = "replied" if replied else "no_reply"
+            self._unanswered_reply = False if replied else self._unanswered_reply
+            self._log(node, "campaign_activity", "completed", details={"branch": label})
+            return self._next(flow, node.id, label)
+        return await self._send(flow, node, visit, context, variables)
+
+    async def _send(
+        self,
+        flow: flowgraph.Flow,
+        node: flowgraph.Node,
+        visit: int,
+        context: dict[str, object],
+        variables: dict[str, object],
+    ) -> str:
+        key = f"variant:{node.id}"
+        variant_name = context.get(key)
+        chosen = next(
+            (v for v in flowgraph.variants(node) if v.name == variant_name), None
+        ) or flowgraph.choose_variant(node, workflow.random().random())
+        if chosen is not None:
+            context[key] = chosen.name
+            context["variant"] = chosen.name
+            self._state.variant = chosen.name
+        template = chosen.text if chosen else str(node.data.get("text", ""))
+        text = flowgraph.render(template, {**variables, **_flat(context)})
+        next_id = self._next(flow, node.id)
+        reserved: str | None = None
+        while True:
+            self._state.waiting_for = None
+            result: SendResult = await workflow.execute_activity(
+                "send_message",
+                SendRequest(
+                    execution_id=self._inp.execution_id,
+                    generation=self._inp.generation,
+                    campaign_id=self._inp.campaign_id,
+                    node_id=node.id,
+                    visit=visit,
+                    text=text,
+                    variant=chosen.name if chosen else None,
+                    next_node_id=next_id,
+                    context=context,
+                    logs=self._take_logs(),
+                    known_replies=self._state.replies,
+                    reserved_slot=reserved,
+                ),
+                result_type=SendResult,
+                start_to_close_timeout=SEND_TIMEOUT,
+                retry_policy=SEND_RETRY,
+            )
+            if result.outcome == "sent":
+                self._unanswered_reply = False
+                return next_id
+            if result.outcome == "replied":
+                self._unanswered_reply = True
+                self._check_reply()
+                return next_id
+            if result.outcome == "deferred":
+                self._state.waiting_for = result.reason
+                reserved = result.reserved_slot
+                assert result.wait_until is not None
+                await self._wait(datetime.fromisoformat(result.wait_until))
+                continue
+            if result.outcome == "halted":
+                assert result.halt is not None
+                self._apply(result.halt)
+                # Back to the main loop, which holds while paused and reloads the flow.
+                self._revisit = node.id
+                return node.id
+            if result.outcome == "stale":
+                raise _Ended("cancelled", "Execution was replaced by a newer launch")
+            raise _Ended("failed", result.error or "Send failed")
+
+    def _next(self, flow: flowgraph.Flow, node_id: str, label: str | None = None) -> str:
+        target = flow.next_node(node_id, label)
+        if target is None:
+            raise _Ended("completed")
+        return target
+
+    def _deadline(self, seconds: int) -> datetime:
+        hint, self._deadline_hint = self._deadline_hint, None
+        if hint:
+            return datetime.fromisoformat(hint)
+        return workflow.now() + timedelta(seconds=seconds)
+
+    def _check_reply(self) -> None:
+        if self._unanswered_reply and self._on_reply == "stop" and not self._at_wait_for_reply:
+            raise _Ended("responded")
+
+    async def _gate(self) -> None:
+        """Stop on cancel or reply; hold here while paused."""
+        while True:
+            if self._cancel is not None:
+                raise _Ended("cancelled", self._cancel)
+            self._check_reply()
+            if not self._paused:
+                return
+            self._state.status = "paused"
+            await workflow.wait_condition(lambda: not self._paused or self._cancel is not None)
+
+    async def _wait(self, deadline: datetime, *, for_reply: bool = False) -> bool:
+        """Sleep until the deadline on a durable timer; True when a reply ended the wait."""
+        self._state.next_wake_up = deadline.isoformat()
+        try:
+            while True:
+                await self._gate()
+                if for_reply and self._unanswered_reply:
+                    return True
+                remaining = (deadline - workflow.now()).total_seconds()
+                if remaining <= 0:
+                    return False
+                self._state.status = "waiting"
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._paused or self._cancel is not None or self._unanswered_reply,
+                        timeout=timedelta(seconds=remaining),
+                    )
+                except TimeoutError:
+                    return False
+                if self._unanswered_reply and not for_reply and self._on_reply != "stop":
+                    # A reply while delaying in continue mode: keep sleeping.
+                    await self._sleep_ignoring_replies(deadline)
+                    return False
+        finally:
+            self._state.next_wake_up = None
+            self._state.status = "running"
+
+    async def _sleep_ignoring_replies(self, deadline: datetime) -> None:
+        while (remaining := (deadline - workflow.now()).total_seconds()) > 0:
+            await self._gate()
+            try:
+                await workflow.wait_condition(
+                    lambda: self._paused or self._cancel is not None,
+                    timeout=timedelta(seconds=remaining),
+                )
+            except TimeoutError:
+                return
+
+    def _log(
+        self,
+        node: flowgraph.Node,
+        event: str,
+        status: str,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        self._logs.append(LogEntry(node.id, node.type, event, status, details=dict(details or {})))
+
+    def _take_logs(self) -> list[LogEntry]:
+        logs, self._logs = self._logs, []
+        return logs
+
+    async def _load(self) -> ExecutionPlan:
+        plan: ExecutionPlan = await workflow.execute_local_activity(
+            "load_execution",
+            self._inp,
+            result_type=ExecutionPlan,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        return plan
+
+    async def _step(
+        self,
+        node_id: str,
+        status: str,
+        deadline: datetime | None,
+        context: dict[str, object],
+        node: flowgraph.Node,
+        event: str,
+    ) -> None:
+        self._log(node, event, "waiting", {"until": deadline.isoformat() if deadline else None})
+        result: StepResult = await workflow.execute_local_activity(
+            "record_step",
+            StepRequest(
+                execution_id=self._inp.execution_id,
+                generation=self._inp.generation,
+                node_id=node_id,
+                status=status,
+                next_execution_at=deadline.isoformat() if deadline else None,
+                context=context,
+                logs=self._take_logs(),
+            ),
+            result_type=StepResult,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if result.outcome == "stale":
+            raise _Ended("cancelled", "Execution was replaced by a newer launch")
+        if result.halt is not None:
+            # Paused in the database: the timer keeps its deadline and resumes after.
+            self._apply(result.halt)
+
+    async def _finish(self, status: str, error: str | None, node_id: str | None) -> ContactResult:
+        self._state.status = status
+        self._state.last_error = error
+        await workflow.execute_local_activity(
+            "finish_execution",
+            FinishRequest(
+                execution_id=self._inp.execution_id,
+                generation=self._inp.generation,
+                status=status,
+                node_id=node_id,
+                error_message=error,
+                context={},
+                logs=self._take_logs(),
+            ),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        return ContactResult(status=status, error_message=error)
+
+
+def _flat(context: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in context.items() if ":" not in k}

@@ -1,0 +1,114 @@
+"""The campaign control workflow: durable, paged fan-out of lifecycle actions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.types import (
+        ActivateRequest,
+        CampaignOp,
+        ControlInput,
+        FanoutPage,
+        FanoutResult,
+    )
+
+PAGE_TIMEOUT = timedelta(minutes=5)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# Keep history bounded for campaigns that are driven for months.
+MAX_HISTORY = 5_000
+
+
+@workflow.defn(name="CampaignControlWorkflow")
+class CampaignControlWorkflow:
+    """Applies campaign operations one at a time; a newer lifecycle op supersedes an older one."""
+
+    def __init__(self) -> None:
+        self._ops: list[CampaignOp] = []
+        self._current: CampaignOp | None = None
+        self._done = 0
+
+    @workflow.signal
+    def submit(self, op: CampaignOp) -> None:
+        self._ops.append(op)
+
+    @workflow.query
+    def pending(self) -> list[CampaignOp]:
+        return list(self._ops)
+
+    @workflow.run
+    async def run(self, inp: ControlInput) -> int:
+        while True:
+            await workflow.wait_condition(lambda: bool(self._ops), timeout=timedelta(minutes=1))
+            if not self._ops:
+                if workflow.all_handlers_finished():
+                    return self._done
+                continue
+            op = self._next_op()
+            self._current = op
+            await self._apply(inp, op)
+            self._current = None
+            self._done += 1
+            if workflow.info().get_current_history_length() > MAX_HISTORY and not self._ops:
+                workflow.continue_as_new(inp)
+
+    def _next_op(self) -> CampaignOp:
+        """Removals run as they come; of lifecycle ops only the newest matters."""
+        removal = next((op for op in self._ops if op.action == "remove"), None)
+        if removal is not None:
+            self._ops.remove(removal)
+            return removal
+        newest = max(self._ops, key=lambda op: op.seq)
+        if newest.action == "launch" and any(
+            op.action == "launch" and op.reset_completed for op in self._ops
+        ):
+            newest.reset_completed = True
+        self._ops = [op for op in self._ops if op.action == "remove"]
+        return newest
+
+    async def _apply(self, inp: ControlInput, op: CampaignOp) -> None:
+        if op.action == "launch" and op.scheduled_start_at:
+            start = datetime.fromisoformat(op.scheduled_start_at)
+            remaining = (start - workflow.now()).total_seconds()
+            if remaining > 0:
+                try:
+                    # A newer op (pause, stop, relaunch) cancels the scheduled start.
+                    await workflow.wait_condition(
+                        lambda: any(o.action != "remove" for o in self._ops),
+                        timeout=timedelta(seconds=remaining),
+                    )
+                    return
+                except TimeoutError:
+                    pass
+            activated: bool = await workflow.execute_activity(
+                "activate_scheduled",
+                ActivateRequest(campaign_id=inp.campaign_id, seq=op.seq),
+                result_type=bool,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RETRY,
+            )
+            if not activated:
+                return
+        after = 0
+        while True:
+            result: FanoutResult = await workflow.execute_activity(
+                "fanout_page",
+                FanoutPage(
+                    campaign_id=inp.campaign_id,
+                    organization_id=inp.organization_id,
+                    op=op,
+                    after_id=after,
+                ),
+                result_type=FanoutResult,
+                start_to_close_timeout=PAGE_TIMEOUT,
+                heartbeat_timeout=timedelta(seconds=60),
+                retry_policy=RETRY,
+            )
+            if result.next_after_id is None:
+                return
+            after = result.next_after_id
+            if op.action != "remove" and any(o.action != "remove" for o in self._ops):
+                return  # superseded: the newer op pages from the start

@@ -1,0 +1,38 @@
+"""Client-side helpers that hand campaign operations to Temporal (used by api and worker)."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from workflows.types import CONTROL_WORKFLOW, CampaignOp, ControlInput, control_workflow_id
+
+CAMPAIGN_ID = SearchAttributeKey.for_keyword("CampaignId")
+ORGANIZATION_ID = SearchAttributeKey.for_keyword("OrganizationId")
+
+
+def search_attributes(campaign_id: int, organization_id: int | None) -> TypedSearchAttributes:
+    pairs = [SearchAttributePair(CAMPAIGN_ID, str(campaign_id))]
+    if organization_id is not None:
+        pairs.append(SearchAttributePair(ORGANIZATION_ID, str(organization_id)))
+    return TypedSearchAttributes(pairs)
+
+
+async def submit_op(
+    client: Client,
+    *,
+    task_queue: str,
+    campaign_id: int,
+    organization_id: int | None,
+    op: CampaignOp,
+) -> None:
+    """Queue an operation on the campaign's control workflow, starting it when idle."""
+    await client.start_workflow(
+        CONTROL_WORKFLOW,
+        ControlInput(campaign_id=campaign_id, organization_id=organization_id),
+        id=control_workflow_id(campaign_id),
+        task_queue=task_queue,
+        start_signal="submit",
+        start_signal_args=[op],
+        search_attributes=search_attributes(campaign_id, organization_id),
+    )

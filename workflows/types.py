@@ -1,0 +1,189 @@
+"""Dataclasses passed in and out of every workflow, activity, signal and query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CONTACT_WORKFLOW = "ContactWorkflow"
+CONTROL_WORKFLOW = "CampaignControlWorkflow"
+
+
+def contact_workflow_id(execution_id: int, generation: int) -> str:
+    return f"contact-{execution_id}-g{generation}"
+
+
+def control_workflow_id(campaign_id: int) -> str:
+    return f"campaign-{campaign_id}"
+
+
+@dataclass
+class ContactInput:
+    execution_id: int
+    generation: int
+    campaign_id: int
+
+
+@dataclass
+class ControlSignal:
+    """Pause, resume or cancel; the newest seq wins whatever the arrival order."""
+
+    seq: int
+    action: str  # pause | resume | cancel
+    reason: str | None = None
+
+
+@dataclass
+class ReplySignal:
+    message_id: int
+    text: str
+
+
+@dataclass
+class LogEntry:
+    node_id: str | None
+    node_type: str | None
+    event_type: str
+    status: str
+    message_text: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExecutionPlan:
+    """What a contact workflow needs to walk its flow, read from the database."""
+
+    outcome: str  # run | stale | halted
+    flow: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    current_node_id: str | None = None
+    next_execution_at: str | None = None
+    on_reply: str = "stop"
+    halt: Halt | None = None
+
+
+@dataclass
+class Halt:
+    """Why the database says this execution must not go on right now."""
+
+    action: str  # pause | cancel
+    seq: int
+    reason: str | None = None
+
+
+@dataclass
+class StepRequest:
+    """Mirror a node transition: current node, status, wake-up time and log rows."""
+
+    execution_id: int
+    generation: int
+    node_id: str | None
+    status: str
+    next_execution_at: str | None
+    context: dict[str, Any]
+    logs: list[LogEntry]
+
+
+@dataclass
+class StepResult:
+    outcome: str  # ok | stale | halted
+    halt: Halt | None = None
+
+
+@dataclass
+class SendRequest:
+    execution_id: int
+    generation: int
+    campaign_id: int
+    node_id: str
+    visit: int
+    text: str
+    variant: str | None
+    next_node_id: str | None
+    context: dict[str, Any]
+    logs: list[LogEntry]
+    known_replies: int = 0
+    reserved_slot: str | None = None
+
+
+@dataclass
+class SendResult:
+    outcome: str  # sent | replied | deferred | halted | failed | stale
+    wait_until: str | None = None
+    reason: str | None = None
+    error: str | None = None
+    halt: Halt | None = None
+    telegram_message_id: int | None = None
+    reserved_slot: str | None = None
+
+
+@dataclass
+class FinishRequest:
+    execution_id: int
+    generation: int
+    status: str  # completed | responded | failed | cancelled
+    node_id: str | None
+    error_message: str | None
+    context: dict[str, Any]
+    logs: list[LogEntry]
+
+
+@dataclass
+class ContactState:
+    """The answer to the `state` query: what an operator needs about one lead."""
+
+    execution_id: int
+    generation: int
+    status: str = "pending"
+    current_node_id: str | None = None
+    next_wake_up: str | None = None
+    last_error: str | None = None
+    variant: str | None = None
+    visited_nodes: list[str] = field(default_factory=list)
+    paused: bool = False
+    replies: int = 0
+    waiting_for: str | None = None
+
+
+@dataclass
+class ContactResult:
+    status: str
+    error_message: str | None = None
+
+
+@dataclass
+class CampaignOp:
+    seq: int
+    action: str  # launch | resume | pause | cancel | remove
+    reason: str | None = None
+    reset_completed: bool = False
+    scheduled_start_at: str | None = None
+    execution_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ControlInput:
+    campaign_id: int
+    organization_id: int | None
+
+
+@dataclass
+class FanoutPage:
+    campaign_id: int
+    organization_id: int | None
+    op: CampaignOp
+    after_id: int
+    limit: int = 500
+
+
+@dataclass
+class FanoutResult:
+    next_after_id: int | None
+    touched: int
+
+
+@dataclass
+class ActivateRequest:
+    campaign_id: int
+    seq: int
