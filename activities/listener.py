@@ -24,7 +24,16 @@ POLL_SECONDS = 20.0
 
 
 class ReplyListener:
-    def __init__(self, sessions: SessionFactory, pool: ProviderPool, client: Client, owner: str):
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        pool: ProviderPool,
+        client: Client,
+        owner: str,
+        *,
+        lease_interval: float = 5.0,
+    ) -> None:
+        self._lease_interval = lease_interval
         self._sessions = sessions
         self._pool = pool
         self._client = client
@@ -41,7 +50,7 @@ class ReplyListener:
                     task = self._tasks.get(account.id)
                     if task is None or task.done():
                         self._tasks[account.id] = asyncio.create_task(self._listen(account))
-                await asyncio.sleep(5)
+                await asyncio.sleep(self._lease_interval)
         finally:
             for task in self._tasks.values():
                 task.cancel()

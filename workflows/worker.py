@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -49,7 +48,6 @@ def build_worker(
             campaigns.fanout_page,
             campaigns.activate_scheduled,
         ],
-        activity_executor=ThreadPoolExecutor(4),
         max_cached_workflows=max_cached_workflows,
         max_concurrent_activities=200,
         max_concurrent_local_activities=200,
@@ -58,14 +56,20 @@ def build_worker(
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    client: Client, database_url: str, simulator_url: str, *, task_queue: str, owner: str
+    client: Client,
+    database_url: str,
+    simulator_url: str,
+    *,
+    task_queue: str,
+    owner: str,
+    lease_interval: float = 5.0,
 ) -> AsyncIterator[Worker]:
     """A worker plus its reply listener, cleaned up on exit."""
     engine = make_engine(database_url, pool_size=20)
     sessions = make_session_factory(engine)
     pool = ProviderPool(simulator_url)
     worker = build_worker(client, sessions, pool, task_queue=task_queue)
-    listener = asyncio.create_task(ReplyListener(sessions, pool, client, owner).run())
+    listener = asyncio.create_task(ReplyListener(sessions, pool, client, owner, lease_interval=lease_interval).run())
     try:
         async with worker:
             yield worker
