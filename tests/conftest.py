@@ -168,7 +168,7 @@ class Caller:
     user_id: int
     org_id: int | None = None
 
-    def headers(self, org: int | None | str = "default") -> dict[str, str]:
+    def headers(self, org: int | str | None = "default") -> dict[str, str]:
         h = {"Authorization": f"Bearer {self.token}"}
         org_id = self.org_id if org == "default" else org
         if org_id is not None:
@@ -196,9 +196,7 @@ class Caller:
 
 
 @pytest.fixture
-def make_user(
-    api: httpx.AsyncClient, sessions: SessionFactory
-) -> Callable[..., Awaitable[Caller]]:
+def make_user(api: httpx.AsyncClient, sessions: SessionFactory) -> Callable[..., Awaitable[Caller]]:
     from api.identity import ensure_membership, get_or_create_user, issue_token
     from api.policies import Role
 
@@ -237,9 +235,13 @@ async def campaign_with_contacts(
 ) -> tuple[int, int, list[int]]:
     """An account, contacts and a draft campaign holding them: (campaign, account, contacts)."""
     acct = await caller.ok(
-        "post", "/telegram-accounts",
-        json={"provider": "simulator", "phone": f"+1{secrets.randbelow(10**10):010d}",
-              **(account or {})},
+        "post",
+        "/telegram-accounts",
+        json={
+            "provider": "simulator",
+            "phone": f"+1{secrets.randbelow(10**10):010d}",
+            **(account or {}),
+        },
     )
     contact_ids = []
     for name in usernames:
@@ -247,8 +249,13 @@ async def campaign_with_contacts(
             "post", "/contacts", json={"username": name, "first_name": name.capitalize()}
         )
         contact_ids.append(contact["id"])
-    body = {"name": "Campaign", "telegram_account_id": acct["id"], "timezone": "UTC",
-            "flow": flow or two_step_flow(), **campaign}
+    body = {
+        "name": "Campaign",
+        "telegram_account_id": acct["id"],
+        "timezone": "UTC",
+        "flow": flow or two_step_flow(),
+        **campaign,
+    }
     created = await caller.ok("post", "/campaign-flows", json=body)
     if contact_ids:
         await caller.ok(

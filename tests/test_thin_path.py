@@ -12,7 +12,10 @@ from tests.conftest import Caller, eventually, unique
 
 
 async def test_launch_sends_templated_message_and_completes(
-    make_user: object, worker: None, sim: httpx.AsyncClient, sessions: SessionFactory,
+    make_user: object,
+    worker: None,
+    sim: httpx.AsyncClient,
+    sessions: SessionFactory,
     client: Client,
 ) -> None:
     caller: Caller = await make_user(org=unique("org"))  # type: ignore[operator]
@@ -20,9 +23,7 @@ async def test_launch_sends_templated_message_and_completes(
     account = await caller.ok(
         "post", "/telegram-accounts", json={"provider": "simulator", "phone": "+15550001"}
     )
-    contact = await caller.ok(
-        "post", "/contacts", json={"username": username, "first_name": "Ada"}
-    )
+    contact = await caller.ok("post", "/contacts", json={"username": username, "first_name": "Ada"})
     flow = {
         "nodes": [
             {"id": "start", "type": "start"},
@@ -32,9 +33,14 @@ async def test_launch_sends_templated_message_and_completes(
         "edges": [{"source": "start", "target": "hello"}, {"source": "hello", "target": "end"}],
     }
     campaign = await caller.ok(
-        "post", "/campaign-flows",
-        json={"name": "Thin", "telegram_account_id": account["id"], "timezone": "UTC",
-              "flow": flow},
+        "post",
+        "/campaign-flows",
+        json={
+            "name": "Thin",
+            "telegram_account_id": account["id"],
+            "timezone": "UTC",
+            "flow": flow,
+        },
     )
     cid = campaign["id"]
     added = await caller.ok(
@@ -56,16 +62,16 @@ async def test_launch_sends_templated_message_and_completes(
 
     async with sessions() as session:
         messages = list(await session.scalars(select(Message).where(Message.campaign_id == cid)))
-        logs = list(await session.scalars(
-            select(FlowExecutionLog).where(FlowExecutionLog.campaign_id == cid)
-        ))
+        logs = list(
+            await session.scalars(
+                select(FlowExecutionLog).where(FlowExecutionLog.campaign_id == cid)
+            )
+        )
     assert [(m.direction, m.status, m.text) for m in messages] == [("out", "sent", "Hi Ada!")]
     assert messages[0].random_id == received[0]["random_id"]
     assert messages[0].telegram_message_id == received[0]["id"]
     assert {"message_sent", "campaign_activity"} <= {log.event_type for log in logs}
     assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "completed"
 
-    found = [
-        wf.id async for wf in client.list_workflows(f"CampaignId = '{cid}'")
-    ]
+    found = [wf.id async for wf in client.list_workflows(f"CampaignId = '{cid}'")]
     assert f"contact-{items[0]['execution_id']}-g1" in found

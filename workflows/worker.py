@@ -69,7 +69,9 @@ async def running_worker(
     sessions = make_session_factory(engine)
     pool = ProviderPool(simulator_url)
     worker = build_worker(client, sessions, pool, task_queue=task_queue)
-    listener = asyncio.create_task(ReplyListener(sessions, pool, client, owner, lease_interval=lease_interval).run())
+    listener = asyncio.create_task(
+        ReplyListener(sessions, pool, client, owner, lease_interval=lease_interval).run()
+    )
     try:
         async with worker:
             yield worker

@@ -1,0 +1,72 @@
+"""The Telethon provider at its boundary: the request it builds and the errors it maps."""
+
+from __future__ import annotations
+
+import pytest
+from telethon import errors
+from telethon.tl import types
+
+from activities.sending import random_id_for
+from activities.telegram.base import FloodWait, PeerFlood, PeerUnusable, Transient, Unauthorized
+from activities.telegram.telethon_provider import (
+    build_send_request,
+    map_telethon_error,
+    sent_from_result,
+)
+
+
+def test_request_carries_random_id() -> None:
+    rid = random_id_for(7, 1, "hello", 1)
+    request = build_send_request(types.InputPeerUser(1, 2), "hi", rid)
+    assert request.random_id == rid
+    assert request.message == "hi"
+    assert request.to_dict()["random_id"] == rid
+
+
+def test_random_id_is_deterministic_and_distinct() -> None:
+    assert random_id_for(7, 1, "hello", 1) == random_id_for(7, 1, "hello", 1)
+    ids = {random_id_for(7, g, n, v) for g in (1, 2) for n in ("a", "b") for v in (1, 2)}
+    assert len(ids) == 8
+    assert all(-(2**63) <= i < 2**63 for i in ids)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "code"),
+    [
+        (errors.PeerFloodError(None), PeerFlood, None),
+        (errors.UserPrivacyRestrictedError(None), PeerUnusable, "USER_PRIVACY_RESTRICTED"),
+        (errors.InputUserDeactivatedError(None), PeerUnusable, "INPUT_USER_DEACTIVATED"),
+        (errors.UserIsBlockedError(None), PeerUnusable, "USER_IS_BLOCKED"),
+        (errors.PeerIdInvalidError(None), PeerUnusable, "PEER_ID_INVALID"),
+        (errors.UsernameNotOccupiedError(None), PeerUnusable, "USERNAME_NOT_OCCUPIED"),
+        (errors.AuthKeyUnregisteredError(None), Unauthorized, "AuthKeyUnregistered"),
+        (errors.AuthKeyDuplicatedError(None), Unauthorized, "AuthKeyDuplicated"),
+        (errors.SessionRevokedError(None), Unauthorized, "SessionRevoked"),
+        (ConnectionError("reset"), Transient, None),
+    ],
+)
+def test_error_mapping(error: Exception, expected: type, code: str | None) -> None:
+    mapped = map_telethon_error(error)
+    assert isinstance(mapped, expected)
+    if code is not None:
+        assert mapped.code == code  # type: ignore[attr-defined]
+
+
+def test_flood_wait_keeps_seconds() -> None:
+    mapped = map_telethon_error(errors.FloodWaitError(None, capture=42))
+    assert isinstance(mapped, FloodWait) and mapped.seconds == 42
+
+
+def test_message_id_from_both_result_shapes() -> None:
+    from datetime import UTC, datetime
+
+    short = types.UpdateShortSentMessage(id=99, pts=1, pts_count=1, date=datetime.now(UTC))
+    assert sent_from_result(short, 5).message_id == 99
+    full = types.Updates(
+        updates=[types.UpdateMessageID(id=123, random_id=5)],
+        users=[],
+        chats=[],
+        date=datetime.now(UTC),
+        seq=0,
+    )
+    assert sent_from_result(full, 5).message_id == 123

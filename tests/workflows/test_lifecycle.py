@@ -1,0 +1,187 @@
+"""Campaign lifecycle rules against real Temporal, PostgreSQL and the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from temporalio.client import Client
+
+from db.models import FlowExecutionLog
+from db.session import SessionFactory
+from tests.conftest import Caller, campaign_with_contacts, eventually, unique
+from workflows.types import ContactState, contact_workflow_id
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def delay_flow(seconds: float = 2) -> dict[str, Any]:
+    return {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "first", "type": "send_message", "data": {"text": "one {first_name}"}},
+            {"id": "pause", "type": "delay", "data": {"seconds": seconds}},
+            {"id": "second", "type": "send_message", "data": {"text": "two"}},
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [
+            {"source": "start", "target": "first"},
+            {"source": "first", "target": "pause"},
+            {"source": "pause", "target": "second"},
+            {"source": "second", "target": "end"},
+        ],
+    }
+
+
+async def received(sim: httpx.AsyncClient, peer: str) -> list[str]:
+    return [m["text"] for m in (await sim.get(f"/peers/{peer}/messages")).json()["items"]]
+
+
+async def statuses(caller: Caller, cid: int) -> list[str]:
+    page = await caller.ok("get", f"/campaign-flows/{cid}/contacts")
+    return [i["status"] for i in page["items"]]
+
+
+async def all_status(caller: Caller, cid: int, status: str) -> bool:
+    found = await statuses(caller, cid)
+    return bool(found) and all(s == status for s in found)
+
+
+async def test_pause_keeps_place_and_resume_continues(
+    make_user: Any, sim: httpx.AsyncClient, client: Client
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [peer], flow=delay_flow(3))
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    await eventually(lambda: _has(sim, peer, 1))
+    paused = await caller.ok("post", f"/campaign-flows/{cid}/pause")
+    assert paused["status"] == "paused"
+    await eventually(lambda: all_status(caller, cid, "paused"))
+    page = await caller.ok("get", f"/campaign-flows/{cid}/contacts")
+    item = page["items"][0]
+    assert item["current_node_id"] == "pause" and item["next_execution_at"] is not None
+    state = await client.get_workflow_handle(contact_workflow_id(item["execution_id"], 1)).query(
+        "state", result_type=ContactState
+    )
+    assert state.paused and state.current_node_id == "pause"
+    await asyncio.sleep(4)  # the delay's deadline passes while paused
+    assert await received(sim, peer) == ["one " + peer.capitalize()]
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    await eventually(lambda: all_status(caller, cid, "completed"))
+    assert await received(sim, peer) == ["one " + peer.capitalize(), "two"]
+    assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "completed"
+
+
+async def _has(sim: httpx.AsyncClient, peer: str, count: int) -> bool:
+    return len(await received(sim, peer)) >= count
+
+
+async def test_stop_cancels_with_reason_and_blocks_relaunch(
+    make_user: Any, sim: httpx.AsyncClient
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    peers = [unique(), unique()]
+    cid, _, _ = await campaign_with_contacts(caller, peers, flow=delay_flow(30))
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    for p in peers:
+        await eventually(lambda p=p: _has(sim, p, 1))
+    stopped = await caller.ok("post", f"/campaign-flows/{cid}/stop")
+    assert stopped["status"] == "cancelled"
+    page = await caller.ok("get", f"/campaign-flows/{cid}/contacts")
+    await eventually(lambda: all_status(caller, cid, "cancelled"))
+    page = await caller.ok("get", f"/campaign-flows/{cid}/contacts")
+    assert {i["error_message"] for i in page["items"]} == {"Campaign stopped by user"}
+    assert all(i["completed_at"] for i in page["items"])
+    again = await caller.post(f"/campaign-flows/{cid}/launch")
+    assert again.status_code == 409
+
+
+async def test_disable_cancels_keeps_status_and_enable_starts_nothing(
+    make_user: Any, sim: httpx.AsyncClient
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [peer], flow=delay_flow(30))
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    await eventually(lambda: _has(sim, peer, 1))
+    disabled = await caller.ok("post", f"/campaign-flows/{cid}/disable")
+    assert disabled["status"] == "active" and disabled["enabled"] is False
+    await eventually(lambda: all_status(caller, cid, "cancelled"))
+    assert (await caller.post(f"/campaign-flows/{cid}/launch")).status_code == 409
+    enabled = await caller.ok("post", f"/campaign-flows/{cid}/enable")
+    assert enabled["enabled"] is True
+    await asyncio.sleep(1)
+    assert await statuses(caller, cid) == ["cancelled"]
+
+
+async def test_reply_stops_the_flow_before_the_next_send(
+    make_user: Any, sim: httpx.AsyncClient, sessions: SessionFactory
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    cid, account_id, _ = await campaign_with_contacts(caller, [peer], flow=delay_flow(3))
+    phone = (await caller.ok("get", f"/telegram-accounts/{account_id}"))["phone"]
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    await eventually(lambda: _has(sim, peer, 1))
+    resp = await sim.post(f"/peers/{peer}/reply", json={"account": phone, "text": "stop please"})
+    assert resp.status_code == 200
+    await eventually(lambda: all_status(caller, cid, "responded"), timeout=5)
+    await asyncio.sleep(3.5)
+    assert await received(sim, peer) == ["one " + peer.capitalize()]
+    async with sessions() as session:
+        events = set(
+            await session.scalars(
+                select(FlowExecutionLog.event_type).where(FlowExecutionLog.campaign_id == cid)
+            )
+        )
+    assert "response_detected" in events
+
+
+async def test_add_contacts_to_active_starts_them_and_reactivates_completed(
+    make_user: Any, sim: httpx.AsyncClient
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    first = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [first])
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    await eventually(lambda: all_status(caller, cid, "completed"))
+    await eventually(lambda: _campaign_status(caller, cid, "completed"))
+    late = unique()
+    contact = await caller.ok("post", "/contacts", json={"username": late, "first_name": "Late"})
+    added = await caller.ok(
+        "post", f"/campaign-flows/{cid}/contacts", json={"contact_ids": [contact["id"]]}
+    )
+    assert added == {"added": 1, "skipped": 0}
+    assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "active"
+    await eventually(lambda: _has(sim, late, 1))
+    await eventually(lambda: _campaign_status(caller, cid, "completed"))
+    assert await received(sim, first) == ["Hi " + first.capitalize()]
+    dup = await caller.ok(
+        "post", f"/campaign-flows/{cid}/contacts", json={"contact_ids": [contact["id"]]}
+    )
+    assert dup == {"added": 0, "skipped": 1}
+
+
+async def _campaign_status(caller: Caller, cid: int, status: str) -> bool:
+    return bool((await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == status)
+
+
+async def test_remove_contact_cancels_its_workflow(make_user: Any, sim: httpx.AsyncClient) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    keep, drop = unique(), unique()
+    cid, _, contact_ids = await campaign_with_contacts(caller, [keep, drop], flow=delay_flow(3))
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    await eventually(lambda: _has(sim, drop, 1))
+    removed = await caller.ok(
+        "delete", f"/campaign-flows/{cid}/contacts", json={"contact_ids": [contact_ids[1]]}
+    )
+    assert removed == {"removed": 1}
+    await eventually(lambda: _has(sim, keep, 2), timeout=15)
+    await asyncio.sleep(0.5)
+    assert await received(sim, drop) == ["one " + drop.capitalize()]
+    page = await caller.ok("get", f"/campaign-flows/{cid}/contacts")
+    assert [i["contact_id"] for i in page["items"]] == [contact_ids[0]]
