@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from db.repositories import campaign_control
 from db.repositories import executions as repo
 from db.session import SessionFactory
-from workflows.dispatch import search_attributes, submit_op
+from workflows.dispatch import search_attributes_for, submit_op
 from workflows.types import (
     CONTACT_WORKFLOW,
     ActivateRequest,
@@ -36,7 +36,16 @@ PAGE_STATUSES = {
 
 
 class CampaignActivities:
-    def __init__(self, sessions: SessionFactory, client: Client, task_queue: str) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        client: Client,
+        task_queue: str,
+        *,
+        search_attributes: bool = True,
+    ) -> None:
+        # The time-skipping test server knows no custom search attributes.
+        self._search_attributes = search_attributes
         self._sessions = sessions
         self._client = client
         self._task_queue = task_queue
@@ -103,7 +112,9 @@ class CampaignActivities:
                 start_signal="control",
                 start_signal_args=[signal],
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=search_attributes(page.campaign_id, page.organization_id),
+                search_attributes=search_attributes_for(page.campaign_id, page.organization_id)
+                if self._search_attributes
+                else None,
             )
         except WorkflowAlreadyStartedError:
             pass  # this generation already ran to its end; nothing to start twice
@@ -130,6 +141,7 @@ class CampaignActivities:
                 task_queue=self._task_queue,
                 campaign_id=campaign.id,
                 organization_id=campaign.organization_id,
+                search_attributes=self._search_attributes,
                 op=CampaignOp(
                     seq=campaign.control_seq,
                     action="pause",

@@ -11,11 +11,14 @@ CAMPAIGN_ID = SearchAttributeKey.for_keyword("CampaignId")
 ORGANIZATION_ID = SearchAttributeKey.for_keyword("OrganizationId")
 
 
-def search_attributes(campaign_id: int, organization_id: int | None) -> TypedSearchAttributes:
+def _attributes(campaign_id: int, organization_id: int | None) -> TypedSearchAttributes:
     pairs = [SearchAttributePair(CAMPAIGN_ID, str(campaign_id))]
     if organization_id is not None:
         pairs.append(SearchAttributePair(ORGANIZATION_ID, str(organization_id)))
     return TypedSearchAttributes(pairs)
+
+
+search_attributes_for = _attributes
 
 
 async def submit_op(
@@ -25,8 +28,10 @@ async def submit_op(
     campaign_id: int,
     organization_id: int | None,
     op: CampaignOp,
+    search_attributes: bool = True,
 ) -> None:
     """Queue an operation on the campaign's control workflow, starting it when idle."""
+    attributes = _attributes(campaign_id, organization_id) if search_attributes else None
     await client.start_workflow(
         CONTROL_WORKFLOW,
         ControlInput(campaign_id=campaign_id, organization_id=organization_id),
@@ -34,5 +39,5 @@ async def submit_op(
         task_queue=task_queue,
         start_signal="submit",
         start_signal_args=[op],
-        search_attributes=search_attributes(campaign_id, organization_id),
+        search_attributes=attributes,
     )

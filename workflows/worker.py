@@ -32,9 +32,12 @@ def build_worker(
     *,
     task_queue: str,
     max_cached_workflows: int = 2000,
+    search_attributes: bool = True,
 ) -> Worker:
     executions = ExecutionActivities(sessions)
-    campaigns = CampaignActivities(sessions, client, task_queue)
+    campaigns = CampaignActivities(
+        sessions, client, task_queue, search_attributes=search_attributes
+    )
     sending = SendActivities(sessions, pool, campaigns.pause_account_campaigns)
     return Worker(
         client,
@@ -63,12 +66,15 @@ async def running_worker(
     task_queue: str,
     owner: str,
     lease_interval: float = 5.0,
+    search_attributes: bool = True,
 ) -> AsyncIterator[Worker]:
     """A worker plus its reply listener, cleaned up on exit."""
     engine = make_engine(database_url, pool_size=20)
     sessions = make_session_factory(engine)
     pool = ProviderPool(simulator_url)
-    worker = build_worker(client, sessions, pool, task_queue=task_queue)
+    worker = build_worker(
+        client, sessions, pool, task_queue=task_queue, search_attributes=search_attributes
+    )
     listener = asyncio.create_task(
         ReplyListener(sessions, pool, client, owner, lease_interval=lease_interval).run()
     )

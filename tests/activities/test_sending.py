@@ -77,8 +77,10 @@ async def test_flood_wait_defers_with_reason_and_recovers(
     peers = [unique(), unique()]
     cid, account_id, _ = await campaign_with_contacts(caller, peers)
     phone = await phone_of(caller, account_id)
-    await sim.post("/faults", json={"type": "flood_wait", "account": phone, "seconds": 2,
-                                    "after": 0, "times": 1})
+    await sim.post(
+        "/faults",
+        json={"type": "flood_wait", "account": phone, "seconds": 2, "after": 0, "times": 1},
+    )
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
 
     async def flood_seen() -> bool:
@@ -91,11 +93,14 @@ async def test_flood_wait_defers_with_reason_and_recovers(
     for peer in peers:
         assert len(await peer_texts(sim, peer)) == 1
     async with sessions() as session:
-        reasons = [d["reason"] for d in await session.scalars(
-            select(FlowExecutionLog.details).where(
-                FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == "deferred"
+        reasons = [
+            d["reason"]
+            for d in await session.scalars(
+                select(FlowExecutionLog.details).where(
+                    FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == "deferred"
+                )
             )
-        )]
+        ]
     assert "flood_wait" in reasons
     acct = await caller.ok("get", f"/telegram-accounts/{account_id}")
     assert acct["status"] == "connected"
@@ -112,14 +117,21 @@ async def test_min_interval_holds_and_each_deferral_has_a_reason(
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
     await eventually(lambda: settled(caller, cid), timeout=30)
     async with sessions() as session:
-        times = sorted(t for t in await session.scalars(
-            select(Message.sent_at).where(Message.account_id == account_id)
-        ) if t is not None)
-        reasons = {d["reason"] for d in await session.scalars(
-            select(FlowExecutionLog.details).where(
-                FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == "deferred"
+        times = sorted(
+            t
+            for t in await session.scalars(
+                select(Message.sent_at).where(Message.account_id == account_id)
             )
-        )}
+            if t is not None
+        )
+        reasons = {
+            d["reason"]
+            for d in await session.scalars(
+                select(FlowExecutionLog.details).where(
+                    FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == "deferred"
+                )
+            )
+        }
     assert len(times) == 4
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 0.99, gaps

@@ -1,0 +1,137 @@
+"""Long delays and scheduled starts on the time-skipping test server."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+from temporalio.testing import WorkflowEnvironment
+
+from db.models import CampaignFlow
+from db.session import SessionFactory
+from tests.conftest import Caller, campaign_with_contacts, eventually, unique
+from workflows.dispatch import submit_op
+from workflows.types import (
+    CONTACT_WORKFLOW,
+    CampaignOp,
+    ContactInput,
+    ContactResult,
+)
+from workflows.worker import running_worker
+
+QUEUE = "tgflows-timeskip"
+
+
+def _test_server_path() -> str:
+    return shutil.which("temporal-test-server") or str(
+        Path(sys.executable).parent / "temporal-test-server"
+    )
+
+
+@pytest.fixture(scope="module")
+async def skipping(database_url: str, simulator_url: str) -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_test_server_path()
+    )
+    async with running_worker(
+        env.client,
+        database_url,
+        simulator_url,
+        task_queue=QUEUE,
+        owner="skip-worker",
+        lease_interval=0.3,
+        search_attributes=False,
+    ):
+        yield env
+    await env.shutdown()
+
+
+THREE_DAYS = {
+    "nodes": [
+        {"id": "start", "type": "start"},
+        {"id": "first", "type": "send_message", "data": {"text": "day one"}},
+        {"id": "wait", "type": "delay", "data": {"seconds": "3d"}},
+        {"id": "second", "type": "send_message", "data": {"text": "day four"}},
+        {"id": "end", "type": "end"},
+    ],
+    "edges": [
+        {"source": "start", "target": "first"},
+        {"source": "first", "target": "wait"},
+        {"source": "wait", "target": "second"},
+        {"source": "second", "target": "end"},
+    ],
+}
+
+
+async def set_status(sessions: SessionFactory, cid: int, **values: Any) -> None:
+    async with sessions.begin() as session:
+        await session.execute(update(CampaignFlow).where(CampaignFlow.id == cid).values(**values))
+
+
+async def test_three_day_delay_is_skipped(
+    skipping: WorkflowEnvironment,
+    make_user: Any,
+    sessions: SessionFactory,
+    sim: httpx.AsyncClient,
+) -> None:
+    caller: Caller = await make_user()
+    peer = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [peer], flow=THREE_DAYS)
+    rows = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+    await set_status(sessions, cid, status="active")
+    started = await skipping.get_current_time()
+    result = await skipping.client.execute_workflow(
+        CONTACT_WORKFLOW,
+        ContactInput(rows[0]["execution_id"], 1, cid),
+        id=f"skip-{rows[0]['execution_id']}",
+        task_queue=QUEUE,
+        result_type=ContactResult,
+    )
+    assert result.status == "completed"
+    assert await skipping.get_current_time() - started >= timedelta(days=3)
+    texts = [m["text"] for m in (await sim.get(f"/peers/{peer}/messages")).json()["items"]]
+    assert texts == ["day one", "day four"]
+
+
+async def test_scheduled_start_waits_on_a_durable_timer(
+    skipping: WorkflowEnvironment,
+    make_user: Any,
+    sessions: SessionFactory,
+    sim: httpx.AsyncClient,
+) -> None:
+    caller: Caller = await make_user()
+    peer = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [peer])
+    start_at = await skipping.get_current_time() + timedelta(days=2)
+    await set_status(sessions, cid, status="scheduled", scheduled_start_at=start_at, control_seq=1)
+    await submit_op(
+        skipping.client,
+        task_queue=QUEUE,
+        campaign_id=cid,
+        organization_id=None,
+        op=CampaignOp(
+            seq=1, action="launch", reset_completed=True, scheduled_start_at=start_at.isoformat()
+        ),
+        search_attributes=False,
+    )
+    assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "scheduled"
+    await asyncio.sleep(1)
+    assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "scheduled"
+    await skipping.sleep(timedelta(days=2, minutes=1))
+    assert await skipping.get_current_time() >= start_at
+    assert datetime.now(UTC) < start_at  # the wall clock did not move two days
+    await eventually(lambda: _completed(caller, cid), timeout=20)
+    texts = [m["text"] for m in (await sim.get(f"/peers/{peer}/messages")).json()["items"]]
+    assert texts == [f"Hi {peer.capitalize()}"]
+
+
+async def _completed(caller: Caller, cid: int) -> bool:
+    return bool((await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "completed")
