@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import httpx
@@ -133,7 +134,7 @@ async def test_min_interval_holds_and_each_deferral_has_a_reason(
             )
         }
     assert len(times) == 4
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.99, gaps
     assert reasons == {"rate_limit"}
 

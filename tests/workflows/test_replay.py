@@ -1,0 +1,77 @@
+"""Replaying a stored history guards the contact workflow against non-determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer
+
+from tests.conftest import Caller, campaign_with_contacts, eventually, unique
+from workflows.contact import ContactWorkflow
+from workflows.types import contact_workflow_id
+
+HISTORY = Path(__file__).parent / "histories" / "every_node.json"
+
+# start → condition → ab_split → send (A/B variants) → wait_for_reply → delay → send → end
+EVERY_NODE_FLOW: dict[str, Any] = {
+    "nodes": [
+        {"id": "start", "type": "start"},
+        {"id": "vip", "type": "condition",
+         "data": {"field": "contact.first_name", "op": "exists"}},
+        {"id": "split", "type": "ab_split"},
+        {"id": "hello", "type": "send_message", "data": {"variants": [
+            {"name": "A", "text": "Hello {first_name}", "weight": 50},
+            {"name": "B", "text": "Hey {first_name}", "weight": 50}]}},
+        {"id": "other", "type": "send_message", "data": {"text": "Hi there"}},
+        {"id": "wait", "type": "wait_for_reply", "data": {"timeout_seconds": 1}},
+        {"id": "pause", "type": "delay", "data": {"seconds": 1}},
+        {"id": "follow", "type": "send_message", "data": {"text": "Following up"}},
+        {"id": "end", "type": "end"},
+    ],
+    "edges": [
+        {"source": "start", "target": "vip"},
+        {"source": "vip", "target": "split", "label": "true"},
+        {"source": "vip", "target": "other", "label": "false"},
+        {"source": "split", "target": "hello", "data": {"weight": 1}},
+        {"source": "split", "target": "other", "data": {"weight": 1}},
+        {"source": "hello", "target": "wait"},
+        {"source": "other", "target": "wait"},
+        {"source": "wait", "target": "end", "label": "replied"},
+        {"source": "wait", "target": "pause", "label": "no_reply"},
+        {"source": "pause", "target": "follow"},
+        {"source": "follow", "target": "end"},
+    ],
+}
+
+
+async def test_stored_history_replays() -> None:
+    history = WorkflowHistory.from_json("contact-replay", json.loads(HISTORY.read_text()))
+    await Replayer(workflows=[ContactWorkflow]).replay_workflow(history)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TGFLOWS_RECORD_HISTORY"),
+    reason="set TGFLOWS_RECORD_HISTORY=1 to record the history again",
+)
+@pytest.mark.usefixtures("worker")
+async def test_record_history(make_user: Any, client: Client, sim: httpx.AsyncClient) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [peer], flow=EVERY_NODE_FLOW)
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def done() -> Any:
+        items = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+        return items if items[0]["status"] == "completed" else None
+
+    items = await eventually(done)
+    handle = client.get_workflow_handle(contact_workflow_id(items[0]["execution_id"], 1))
+    history = await handle.fetch_history()
+    HISTORY.write_text(json.dumps(history.to_json_dict(), indent=1))
+    assert len((await sim.get(f"/peers/{peer}/messages")).json()["items"]) == 2
