@@ -47,13 +47,15 @@ class CampaignService:
         self._temporal = temporal
         self._task_queue = task_queue
 
-    async def get(self, campaign_id: int, action: Action, *, deleted: bool = False) -> CampaignFlow:
+    async def get(
+        self, campaign_id: int, action: Action, *, include_deleted: bool = False
+    ) -> CampaignFlow:
         """The campaign if the actor may perform the action on it: 404 if unseen, 403 if not."""
         stmt = repo.visible(
             self.actor.user_id,
             self.actor.organization_id,
             view_all=self.actor.admin_view,
-            deleted=deleted,
+            include_deleted=include_deleted,
         ).where(CampaignFlow.id == campaign_id)
         if action != Action.VIEW:
             stmt = stmt.with_for_update()
@@ -127,7 +129,9 @@ class CampaignService:
         await self._commit_and_submit(campaign, "pause" if pause else None)
 
     async def restore(self, campaign_id: int) -> CampaignFlow:
-        campaign = await self.get(campaign_id, Action.RESTORE, deleted=True)
+        campaign = await self.get(campaign_id, Action.RESTORE, include_deleted=True)
+        if campaign.deleted_at is None:
+            raise Conflict("Campaign is not deleted", code="not_deleted")
         campaign.deleted_at = None
         campaign.updated_at = _now()
         await self.session.commit()

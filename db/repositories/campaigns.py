@@ -14,11 +14,11 @@ from db.repositories.scoping import scope
 
 
 def visible(
-    user_id: int, organization_id: int | None, *, view_all: bool, deleted: bool = False
+    user_id: int, organization_id: int | None, *, view_all: bool, include_deleted: bool = False
 ) -> Select[CampaignFlow]:
-    stmt = select(CampaignFlow).where(
-        CampaignFlow.deleted_at.is_not(None) if deleted else CampaignFlow.deleted_at.is_(None)
-    )
+    stmt = select(CampaignFlow)
+    if not include_deleted:
+        stmt = stmt.where(CampaignFlow.deleted_at.is_(None))
     return scope(
         stmt,
         org_column=CampaignFlow.organization_id,

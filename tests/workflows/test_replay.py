@@ -22,12 +22,18 @@ HISTORY = Path(__file__).parent / "histories" / "every_node.json"
 EVERY_NODE_FLOW: dict[str, Any] = {
     "nodes": [
         {"id": "start", "type": "start"},
-        {"id": "vip", "type": "condition",
-         "data": {"field": "contact.first_name", "op": "exists"}},
+        {"id": "vip", "type": "condition", "data": {"field": "contact.first_name", "op": "exists"}},
         {"id": "split", "type": "ab_split"},
-        {"id": "hello", "type": "send_message", "data": {"variants": [
-            {"name": "A", "text": "Hello {first_name}", "weight": 50},
-            {"name": "B", "text": "Hey {first_name}", "weight": 50}]}},
+        {
+            "id": "hello",
+            "type": "send_message",
+            "data": {
+                "variants": [
+                    {"name": "A", "text": "Hello {first_name}", "weight": 50},
+                    {"name": "B", "text": "Hey {first_name}", "weight": 50},
+                ]
+            },
+        },
         {"id": "other", "type": "send_message", "data": {"text": "Hi there"}},
         {"id": "wait", "type": "wait_for_reply", "data": {"timeout_seconds": 1}},
         {"id": "pause", "type": "delay", "data": {"seconds": 1}},
