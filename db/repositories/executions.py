@@ -18,20 +18,25 @@ ACTIVE_EXECUTION = ("pending", "running", "waiting")
 async def lock_execution(
     session: AsyncSession, execution_id: int
 ) -> tuple[FlowExecution, CampaignFlow] | None:
-    """The execution (row-locked) and its campaign (share-locked), in that lock order."""
+    """The campaign (share-locked), then the execution (row-locked).
+
+    Campaign before execution everywhere: the api locks a campaign and then updates its
+    executions, so the opposite order here could deadlock with it.
+    """
+    campaign_id = await session.scalar(
+        select(FlowExecution.campaign_id).where(FlowExecution.id == execution_id)
+    )
+    if campaign_id is None:
+        return None
+    campaign = await session.scalar(
+        select(CampaignFlow).where(CampaignFlow.id == campaign_id).with_for_update(read=True)
+    )
     execution = await session.scalar(
         select(FlowExecution)
         .where(FlowExecution.id == execution_id)
         .with_for_update(key_share=True)
     )
-    if execution is None:
-        return None
-    campaign = await session.scalar(
-        select(CampaignFlow)
-        .where(CampaignFlow.id == execution.campaign_id)
-        .with_for_update(read=True)
-    )
-    assert campaign is not None
+    assert campaign is not None and execution is not None
     return execution, campaign
 
 
