@@ -112,6 +112,10 @@ class CampaignActivities:
                 start_signal="control",
                 start_signal_args=[signal],
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=(
+                    f"Campaign {page.campaign_id} · execution {execution_id} · "
+                    f"generation {generation}"
+                ),
                 search_attributes=search_attributes_for(page.campaign_id, page.organization_id)
                 if self._search_attributes
                 else None,

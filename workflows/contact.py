@@ -72,6 +72,22 @@ class ContactWorkflow:
     def state(self) -> ContactState:
         return self._state
 
+    def _publish(self) -> None:
+        """Mirror the state into the web UI's "current details" for operators."""
+        s = self._state
+        parts = [f"**{s.status}** at node `{s.current_node_id or '-'}`"]
+        if s.paused:
+            parts.append("paused by the campaign")
+        if s.next_wake_up:
+            parts.append(f"wakes at {s.next_wake_up}")
+        if s.waiting_for:
+            parts.append(f"deferred: {s.waiting_for}")
+        if s.variant:
+            parts.append(f"variant {s.variant}")
+        if s.last_error:
+            parts.append(f"error: {s.last_error}")
+        workflow.set_current_details(" · ".join(parts))
+
     def _apply(self, halt: Halt) -> None:
         if halt.seq < self._seq:
             return
@@ -84,6 +100,7 @@ class ContactWorkflow:
             self._paused = False
             self._reloaded_after_pause = False
         self._state.paused = self._paused
+        self._publish()
 
     @workflow.run
     async def run(self, inp: ContactInput) -> ContactResult:
@@ -144,6 +161,8 @@ class ContactWorkflow:
         variables: dict[str, object],
     ) -> str:
         self._state.current_node_id = node.id
+        self._state.status = "running"
+        self._publish()
         if self._revisit == node.id:
             # Re-entering a send that was halted keeps its visit, hence its random_id.
             visit = self._visits[node.id]
@@ -242,6 +261,7 @@ class ContactWorkflow:
                 return next_id
             if result.outcome == "deferred":
                 self._state.waiting_for = result.reason
+                self._publish()
                 reserved = result.reserved_slot
                 assert result.wait_until is not None
                 await self._wait(datetime.fromisoformat(result.wait_until))
@@ -281,6 +301,7 @@ class ContactWorkflow:
             if not self._paused:
                 return
             self._state.status = "paused"
+            self._publish()
             await workflow.wait_condition(lambda: not self._paused or self._cancel is not None)
 
     async def _wait(self, deadline: datetime, *, for_reply: bool = False) -> bool:
@@ -295,6 +316,7 @@ class ContactWorkflow:
                 if remaining <= 0:
                     return False
                 self._state.status = "waiting"
+                self._publish()
                 try:
                     await workflow.wait_condition(
                         lambda: self._paused or self._cancel is not None or self._unanswered_reply,
@@ -378,6 +400,8 @@ class ContactWorkflow:
     async def _finish(self, status: str, error: str | None, node_id: str | None) -> ContactResult:
         self._state.status = status
         self._state.last_error = error
+        self._state.next_wake_up = None
+        self._publish()
         await workflow.execute_local_activity(
             "finish_execution",
             FinishRequest(
