@@ -1,0 +1,138 @@
+"""The command line: admin bootstrap and `tgflows dev` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+CLI = [sys.executable, "-m", "api"]
+
+
+async def test_create_user_prints_a_working_token(
+    database_url: str, api: httpx.AsyncClient
+) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    out = subprocess.run(
+        [*CLI, "admin", "create-user", "boss@example.com", "--org", "Acme CLI", "--role", "owner"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    token = out.stdout.strip().splitlines()[-1]
+    assert token.startswith("tgf_")
+    me = await api.get("/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert [o["role"] for o in me.json()["organizations"]] == ["owner"]
+    again = subprocess.run(
+        [*CLI, "admin", "create-user", "boss@example.com", "--org", "Acme CLI", "--role", "admin"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    second = again.stdout.strip().splitlines()[-1]
+    assert second != token
+    me = await api.get("/me", headers={"Authorization": f"Bearer {second}"})
+    assert [o["role"] for o in me.json()["organizations"]] == ["admin"]
+
+
+def dev_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        {
+            "TGFLOWS_HOME": str(home),
+            "TGFLOWS_API_PORT": str(free_port()),
+            "TGFLOWS_TEMPORAL_PORT": str(free_port()),
+            "TGFLOWS_UI_PORT": str(free_port()),
+            "TGFLOWS_SIMULATOR_PORT": str(free_port()),
+        }
+    )
+    return env
+
+
+def start_dev(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [*CLI, "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("READY"):
+            return proc, line
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise AssertionError("tgflows dev never printed READY")
+
+
+def stop_dev(proc: subprocess.Popen[str]) -> int:
+    proc.send_signal(signal.SIGINT)
+    return proc.wait(timeout=60)
+
+
+def test_dev_runs_everything_and_restarts_on_its_data(tmp_path: Path) -> None:
+    env = dev_env(tmp_path / "home")
+    proc, ready = start_dev(env)
+    try:
+        token = (tmp_path / "home" / "dev-token").read_text().strip()
+        api = f"http://127.0.0.1:{env['TGFLOWS_API_PORT']}"
+        assert f"api={api}" in ready and f":{env['TGFLOWS_UI_PORT']}" in ready
+        assert token in ready
+        headers = {"Authorization": f"Bearer {token}"}
+        me = httpx.get(f"{api}/me", headers=headers).json()
+        org = str(me["organizations"][0]["organization_id"])
+        headers["X-Organization-Id"] = org
+        campaigns = httpx.get(f"{api}/campaign-flows", headers=headers).json()["items"]
+        assert [c["status"] for c in campaigns] == ["draft"]
+        ui = httpx.get(f"http://127.0.0.1:{env['TGFLOWS_UI_PORT']}/", timeout=10)
+        assert ui.status_code == 200
+    finally:
+        assert stop_dev(proc) == 0
+    proc, ready = start_dev(env)  # a second run reuses the data
+    try:
+        assert token in ready
+        campaigns = httpx.get(f"{api}/campaign-flows", headers=headers).json()["items"]
+        assert len(campaigns) == 1
+        simulator = child_running(proc.pid, "simulator")
+        os.kill(simulator, signal.SIGKILL)  # a child dies: dev says which and exits
+        assert proc.wait(timeout=60) != 0
+        assert proc.stdout is not None
+        assert "simulator exited" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            stop_dev(proc)
+
+
+def child_running(pid: int, command: str) -> int:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for child in children:
+        if Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[-2] == command.encode():
+            return int(child)
+    raise AssertionError(f"no {command} child among {children}")
+
+
+def test_dev_names_a_taken_port(tmp_path: Path) -> None:
+    env = dev_env(tmp_path / "home")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(env["TGFLOWS_SIMULATOR_PORT"])))
+        taken.listen()
+        out = subprocess.run([*CLI, "dev"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert env["TGFLOWS_SIMULATOR_PORT"] in out.stderr and "simulator" in out.stderr
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
