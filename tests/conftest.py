@@ -175,19 +175,21 @@ class Caller:
             h["X-Organization-Id"] = str(org_id)
         return h
 
+    async def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        headers = {**self.headers(kw.pop("org", "default")), **kw.pop("headers", {})}
+        return await self.http.request(method.upper(), path, headers=headers, **kw)
+
     async def get(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.http.get(path, headers=self.headers(kw.pop("org", "default")), **kw)
+        return await self.request("GET", path, **kw)
 
     async def post(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.http.post(path, headers=self.headers(kw.pop("org", "default")), **kw)
+        return await self.request("POST", path, **kw)
 
     async def patch(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.http.patch(path, headers=self.headers(kw.pop("org", "default")), **kw)
+        return await self.request("PATCH", path, **kw)
 
     async def delete(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.http.request(
-            "DELETE", path, headers=self.headers(kw.pop("org", "default")), **kw
-        )
+        return await self.request("DELETE", path, **kw)
 
     async def ok(self, method: str, path: str, **kw: Any) -> Any:
         resp = await getattr(self, method)(path, **kw)
