@@ -1,0 +1,116 @@
+"""Replies and read receipts: rows, logs, signals, and catching up after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+from temporalio.client import Client
+
+from activities.listener import ReplyListener
+from activities.telegram.pool import ProviderPool
+from db.models import FlowExecutionLog, Message, TelegramAccount
+from db.session import SessionFactory
+from tests.conftest import Caller, campaign_with_contacts, eventually, unique
+
+
+async def logs_of(sessions: SessionFactory, cid: int, event: str) -> list[FlowExecutionLog]:
+    async with sessions() as session:
+        return list(
+            await session.scalars(
+                select(FlowExecutionLog).where(
+                    FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == event
+                )
+            )
+        )
+
+
+@pytest.mark.usefixtures("worker")
+async def test_read_receipt_sets_read_time_and_logs(
+    make_user: Any, sim: httpx.AsyncClient, sessions: SessionFactory
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    cid, account_id, _ = await campaign_with_contacts(caller, [peer])
+    phone = (await caller.ok("get", f"/telegram-accounts/{account_id}"))["phone"]
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def delivered() -> bool:
+        return bool((await sim.get(f"/peers/{peer}/messages")).json()["items"])
+
+    await eventually(delivered)
+    assert (await sim.post(f"/peers/{peer}/read", json={"account": phone})).status_code == 200
+
+    async def read() -> Any:
+        async with sessions() as session:
+            return await session.scalar(select(Message.read_at).where(Message.campaign_id == cid))
+
+    assert await eventually(read, timeout=5)
+    assert len(await logs_of(sessions, cid, "message_read")) == 1
+
+
+async def test_listener_catches_up_after_restart_without_duplicates(
+    make_user: Any,
+    sim: httpx.AsyncClient,
+    sessions: SessionFactory,
+    simulator_url: str,
+    client: Client,
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    cid, account_id, _ = await campaign_with_contacts(caller, [peer])
+    owner = f"stopped-worker-{secrets.token_hex(3)}"
+    async with sessions.begin() as session:
+        # Another (stopped) worker holds this account's lease, so the test decides when
+        # a listener runs for it.
+        await session.execute(
+            update(TelegramAccount)
+            .where(TelegramAccount.id == account_id)
+            .values(lease_owner=owner, lease_expires_at=datetime.now(UTC) + timedelta(hours=1))
+        )
+        account = await session.get(TelegramAccount, account_id)
+        assert account is not None
+    phone = account.phone
+    for text in ("first", "second"):
+        await sim.post(f"/peers/{peer}/reply", json={"account": phone, "text": text})
+
+    async def inbound() -> int:
+        async with sessions() as session:
+            return int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(Message)
+                    .where(Message.account_id == account_id, Message.direction == "in")
+                )
+                or 0
+            )
+
+    async def run_listener_until(count: int) -> None:
+        pool = ProviderPool(simulator_url)
+        listener = ReplyListener(sessions, pool, client, owner)
+        async with sessions() as session:
+            fresh = await session.get(TelegramAccount, account_id)
+        assert fresh is not None
+        task = asyncio.create_task(listener._listen(fresh))
+        try:
+            await eventually(lambda: _at_least(inbound, count), timeout=5)
+            await asyncio.sleep(0.3)
+        finally:
+            task.cancel()
+            await pool.close()
+
+    await run_listener_until(2)
+    await sim.post(f"/peers/{peer}/reply", json={"account": phone, "text": "third"})
+    await run_listener_until(3)
+    assert await inbound() == 3
+    texts = [log.message_text for log in await logs_of(sessions, cid, "response_detected")]
+    assert texts == ["first", "second", "third"]
+
+
+async def _at_least(count_fn: Any, n: int) -> bool:
+    return bool(await count_fn() >= n)
