@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.state import contact_variables, halt_for, log_rows
+from activities.supervisor import account_task_queue
+from db.models import TelegramAccount
 from db.repositories import executions as repo
 from db.session import SessionFactory
 from workflows.types import (
@@ -53,7 +56,16 @@ class ExecutionActivities:
                 ),
                 on_reply=str((campaign.response_handling or {}).get("on_reply", "stop")),
                 halt=halt,
+                send_queue=await self._send_queue(session, campaign.telegram_account_id),
             )
+
+    async def _send_queue(self, session: AsyncSession, account_id: int | None) -> str | None:
+        if account_id is None:
+            return None
+        provider = await session.scalar(
+            select(TelegramAccount.provider).where(TelegramAccount.id == account_id)
+        )
+        return account_task_queue(account_id) if provider == "telethon" else None
 
     @activity.defn(name="record_step")
     async def record_step(self, req: StepRequest) -> StepResult:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.telegram.base import TelegramError, Update
+from activities.telegram.base import TelegramError, Unauthorized, Update
 from activities.telegram.pool import ProviderPool
 from db.models import FlowExecution, Message, TelegramAccount
 from db.models.executions import TERMINAL
@@ -21,48 +21,26 @@ from workflows.types import ReplySignal, contact_workflow_id
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 20.0
+UNAUTHORIZED_BACKOFF = 30.0
 
 
 class ReplyListener:
-    def __init__(
-        self,
-        sessions: SessionFactory,
-        pool: ProviderPool,
-        client: Client,
-        owner: str,
-        *,
-        lease_interval: float = 5.0,
-    ) -> None:
-        self._lease_interval = lease_interval
+    """Reads one account's updates from its stored offset, so a restart misses nothing."""
+
+    def __init__(self, sessions: SessionFactory, pool: ProviderPool, client: Client) -> None:
         self._sessions = sessions
         self._pool = pool
         self._client = client
-        self._owner = owner
-        self._tasks: dict[int, asyncio.Task[None]] = {}
 
-    async def run(self) -> None:
-        """Renew leases every few seconds and keep one listener per leased account."""
-        try:
-            while True:
-                async with self._sessions.begin() as session:
-                    accounts = await inbound.acquire_leases(session, self._owner)
-                for account in accounts:
-                    task = self._tasks.get(account.id)
-                    if task is None or task.done():
-                        self._tasks[account.id] = asyncio.create_task(self._listen(account))
-                await asyncio.sleep(self._lease_interval)
-        finally:
-            for task in self._tasks.values():
-                task.cancel()
-            async with self._sessions.begin() as session:
-                await inbound.release_leases(session, self._owner)
-
-    async def _listen(self, account: TelegramAccount) -> None:
+    async def listen(self, account: TelegramAccount) -> None:
         offset = account.updates_offset
         while True:
             try:
                 provider = await self._pool.get(account)
                 updates = await provider.get_updates(offset, POLL_SECONDS)
+            except Unauthorized:
+                await asyncio.sleep(UNAUTHORIZED_BACKOFF)
+                continue
             except TelegramError as err:
                 log.warning("account %s: updates failed: %s", account.id, type(err).__name__)
                 await asyncio.sleep(2)

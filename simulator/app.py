@@ -65,6 +65,12 @@ def create_app(world: World | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         return {"updates": await world.updates(phone, after, timeout)}
 
+    @app.get("/accounts/{phone}/health", response_model=None)
+    async def account_health(phone: str) -> dict[str, str] | JSONResponse:
+        if world.revoked(phone):
+            return JSONResponse(status_code=401, content={"error": "AUTH_KEY_UNREGISTERED"})
+        return {"status": "ok"}
+
     @app.get("/peers/{peer}/messages")
     async def peer_messages(peer: str) -> dict[str, Any]:
         items = world.inbox.get(peer.lower().lstrip("@"), [])

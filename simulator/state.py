@@ -154,6 +154,9 @@ class World:
                 drop = True
         return drop
 
+    def revoked(self, phone: str) -> bool:
+        return any(f.type == "unauthorized" and f.account in (None, phone) for f in self.faults)
+
     def _consume(self, fault: Fault) -> None:
         if fault.times is None:
             fault.times = 1

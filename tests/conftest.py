@@ -117,6 +117,7 @@ async def worker(
         task_queue=TASK_QUEUE,
         owner="test-worker",
         lease_interval=0.3,
+        health_interval=2.0,
     ):
         yield
 

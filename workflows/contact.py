@@ -58,6 +58,7 @@ class ContactWorkflow:
         self._logs: list[LogEntry] = []
         self._revisit: str | None = None
         self._deadline_hint: str | None = None
+        self._send_queue: str | None = None
 
     @workflow.signal
     def control(self, signal: ControlSignal) -> None:
@@ -127,6 +128,7 @@ class ContactWorkflow:
         if plan.halt is not None:
             self._apply(plan.halt)
         self._on_reply = plan.on_reply
+        self._send_queue = plan.send_queue
         try:
             flow = flowgraph.parse(plan.flow)
         except flowgraph.FlowError as err:
@@ -249,6 +251,9 @@ class ContactWorkflow:
                     reserved_slot=reserved,
                 ),
                 result_type=SendResult,
+                task_queue=self._send_queue,
+                # Queued on an account's queue while no worker holds that account.
+                schedule_to_start_timeout=None,
                 start_to_close_timeout=SEND_TIMEOUT,
                 retry_policy=SEND_RETRY,
             )

@@ -61,6 +61,8 @@ class ExecutionPlan:
     next_execution_at: str | None = None
     on_reply: str = "stop"
     halt: Halt | None = None
+    # Telethon accounts send from the worker holding their client; None: the main queue.
+    send_queue: str | None = None
 
 
 @dataclass

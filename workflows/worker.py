@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -16,6 +17,7 @@ from activities.executions import ExecutionActivities
 from activities.fanout import CampaignActivities
 from activities.listener import ReplyListener
 from activities.sending import SendActivities
+from activities.supervisor import AccountSupervisor, account_task_queue
 from activities.telegram.pool import ProviderPool
 from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
@@ -23,6 +25,13 @@ from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Components:
+    worker: Worker
+    sending: SendActivities
+    campaigns: CampaignActivities
 
 
 def build_worker(
@@ -33,13 +42,13 @@ def build_worker(
     task_queue: str,
     max_cached_workflows: int = 2000,
     search_attributes: bool = True,
-) -> Worker:
+) -> Components:
     executions = ExecutionActivities(sessions)
     campaigns = CampaignActivities(
         sessions, client, task_queue, search_attributes=search_attributes
     )
     sending = SendActivities(sessions, pool, campaigns.pause_account_campaigns)
-    return Worker(
+    worker = Worker(
         client,
         task_queue=task_queue,
         workflows=[ContactWorkflow, CampaignControlWorkflow],
@@ -55,6 +64,7 @@ def build_worker(
         max_concurrent_activities=200,
         max_concurrent_local_activities=200,
     )
+    return Components(worker, sending, campaigns)
 
 
 @contextlib.asynccontextmanager
@@ -67,24 +77,48 @@ async def running_worker(
     owner: str,
     lease_interval: float = 5.0,
     search_attributes: bool = True,
+    max_cached_workflows: int = 2000,
+    health_interval: float = 60.0,
 ) -> AsyncIterator[Worker]:
-    """A worker plus its reply listener, cleaned up on exit."""
+    """A worker plus its account supervisor (leases, listeners, health), cleaned up on exit."""
     engine = make_engine(database_url, pool_size=20)
     sessions = make_session_factory(engine)
     pool = ProviderPool(simulator_url)
-    worker = build_worker(
-        client, sessions, pool, task_queue=task_queue, search_attributes=search_attributes
+    parts = build_worker(
+        client,
+        sessions,
+        pool,
+        task_queue=task_queue,
+        search_attributes=search_attributes,
+        max_cached_workflows=max_cached_workflows,
     )
-    listener = asyncio.create_task(
-        ReplyListener(sessions, pool, client, owner, lease_interval=lease_interval).run()
+
+    def account_worker(account_id: int) -> Worker:
+        return Worker(
+            client,
+            task_queue=account_task_queue(account_id),
+            activities=[parts.sending.send_message],
+            max_concurrent_activities=20,
+        )
+
+    supervisor = AccountSupervisor(
+        sessions,
+        pool,
+        ReplyListener(sessions, pool, client),
+        owner,
+        account_worker=account_worker,
+        on_unauthorized=parts.campaigns.pause_account_campaigns,
+        lease_interval=lease_interval,
+        health_interval=health_interval,
     )
+    task = asyncio.create_task(supervisor.run())
     try:
-        async with worker:
-            yield worker
+        async with parts.worker:
+            yield parts.worker
     finally:
-        listener.cancel()
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await listener
+            await task
         await pool.close()
         await engine.dispose()
 

@@ -65,4 +65,7 @@ class TelegramProvider(Protocol):
 
     async def get_updates(self, after: int, timeout: float) -> list[Update]: ...
 
+    async def check(self) -> None:
+        """Raise Unauthorized if the session no longer works."""
+
     async def close(self) -> None: ...

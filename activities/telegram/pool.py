@@ -38,11 +38,14 @@ class ProviderPool:
         from activities.telegram.telethon_provider import TelethonProvider
 
         assert account.api_hash_encrypted is not None
-        provider = TelethonProvider(
-            session=decrypt(account.session_encrypted),
-            api_id=account.api_id,
-            api_hash=decrypt(account.api_hash_encrypted),
-        )
+        try:
+            provider = TelethonProvider(
+                session=decrypt(account.session_encrypted),
+                api_id=account.api_id,
+                api_hash=decrypt(account.api_hash_encrypted),
+            )
+        except ValueError as err:  # Telethon rejects a malformed session string
+            raise Unauthorized("SESSION_INVALID") from err
         await provider.connect()
         return provider
 

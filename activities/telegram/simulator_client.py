@@ -84,5 +84,13 @@ class SimulatorProvider:
             for u in resp.json()["updates"]
         ]
 
+    async def check(self) -> None:
+        try:
+            resp = await self._http.get(f"{self._base}/accounts/{self._phone}/health", timeout=5)
+        except httpx.HTTPError as err:
+            raise Transient(f"simulator unreachable: {type(err).__name__}") from err
+        if resp.status_code == 401:
+            raise Unauthorized(str(resp.json().get("error", "AUTH_KEY_UNREGISTERED")))
+
     async def close(self) -> None:
         return None

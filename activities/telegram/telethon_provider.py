@@ -136,5 +136,13 @@ class TelethonProvider:
                 await asyncio.wait_for(self._changed.wait(), timeout)
         return self._updates[after:]
 
+    async def check(self) -> None:
+        try:
+            authorized = await self._client.is_user_authorized()
+        except Exception as err:
+            raise map_telethon_error(err) from err
+        if not authorized:
+            raise Unauthorized("AUTH_KEY_UNREGISTERED")
+
     async def close(self) -> None:
         await self._client.disconnect()

@@ -70,3 +70,16 @@ async def set_offset(session: AsyncSession, account_id: int, offset: int) -> Non
         .where(TelegramAccount.id == account_id)
         .values(updates_offset=offset)
     )
+
+
+async def clear_expired_limits(session: AsyncSession) -> None:
+    """A flood wait or peer-flood cooldown that has passed no longer marks the account."""
+    await session.execute(
+        update(TelegramAccount)
+        .where(
+            TelegramAccount.status.in_(("flood_wait", "peer_flood")),
+            func.coalesce(TelegramAccount.flood_wait_until, func.now()) <= func.now(),
+            func.coalesce(TelegramAccount.cooldown_until, func.now()) <= func.now(),
+        )
+        .values(status="connected", status_reason=None)
+    )

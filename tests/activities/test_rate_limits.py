@@ -25,24 +25,39 @@ async def second_worker(
     """Another worker on the same task queue, with its own connection, as a second process."""
     other = await Client.connect(temporal_env.client.service_client.config.target_host)
     async with running_worker(
-        other, database_url, simulator_url, task_queue=TASK_QUEUE,
-        owner="second-worker", lease_interval=0.3,
+        other,
+        database_url,
+        simulator_url,
+        task_queue=TASK_QUEUE,
+        owner="second-worker",
+        lease_interval=0.3,
     ):
         yield
 
 
 async def sent_times(sessions: SessionFactory, account_id: int) -> list[Any]:
     async with sessions() as session:
-        return sorted(t for t in await session.scalars(
-            select(Message.sent_at).where(Message.account_id == account_id,
-                                          Message.status == "sent")) if t is not None)
+        return sorted(
+            t
+            for t in await session.scalars(
+                select(Message.sent_at).where(
+                    Message.account_id == account_id, Message.status == "sent"
+                )
+            )
+            if t is not None
+        )
 
 
 async def deferral_reasons(sessions: SessionFactory, cid: int) -> list[str]:
     async with sessions() as session:
-        return [d["reason"] for d in await session.scalars(
-            select(FlowExecutionLog.details).where(
-                FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == "deferred"))]
+        return [
+            d["reason"]
+            for d in await session.scalars(
+                select(FlowExecutionLog.details).where(
+                    FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == "deferred"
+                )
+            )
+        ]
 
 
 @pytest.mark.usefixtures("second_worker")
@@ -72,14 +87,14 @@ async def test_hourly_cap_holds_and_defers_the_rest_with_a_reason(
 ) -> None:
     caller: Caller = await make_user(org=unique("org"))
     peers = [unique() for _ in range(5)]
-    cid, account_id, _ = await campaign_with_contacts(
-        caller, peers, account={"max_per_hour": 3}
-    )
+    cid, account_id, _ = await campaign_with_contacts(caller, peers, account={"max_per_hour": 3})
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
 
     async def capped() -> bool:
-        return len(await sent_times(sessions, account_id)) == 3 and len(
-            await deferral_reasons(sessions, cid)) >= 2
+        return (
+            len(await sent_times(sessions, account_id)) == 3
+            and len(await deferral_reasons(sessions, cid)) >= 2
+        )
 
     await eventually(capped, timeout=20)
     rows = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]

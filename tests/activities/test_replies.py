@@ -92,11 +92,11 @@ async def test_listener_catches_up_after_restart_without_duplicates(
 
     async def run_listener_until(count: int) -> None:
         pool = ProviderPool(simulator_url)
-        listener = ReplyListener(sessions, pool, client, owner)
+        listener = ReplyListener(sessions, pool, client)
         async with sessions() as session:
             fresh = await session.get(TelegramAccount, account_id)
         assert fresh is not None
-        task = asyncio.create_task(listener._listen(fresh))
+        task = asyncio.create_task(listener.listen(fresh))
         try:
             await eventually(lambda: _at_least(inbound, count), timeout=5)
             await asyncio.sleep(0.3)

@@ -1,0 +1,114 @@
+"""Holds account leases for this worker: one listener, one health check and, for
+Telethon accounts, one account task queue per leased account."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from temporalio.worker import Worker
+
+from activities.listener import ReplyListener
+from activities.telegram.base import Unauthorized
+from activities.telegram.pool import ProviderPool
+from db.models import TelegramAccount
+from db.repositories import inbound
+from db.session import SessionFactory
+
+log = logging.getLogger(__name__)
+AccountWorkerFactory = Callable[[int], Worker]
+CHECK_TIMEOUT = 20.0
+
+
+def account_task_queue(account_id: int) -> str:
+    """Sends of a Telethon account run where its one connected client lives."""
+    return f"tgflows-account-{account_id}"
+
+
+@dataclass
+class _Held:
+    listener: asyncio.Task[None]
+    worker: asyncio.Task[None] | None = None
+    checked_at: float = field(default=0.0)
+
+
+class AccountSupervisor:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        pool: ProviderPool,
+        listener: ReplyListener,
+        owner: str,
+        *,
+        account_worker: AccountWorkerFactory,
+        on_unauthorized: Callable[[int, str], Awaitable[int]],
+        lease_interval: float = 5.0,
+        health_interval: float = 60.0,
+    ) -> None:
+        self._sessions = sessions
+        self._pool = pool
+        self._listener = listener
+        self._owner = owner
+        self._account_worker = account_worker
+        self._on_unauthorized = on_unauthorized
+        self._lease_interval = lease_interval
+        self._health_interval = health_interval
+        self._held: dict[int, _Held] = {}
+
+    async def run(self) -> None:
+        """Renew leases, start what a newly leased account needs, drop what was lost."""
+        try:
+            while True:
+                async with self._sessions.begin() as session:
+                    accounts = await inbound.acquire_leases(session, self._owner)
+                    await inbound.clear_expired_limits(session)
+                leased = {a.id: a for a in accounts}
+                for account_id in set(self._held) - set(leased):
+                    await self._release(account_id)
+                for account in accounts:
+                    await self._hold(account)
+                await asyncio.sleep(self._lease_interval)
+        finally:
+            for account_id in list(self._held):
+                await self._release(account_id)
+            async with self._sessions.begin() as session:
+                await inbound.release_leases(session, self._owner)
+
+    async def _hold(self, account: TelegramAccount) -> None:
+        held = self._held.get(account.id)
+        if held is None or held.listener.done():
+            held = _Held(listener=asyncio.create_task(self._listener.listen(account)))
+            self._held[account.id] = held
+        if account.provider == "telethon" and (held.worker is None or held.worker.done()):
+            held.worker = asyncio.create_task(self._account_worker(account.id).run())
+        loop = asyncio.get_running_loop()
+        if loop.time() - held.checked_at >= self._health_interval:
+            held.checked_at = loop.time()
+            await self._check(account)
+
+    async def _check(self, account: TelegramAccount) -> None:
+        """The worker's health check: is the session still authorized?"""
+        if account.status in ("unauthorized", "banned"):
+            return
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                provider = await self._pool.get(account)
+                await provider.check()
+        except Unauthorized as err:
+            log.warning("account %s lost its session: %s", account.id, err.code)
+            await self._pool.drop(account.id)
+            await self._on_unauthorized(account.id, err.code)
+        except Exception as err:  # a failed check is retried at the next interval
+            log.warning("account %s health check failed: %s", account.id, type(err).__name__)
+
+    async def _release(self, account_id: int) -> None:
+        held = self._held.pop(account_id)
+        for task in (held.listener, held.worker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        await self._pool.drop(account_id)
