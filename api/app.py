@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from activities.telegram.login import TelethonLogin
 from api.errors import install_error_handlers
-from api.routers import accounts, campaigns, contacts, identity
+from api.routers import accounts, campaigns, contacts, identity, telethon_login
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
 
@@ -32,8 +33,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.telethon_login = TelethonLogin()
     install_error_handlers(app)
-    for router in (identity.router, accounts.router, contacts.router, campaigns.router):
+    routers = (
+        identity.router,
+        telethon_login.router,
+        accounts.router,
+        contacts.router,
+        campaigns.router,
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.get("/health", tags=["health"])

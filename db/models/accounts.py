@@ -28,6 +28,8 @@ class TelegramAccount(Base):
     api_id: Mapped[int | None] = mapped_column(Integer)
     api_hash_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     session_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # phone_code_hash between "send code" and "sign in", encrypted.
+    login_state_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     min_interval_seconds: Mapped[int] = mapped_column(Integer, server_default="0")
     jitter_seconds: Mapped[int] = mapped_column(Integer, server_default="0")
     max_per_hour: Mapped[int | None] = mapped_column(Integer)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 19:03:00.361648
+Create Date: 2026-11-26 19:29:58.870927
 """
 
 from collections.abc import Sequence
@@ -160,6 +160,7 @@ def upgrade() -> None:
         sa.Column("api_id", sa.Integer(), nullable=True),
         sa.Column("api_hash_encrypted", sa.LargeBinary(), nullable=True),
         sa.Column("session_encrypted", sa.LargeBinary(), nullable=True),
+        sa.Column("login_state_encrypted", sa.LargeBinary(), nullable=True),
         sa.Column("min_interval_seconds", sa.Integer(), server_default="0", nullable=False),
         sa.Column("jitter_seconds", sa.Integer(), server_default="0", nullable=False),
         sa.Column("max_per_hour", sa.Integer(), nullable=True),

@@ -1,0 +1,122 @@
+"""Interactive Telethon sign-in: send code, sign in, 2FA password.
+
+This is the one place outside the worker that talks to Telegram: a person is waiting
+for the code on their phone, so the api runs these steps in the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telethon import TelegramClient, errors
+from telethon.sessions import StringSession
+
+from activities.telegram.base import TelegramError
+from activities.telegram.telethon_provider import map_telethon_error
+
+ClientFactory = Callable[[str, int, str], Any]
+
+
+def telethon_client(session: str, api_id: int, api_hash: str) -> Any:
+    return TelegramClient(StringSession(session), api_id, api_hash)
+
+
+class LoginRejected(Exception):
+    """Telegram refused what the person typed; `field` says which input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class LoginStep:
+    status: str  # code_sent | password_required | connected
+    session: str
+    phone_code_hash: str | None = None
+    display_name: str | None = None
+
+
+_REJECTIONS: tuple[tuple[type[Exception], str, str], ...] = (
+    (errors.PhoneNumberInvalidError, "phone", "Telegram says the phone number is invalid"),
+    (errors.PhoneCodeInvalidError, "code", "The code is wrong"),
+    (errors.PhoneCodeExpiredError, "code", "The code expired; request a new one"),
+    (errors.PasswordHashInvalidError, "password", "The 2FA password is wrong"),
+    (errors.ApiIdInvalidError, "api_id", "Telegram rejects this api_id/api_hash pair"),
+)
+
+
+class TelethonLogin:
+    def __init__(self, factory: ClientFactory = telethon_client) -> None:
+        self._factory = factory
+
+    async def send_code(self, *, phone: str, api_id: int, api_hash: str) -> LoginStep:
+        client = self._factory("", api_id, api_hash)
+        async with _session(client):
+            sent = await _call(client.send_code_request(phone))
+            return LoginStep("code_sent", client.session.save(), sent.phone_code_hash)
+
+    async def sign_in(
+        self,
+        *,
+        session: str,
+        api_id: int,
+        api_hash: str,
+        phone: str,
+        code: str,
+        phone_code_hash: str,
+    ) -> LoginStep:
+        client = self._factory(session, api_id, api_hash)
+        async with _session(client):
+            try:
+                user = await _call(
+                    client.sign_in(phone=phone, code=code, phone_code_hash=phone_code_hash)
+                )
+            except _PasswordNeeded:
+                return LoginStep("password_required", client.session.save(), phone_code_hash)
+            return LoginStep("connected", client.session.save(), None, _name(user))
+
+    async def password(
+        self, *, session: str, api_id: int, api_hash: str, password: str
+    ) -> LoginStep:
+        client = self._factory(session, api_id, api_hash)
+        async with _session(client):
+            user = await _call(client.sign_in(password=password))
+            return LoginStep("connected", client.session.save(), None, _name(user))
+
+
+class _PasswordNeeded(Exception):
+    pass
+
+
+class _session:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    async def __aenter__(self) -> Any:
+        await _call(self._client.connect())
+        return self._client
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.disconnect()
+
+
+async def _call(awaitable: Any) -> Any:
+    try:
+        return await awaitable
+    except errors.SessionPasswordNeededError as err:
+        raise _PasswordNeeded() from err
+    except TelegramError:
+        raise
+    except Exception as err:
+        for cls, field, message in _REJECTIONS:
+            if isinstance(err, cls):
+                raise LoginRejected(field, message) from err
+        raise map_telethon_error(err) from err
+
+
+def _name(user: Any) -> str | None:
+    parts = [getattr(user, "first_name", None), getattr(user, "last_name", None)]
+    return " ".join(p for p in parts if p) or getattr(user, "username", None)
