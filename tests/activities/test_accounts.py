@@ -42,6 +42,7 @@ async def test_health_check_finds_a_revoked_session_and_pauses_its_campaigns(
     }
     cid, account_id, _ = await campaign_with_contacts(caller, [peer], flow=flow)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    await eventually(lambda: _status(caller, cid, "waiting"))
     phone = (await caller.ok("get", f"/telegram-accounts/{account_id}"))["phone"]
     await sim.post("/faults", json={"type": "unauthorized", "account": phone})
     try:
@@ -53,9 +54,9 @@ async def test_health_check_finds_a_revoked_session_and_pauses_its_campaigns(
         await eventually(paused, timeout=15)
         acct = await caller.ok("get", f"/telegram-accounts/{account_id}")
         assert acct["status"] == "unauthorized"
-        rows = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
         await eventually(lambda: _status(caller, cid, "paused"), timeout=10)
-        assert rows[0]["current_node_id"] == "wait"
+        rows = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+        assert rows[0]["current_node_id"] == "wait" and rows[0]["next_execution_at"]
     finally:
         await sim.delete("/faults")
 
