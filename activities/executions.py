@@ -9,6 +9,7 @@ from temporalio import activity
 from activities.state import contact_variables, halt_for, log_rows
 from activities.supervisor import account_task_queue
 from db.models import TelegramAccount
+from db.models.executions import TERMINAL
 from db.repositories import executions as repo
 from db.session import SessionFactory
 from workflows.types import (
@@ -93,28 +94,28 @@ class ExecutionActivities:
             locked = await repo.lock_execution(session, req.execution_id)
             if locked is None or locked[0].generation != req.generation:
                 return
-            execution, _ = locked
+            execution, campaign = locked
             repo.add_logs(session, execution, log_rows(req.logs))
-            if execution.status in ("completed", "responded", "failed", "cancelled"):
-                return
-            execution.status = req.status
-            execution.error_message = req.error_message
-            execution.completed_at = func.now()
-            execution.next_execution_at = None
-            execution.updated_at = func.now()
-            if req.node_id:
-                execution.current_node_id = req.node_id
-            repo.add_logs(
-                session,
-                execution,
-                [
-                    {
-                        "node_id": req.node_id,
-                        "event_type": "campaign_activity",
-                        "status": req.status,
-                        "details": {"error": req.error_message} if req.error_message else {},
-                    }
-                ],
-            )
-            await session.flush()
-            await repo.complete_campaign_if_done(session, execution.campaign_id)
+            if execution.status not in TERMINAL:
+                execution.status = req.status
+                execution.error_message = req.error_message
+                execution.completed_at = func.now()
+                execution.next_execution_at = None
+                execution.updated_at = func.now()
+                if req.node_id:
+                    execution.current_node_id = req.node_id
+                details = {"error": req.error_message} if req.error_message else {}
+                repo.add_logs(
+                    session,
+                    execution,
+                    [
+                        {
+                            "node_id": req.node_id,
+                            "event_type": "campaign_activity",
+                            "status": req.status,
+                            "details": details,
+                        }
+                    ],
+                )
+        async with self._sessions.begin() as session:
+            await repo.complete_campaign_if_done(session, campaign.id)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from db.models import TelegramAccount
 
 HOUR = timedelta(hours=1)
+QUEUED = "queued behind earlier sends"
 DAY = timedelta(days=1)
 
 
@@ -77,5 +78,5 @@ def account_deferral(
         )
     # A held reservation is this send's turn; otherwise queue behind the reservations.
     if reserved_slot is None and account.next_send_at and account.next_send_at > now:
-        return Deferral("rate_limit", account.next_send_at, "queued behind earlier sends")
+        return Deferral("rate_limit", account.next_send_at, QUEUED)
     return None

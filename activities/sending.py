@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
@@ -12,17 +14,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.limits import DAY, HOUR, Deferral, account_deferral, window_deferral
+from activities.limits import DAY, HOUR, QUEUED, Deferral, account_deferral, window_deferral
 from activities.state import halt_for, log_rows
 from activities.telegram.base import FloodWait, PeerFlood, PeerUnusable, Transient, Unauthorized
 from activities.telegram.pool import ProviderPool
-from db.models import CampaignFlow, Contact, FlowExecution, TelegramAccount
+from db.models import CampaignFlow, Contact, FlowExecution, Message, TelegramAccount
 from db.repositories import executions as exec_repo
 from db.repositories import messages as msg_repo
 from db.session import SessionFactory
 from workflows.types import Halt, SendRequest, SendResult
 
 PEER_FLOOD_COOLDOWN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    account: TelegramAccount
+    message: Message
+
+
+@dataclass(frozen=True)
+class Queued:
+    deferral: Deferral
+    slot: datetime | None
 
 
 def random_id_for(execution_id: int, generation: int, node_id: str, visit: int) -> int:
@@ -41,7 +55,13 @@ class SendActivities:
         sessions: SessionFactory,
         pool: ProviderPool,
         on_account_unauthorized: Callable[[int, str], Awaitable[int]],
+        *,
+        max_parallel: int = 10,
     ) -> None:
+        # Each send holds two connections (the locking transaction and the committed
+        # record); bounding sends keeps them from exhausting the pool and waiting on
+        # each other.
+        self._gate = asyncio.Semaphore(max_parallel)
         self._sessions = sessions
         self._pool = pool
         self._on_unauthorized = on_account_unauthorized
@@ -49,7 +69,12 @@ class SendActivities:
     @activity.defn(name="send_message")
     async def send_message(self, req: SendRequest) -> SendResult:
         """Send one planned message, at most once, if the database still allows it."""
-        async with self._sessions() as session, self._sessions() as aux, session.begin():
+        async with (
+            self._gate,
+            self._sessions() as session,
+            self._sessions() as aux,
+            session.begin(),
+        ):
             result = await self._send_locked(session, aux, req)
         if result.outcome == "unauthorized":
             assert result.telegram_message_id is not None and result.error is not None
@@ -62,6 +87,8 @@ class SendActivities:
     async def _send_locked(
         self, session: AsyncSession, aux: AsyncSession, req: SendRequest
     ) -> SendResult:
+        # The campaign stays share-locked until the send is recorded: a pause, stop or
+        # disable waits for sends already under way and is never overtaken by a new one.
         locked = await exec_repo.lock_execution(session, req.execution_id)
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
@@ -78,90 +105,82 @@ class SendActivities:
         now = datetime.now(UTC)
         if deferral := window_deferral(campaign.sending_window, campaign.timezone, now):
             return self._defer(session, execution, req, deferral)
-        account = await msg_repo.lock_account(session, campaign.telegram_account_id)
-        assert account is not None
-        if account.status in ("unauthorized", "banned"):
-            return self._halted(
-                execution, Halt("pause", campaign.control_seq, f"Account {account.status}")
-            )
-        reserved = datetime.fromisoformat(req.reserved_slot) if req.reserved_slot else None
-        deferral = account_deferral(
-            account,
-            now,
-            reserved_slot=reserved,
-            sent_last_hour=await msg_repo.recent_sends(session, account.id, now - HOUR),
-            sent_last_day=await msg_repo.recent_sends(session, account.id, now - DAY)
-            if account.max_per_day is not None
-            else [],
-        )
-        if deferral is not None:
-            slot = None
-            if deferral.detail == "queued behind earlier sends":
-                slot = deferral.until
-                account.next_send_at = slot + _spacing(account)
-            return self._defer(session, execution, req, deferral, reserved_slot=slot)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
-        async with aux.begin():
-            message = await msg_repo.record_planned_send(
-                aux,
-                {
-                    "execution_id": execution.id,
-                    "campaign_id": campaign.id,
-                    "account_id": account.id,
-                    "contact_id": contact.id,
-                    "direction": "out",
-                    "peer": peer_of(contact),
-                    "random_id": random_id,
-                    "node_id": req.node_id,
-                    "visit": req.visit,
-                    "generation": execution.generation,
-                    "text": req.text,
-                    "variant": req.variant,
-                    "status": "pending",
-                },
-            )
-        message = await session.merge(message)
-        try:
-            provider = await self._pool.get(account)
-            sent = await provider.send_message(peer_of(contact), req.text, random_id)
-        except FloodWait as err:
-            account.flood_wait_until = now + timedelta(seconds=err.seconds)
-            account.status, account.status_reason = "flood_wait", str(err)
-            return self._defer(
-                session,
-                execution,
-                req,
-                Deferral("flood_wait", account.flood_wait_until, f"FLOOD_WAIT {err.seconds}s"),
-            )
-        except PeerFlood:
-            account.cooldown_until = now + PEER_FLOOD_COOLDOWN
-            account.status = "peer_flood"
-            account.status_reason = "Telegram limited messages to non-contacts (PEER_FLOOD)"
-            return self._defer(
-                session,
-                execution,
-                req,
-                Deferral("peer_flood", account.cooldown_until, account.status_reason),
-            )
-        except PeerUnusable as err:
-            message.status, message.error = "failed", f"{err.code}: {err}"
-            self._log_node(session, execution, req, "failed", {"error": message.error})
-            return SendResult(outcome="failed", error=f"{err} ({err.code})")
-        except Unauthorized as err:
-            await self._pool.drop(account.id)
-            # Handled after this transaction: pausing campaigns needs their row locks.
-            return SendResult(
-                outcome="unauthorized", error=err.code, telegram_message_id=account.id
-            )
-        except Transient as err:
-            raise ApplicationError(f"transient Telegram error: {err}") from err
-        message.status, message.telegram_message_id = "sent", sent.message_id
-        message.sent_at = func.now()
-        account.last_sent_at = now
-        if account.next_send_at is None or account.next_send_at < now:
-            account.next_send_at = now + _spacing(account)
-        if account.status in ("flood_wait", "peer_flood"):
-            account.status, account.status_reason = "connected", None
+        claim = await self._claim(
+            aux,
+            campaign.telegram_account_id,
+            req,
+            now,
+            {
+                "execution_id": execution.id,
+                "campaign_id": campaign.id,
+                "account_id": campaign.telegram_account_id,
+                "contact_id": contact.id,
+                "direction": "out",
+                "peer": peer_of(contact),
+                "random_id": random_id,
+                "node_id": req.node_id,
+                "visit": req.visit,
+                "generation": execution.generation,
+                "text": req.text,
+                "variant": req.variant,
+                "status": "pending",
+                "sent_at": now,
+            },
+        )
+        if isinstance(claim, Halt):
+            return self._halted(execution, Halt("pause", campaign.control_seq, claim.reason))
+        if isinstance(claim, Queued):
+            return self._defer(session, execution, req, claim.deferral, reserved_slot=claim.slot)
+        account = claim.account
+        message = await session.merge(claim.message)
+        if message.status != "sent":
+            try:
+                provider = await self._pool.get(account)
+                sent = await provider.send_message(peer_of(contact), req.text, random_id)
+            except FloodWait as err:
+                until = now + timedelta(seconds=err.seconds)
+                await msg_repo.mark_account(
+                    session,
+                    account.id,
+                    status="flood_wait",
+                    status_reason=str(err),
+                    flood_wait_until=until,
+                )
+                return self._defer(
+                    session,
+                    execution,
+                    req,
+                    Deferral("flood_wait", until, f"FLOOD_WAIT {err.seconds}s"),
+                )
+            except PeerFlood:
+                until = now + PEER_FLOOD_COOLDOWN
+                reason = "Telegram limited messages to non-contacts (PEER_FLOOD)"
+                await msg_repo.mark_account(
+                    session,
+                    account.id,
+                    status="peer_flood",
+                    status_reason=reason,
+                    cooldown_until=until,
+                )
+                return self._defer(session, execution, req, Deferral("peer_flood", until, reason))
+            except PeerUnusable as err:
+                message.status, message.error = "failed", f"{err.code}: {err}"
+                self._log_node(session, execution, req, "failed", {"error": message.error})
+                return SendResult(outcome="failed", error=f"{err} ({err.code})")
+            except Unauthorized as err:
+                await self._pool.drop(account.id)
+                # Handled after this transaction: pausing campaigns needs their row locks.
+                return SendResult(
+                    outcome="unauthorized", error=err.code, telegram_message_id=account.id
+                )
+            except Transient as err:
+                raise ApplicationError(f"transient Telegram error: {err}") from err
+            message.status, message.telegram_message_id = "sent", sent.message_id
+            if account.status in ("flood_wait", "peer_flood"):
+                await msg_repo.mark_account(
+                    session, account.id, status="connected", status_reason=None
+                )
         execution.current_node_id = req.next_node_id
         execution.context = req.context
         execution.status = "running"
@@ -172,9 +191,61 @@ class SendActivities:
             execution,
             req,
             "sent",
-            {"random_id": random_id, "telegram_message_id": sent.message_id},
+            {"random_id": random_id, "telegram_message_id": message.telegram_message_id},
         )
-        return SendResult(outcome="sent", telegram_message_id=sent.message_id)
+        return SendResult(outcome="sent", telegram_message_id=message.telegram_message_id)
+
+    async def _claim(
+        self,
+        aux: AsyncSession,
+        account_id: int,
+        req: SendRequest,
+        now: datetime,
+        values: dict[str, object],
+    ) -> Halt | Queued | Claimed:
+        """Take this send's turn on the account, in a short transaction of its own.
+
+        The account row is locked only here, so sends of one account queue for
+        milliseconds, not for a Telegram round trip. The claimed message is committed
+        before the call: a message Telegram accepts is never unknown to us.
+        """
+        async with aux.begin():
+            account = await msg_repo.lock_account(aux, account_id)
+            assert account is not None
+            if account.status in ("unauthorized", "banned"):
+                return Halt("pause", 0, f"Account {account.status}")
+            # Only a retried attempt can find its message already sent.
+            existing = (
+                await msg_repo.planned_send(aux, account_id, int(str(values["random_id"])))
+                if activity.info().attempt > 1
+                else None
+            )
+            if existing is not None and existing.status == "sent":
+                return Claimed(account, existing)  # an earlier attempt got through: no resend
+            reserved = datetime.fromisoformat(req.reserved_slot) if req.reserved_slot else None
+            own = int(str(values["random_id"]))
+            deferral = account_deferral(
+                account,
+                now,
+                reserved_slot=reserved,
+                sent_last_hour=await msg_repo.recent_sends(aux, account_id, now - HOUR, own)
+                if account.max_per_hour is not None
+                else [],
+                sent_last_day=await msg_repo.recent_sends(aux, account_id, now - DAY, own)
+                if account.max_per_day is not None
+                else [],
+            )
+            if deferral is not None:
+                slot = None
+                if deferral.detail == QUEUED:
+                    slot = deferral.until
+                    account.next_send_at = slot + _spacing(account)
+                return Queued(deferral, slot)
+            account.last_sent_at = now
+            if account.next_send_at is None or account.next_send_at < now:
+                account.next_send_at = now + _spacing(account)
+            message = await msg_repo.record_planned_send(aux, values)
+            return Claimed(account, message)
 
     def _halted(self, execution: FlowExecution, halt: Halt) -> SendResult:
         if halt.action == "pause" and execution.status in ("pending", "running", "waiting"):

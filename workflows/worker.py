@@ -61,8 +61,10 @@ def build_worker(
             campaigns.activate_scheduled,
         ],
         max_cached_workflows=max_cached_workflows,
-        max_concurrent_activities=200,
-        max_concurrent_local_activities=200,
+        # Bounded below the database pool (20 + 20 overflow) so activities never queue
+        # on connections long enough to time out.
+        max_concurrent_activities=30,
+        max_concurrent_local_activities=30,
     )
     return Components(worker, sending, campaigns)
 

@@ -169,23 +169,23 @@ async def mark_cancelled(
 
 
 async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> bool:
-    """An active campaign whose last execution has ended becomes completed."""
-    # Serialise finishers of one campaign so that two last executions cannot both miss it.
-    await session.execute(text("SELECT pg_advisory_xact_lock(:c)"), {"c": campaign_id})
-    open_left = await session.scalar(
-        select(func.count())
-        .select_from(FlowExecution)
+    """An active campaign whose last execution has ended becomes completed.
+
+    Run after the finishing transaction committed: of two last executions finishing at
+    once, the later check sees both ended, so no lock is needed to not miss it.
+    """
+    open_left = (
+        select(FlowExecution.id)
         .where(
             FlowExecution.campaign_id == campaign_id,
             FlowExecution.deleted_at.is_(None),
             FlowExecution.status.not_in(TERMINAL),
         )
+        .exists()
     )
-    if open_left:
-        return False
     result = await session.execute(
         update(CampaignFlow)
-        .where(CampaignFlow.id == campaign_id, CampaignFlow.status == "active")
+        .where(CampaignFlow.id == campaign_id, CampaignFlow.status == "active", ~open_left)
         .values(status="completed", updated_at=func.now())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

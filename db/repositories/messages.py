@@ -19,33 +19,47 @@ async def lock_account(session: AsyncSession, account_id: int) -> TelegramAccoun
     )
 
 
-async def recent_sends(session: AsyncSession, account_id: int, since: datetime) -> list[datetime]:
+async def recent_sends(
+    session: AsyncSession, account_id: int, since: datetime, excluding: int | None = None
+) -> list[datetime]:
+    """When the account's claimed or sent messages went out since then (for caps)."""
     rows = await session.scalars(
         select(Message.sent_at).where(
             Message.account_id == account_id,
             Message.direction == "out",
-            Message.sent_at.is_not(None),
+            Message.status.in_(("pending", "sent")),
             Message.sent_at > since,
+            Message.random_id.is_distinct_from(excluding),
         )
     )
     return [r for r in rows if r is not None]
 
 
+async def planned_send(session: AsyncSession, account_id: int, random_id: int) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.account_id == account_id, Message.random_id == random_id)
+    )
+
+
+async def mark_account(session: AsyncSession, account_id: int, **values: object) -> None:
+    await session.execute(
+        update(TelegramAccount).where(TelegramAccount.id == account_id).values(**values)
+    )
+
+
 async def record_planned_send(session: AsyncSession, values: dict[str, object]) -> Message:
-    """Insert the outgoing message once; a retry finds the row the first attempt wrote."""
+    """Insert the outgoing message once; a retry re-claims the row an earlier attempt wrote."""
     await session.execute(
         insert(Message)
         .values(**values)
-        .on_conflict_do_nothing(
+        .on_conflict_do_update(
             index_elements=["account_id", "random_id"],
             index_where=Message.random_id.is_not(None),
+            set_={"sent_at": values["sent_at"], "status": "pending"},
+            where=Message.status != "sent",
         )
     )
-    row = await session.scalar(
-        select(Message).where(
-            Message.account_id == values["account_id"], Message.random_id == values["random_id"]
-        )
-    )
+    row = await planned_send(session, int(str(values["account_id"])), int(str(values["random_id"])))
     assert row is not None
     return row
 

@@ -111,7 +111,10 @@ async def test_peer_flood_cools_the_account_down_with_a_visible_reason(
     make_user: Any, sessions: SessionFactory, sim: httpx.AsyncClient
 ) -> None:
     caller: Caller = await make_user(org=unique("org"))
-    cid, account_id, _ = await campaign_with_contacts(caller, [unique(), unique()])
+    # One send a second, so the others come after the first one's PEER_FLOOD.
+    cid, account_id, _ = await campaign_with_contacts(
+        caller, [unique(), unique(), unique()], account={"min_interval_seconds": 1}
+    )
     phone = (await caller.ok("get", f"/telegram-accounts/{account_id}"))["phone"]
     await sim.post("/faults", json={"type": "peer_flood", "account": phone, "times": 1})
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
@@ -123,9 +126,9 @@ async def test_peer_flood_cools_the_account_down_with_a_visible_reason(
     acct = await eventually(cooled, timeout=10)
     assert acct["cooldown_until"] and "PEER_FLOOD" in acct["status_reason"]
 
-    async def both_deferred() -> bool:
-        return (await deferral_reasons(sessions, cid)).count("peer_flood") >= 2
+    async def all_deferred() -> bool:
+        return (await deferral_reasons(sessions, cid)).count("peer_flood") >= 3
 
-    await eventually(both_deferred, timeout=10)
+    await eventually(all_deferred, timeout=15)
     assert len(await sent_times(sessions, account_id)) == 0
     await caller.ok("post", f"/campaign-flows/{cid}/stop")

@@ -1,0 +1,3 @@
+"""Benchmarks reuse the test suite's real services."""
+
+from tests.conftest import *  # noqa: F403

@@ -1,0 +1,243 @@
+"""Engine benchmarks (issue 4): overhead against bare Temporal, launch, pause, memory.
+
+`make bench` runs them; BENCH_CONTACTS sets the campaign size (default 10,000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import secrets
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.bare import BareWorkflow, bench_noop
+from bench.common import (
+    CONTACTS,
+    bulk_campaign,
+    report,
+    rss_mb,
+    start_bare,
+)
+from db.models import FlowExecution, Message
+from db.session import SessionFactory
+from tests.conftest import Caller, eventually, unique
+from workflows.types import ContactState, contact_workflow_id
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("worker")]
+BARE_QUEUE = "bench-bare"
+
+
+def flow(*nodes: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
+    all_nodes = [("start", "start", {}), *nodes, ("end", "end", {})]
+    return {
+        "nodes": [{"id": i, "type": t, "data": d} for i, t, d in all_nodes],
+        "edges": [{"source": a[0], "target": b[0]} for a, b in itertools.pairwise(all_nodes)],
+    }
+
+
+TWO_SENDS = flow(
+    ("one", "send_message", {"text": "one {first_name}"}), ("two", "send_message", {"text": "two"})
+)
+PARKED = flow(("park", "delay", {"seconds": 3600}), ("late", "send_message", {"text": "x"}))
+
+
+@pytest.fixture(scope="module")
+async def bare_worker(temporal_env: WorkflowEnvironment) -> AsyncIterator[Client]:
+    client = temporal_env.client
+    async with Worker(
+        client,
+        task_queue=BARE_QUEUE,
+        workflows=[BareWorkflow],
+        activities=[bench_noop],
+        max_concurrent_activities=200,
+        max_cached_workflows=2000,
+    ):
+        yield client
+
+
+async def count_status(sessions: SessionFactory, cid: int, *statuses: str) -> int:
+    async with sessions() as session:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(FlowExecution)
+                .where(FlowExecution.campaign_id == cid, FlowExecution.status.in_(statuses))
+            )
+            or 0
+        )
+
+
+async def count_workflows(client: Client, query: str) -> int:
+    return (await client.count_workflows(query)).count
+
+
+async def test_engine_overhead(
+    make_user: Any, sessions: SessionFactory, bare_worker: Client
+) -> None:
+    n = min(CONTACTS, 1000)
+    began = time.perf_counter()
+    await start_bare(bare_worker, BARE_QUEUE, n, 0, unique("ovh"), -1)
+    await eventually(
+        lambda: _closed(
+            bare_worker, "WorkflowType='BareWorkflow' AND ExecutionStatus='Completed'", n
+        ),
+        timeout=900,
+        interval=0.5,
+    )
+    bare_rate = n / (time.perf_counter() - began)
+
+    caller: Caller = await make_user()
+    cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=n, flow=TWO_SENDS)
+    began = time.perf_counter()
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def done() -> bool:
+        return await count_status(sessions, cid, "completed") == n
+
+    await eventually(done, timeout=1800, interval=0.5)
+    ours = n / (time.perf_counter() - began)
+    report(
+        "engine_overhead",
+        contacts=n,
+        bare_per_s=bare_rate,
+        tgflows_per_s=ours,
+        ratio=ours / bare_rate,
+        target=">=0.6",
+    )
+
+
+_closed_seen: dict[str, int] = {}
+
+
+async def _closed(client: Client, query: str, n: int) -> bool:
+    # The same query also counts earlier runs' workflows: compare against a baseline.
+    base = _closed_seen.setdefault(query, 0)
+    return await count_workflows(client, query) - base >= n
+
+
+async def test_launch_and_memory_at_scale(
+    make_user: Any, sessions: SessionFactory, bare_worker: Client, client: Client
+) -> None:
+    tag = -random.randint(10, 10**9)
+    bare_seconds = await start_bare(bare_worker, BARE_QUEUE, CONTACTS, 3600, unique("lau"), tag)
+
+    caller: Caller = await make_user()
+    cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=CONTACTS, flow=PARKED)
+    rss_before = rss_mb()
+    began = time.perf_counter()
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    launch_call = time.perf_counter() - began
+
+    async def all_started() -> bool:
+        return (
+            await count_workflows(client, f"CampaignId='{cid}' AND WorkflowType='ContactWorkflow'")
+            >= CONTACTS
+        )
+
+    await eventually(all_started, timeout=3600, interval=0.5)
+    started = time.perf_counter() - began
+
+    async def all_parked() -> bool:
+        return await count_status(sessions, cid, "waiting") == CONTACTS
+
+    await eventually(all_parked, timeout=3600, interval=1)
+    parked = time.perf_counter() - began
+    report(
+        "launch",
+        contacts=CONTACTS,
+        launch_call_s=launch_call,
+        target_call="<1s",
+        all_started_s=started,
+        bare_starts_s=bare_seconds,
+        ratio_to_bare=started / bare_seconds,
+        target_ratio="<=1.5",
+        all_waiting_in_delay_s=parked,
+    )
+    report(
+        "worker_memory",
+        contacts_waiting=CONTACTS,
+        rss_mb=rss_mb(),
+        rss_before_launch_mb=rss_before,
+        target="<600MB",
+        note="api, worker, simulator and test client share this process",
+    )
+    stop = await caller.post(f"/campaign-flows/{cid}/stop")
+    assert stop.status_code == 200
+
+
+async def test_pause_under_load(make_user: Any, sessions: SessionFactory, client: Client) -> None:
+    caller: Caller = await make_user()
+    many = flow(*[(f"s{i}", "send_message", {"text": f"msg {i}"}) for i in range(3)])
+    cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=CONTACTS, flow=many)
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def sending() -> bool:
+        async with sessions() as session:
+            sent = await session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.campaign_id == cid, Message.status == "sent")
+            )
+        return bool(sent and sent > 200)
+
+    await eventually(sending, timeout=600, interval=0.2)
+    began = time.perf_counter()
+    await caller.ok("post", f"/campaign-flows/{cid}/pause")
+    pause_call = time.perf_counter() - began
+    returned_at = datetime.now(UTC)
+
+    async def all_paused() -> bool:
+        return await count_status(sessions, cid, "pending", "running", "waiting") == 0
+
+    await eventually(all_paused, timeout=3600, interval=0.5)
+    acknowledged = time.perf_counter() - began
+    await asyncio.sleep(5)
+    async with sessions() as session:
+        late = await session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.campaign_id == cid, Message.status == "sent", Message.sent_at > returned_at
+            )
+        )
+        total = await session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.campaign_id == cid, Message.status == "sent")
+        )
+        sample = list(
+            await session.execute(
+                select(FlowExecution.id, FlowExecution.generation)
+                .where(FlowExecution.campaign_id == cid, FlowExecution.status == "paused")
+                .limit(2000)
+            )
+        )
+    states = []
+    for eid, gen in secrets.SystemRandom().sample(sample, min(50, len(sample))):
+        handle = client.get_workflow_handle(contact_workflow_id(eid, gen))
+        try:
+            states.append((await handle.query("state", result_type=ContactState)).paused)
+        except Exception:
+            states.append(True)
+    report(
+        "pause",
+        contacts=CONTACTS,
+        sent_before_pause=total,
+        sent_after_pause=late,
+        target_after="0",
+        pause_call_s=pause_call,
+        all_paused_in_db_s=acknowledged,
+        sampled_workflows_paused=f"{sum(states)}/{len(states)}",
+    )
+    assert late == 0
+    await caller.ok("post", f"/campaign-flows/{cid}/stop")
