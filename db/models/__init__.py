@@ -7,12 +7,14 @@ from db.models.contacts import Contact
 from db.models.executions import FlowExecution, FlowExecutionLog
 from db.models.messages import Message
 from db.models.organizations import Organization, OrganizationMember
+from db.models.statistics import CampaignStatisticsCache
 from db.models.users import ApiToken, User
 
 __all__ = [
     "ApiToken",
     "Base",
     "CampaignFlow",
+    "CampaignStatisticsCache",
     "Contact",
     "FlowExecution",
     "FlowExecutionLog",

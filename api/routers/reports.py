@@ -1,0 +1,160 @@
+"""Statistics, the activity feed and logs of a campaign, with exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from api.errors import ERROR_RESPONSES
+from api.policies import Action
+from api.routers.campaigns import Service
+from api.schemas.common import Page
+from db.repositories import reports as repo
+
+router = APIRouter(
+    prefix="/campaign-flows", tags=["statistics and logs"], responses=ERROR_RESPONSES
+)
+CACHE_TTL = timedelta(minutes=5)
+
+
+class StatisticsOut(BaseModel):
+    campaign_id: int
+    computed_at: datetime
+    cached: bool
+    statistics: dict[str, Any]
+
+
+class LogEntryOut(BaseModel):
+    id: int
+    executed_at: datetime
+    execution_id: int
+    contact_id: int
+    contact_name: str
+    username: str | None
+    node_id: str | None
+    node_type: str | None
+    event_type: str
+    status: str
+    message_text: str | None
+    details: dict[str, Any]
+
+
+@router.get("/{campaign_id}/statistics", response_model=StatisticsOut)
+async def statistics(campaign_id: int, service: Service, refresh: bool = False) -> StatisticsOut:
+    """Campaign metrics from get_campaign_statistics(), cached for up to 5 minutes.
+
+    `messages_delivered` counts messages Telegram accepted and gave a message id: private
+    chats have no delivery receipt. `messages_read` counts read receipts, separately.
+    `messages_sent` counts send attempts that reached Telegram (delivered or failed);
+    `messages_not_sent` planned sends not made yet. Rates are percentages; a zero
+    denominator gives 0. `?refresh=true` computes afresh.
+    """
+    await service.get(campaign_id, Action.VIEW)
+    session = service.session
+    row = await repo.cached_statistics(session, campaign_id)
+    fresh = row is not None and datetime.now(UTC) - row.computed_at < CACHE_TTL
+    if row is None or refresh or not fresh:
+        row = await repo.compute_statistics(session, campaign_id)
+        await session.commit()
+        return StatisticsOut(
+            campaign_id=campaign_id, computed_at=row.computed_at, cached=False, statistics=row.data
+        )
+    return StatisticsOut(
+        campaign_id=campaign_id, computed_at=row.computed_at, cached=True, statistics=row.data
+    )
+
+
+@router.get("/{campaign_id}/activities", response_model=Page[LogEntryOut])
+async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
+    """The last 20 important entries (sends, replies, reads, node activity), newest first."""
+    await service.get(campaign_id, Action.VIEW)
+    rows = await repo.activity_feed(service.session, campaign_id)
+    items = [LogEntryOut.model_validate(r._asdict()) for r in rows]
+    return Page(items=items, count=len(items))
+
+
+@router.get("/{campaign_id}/logs", response_model=Page[LogEntryOut])
+async def logs(
+    campaign_id: int,
+    request: Request,
+    service: Service,
+    execution_id: int | None = None,
+    node_type: str | None = None,
+    status: str | None = None,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    search: str | None = Query(None, max_length=200, description="contact name or message"),
+    cursor: int | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    format: Literal["json", "csv", "jsonl"] = "json",
+) -> Any:
+    """The audit trail, filtered; `format=csv|jsonl` streams every matching row."""
+    await service.get(campaign_id, Action.VIEW)
+    stmt = repo.log_query(
+        campaign_id,
+        execution_id=execution_id,
+        node_type=node_type,
+        status=status,
+        event_type=event_type,
+        since=since,
+        until=until,
+        search=search,
+        before_id=cursor if format == "json" else None,
+    )
+    if format != "json":
+        sessions = request.app.state.sessions
+        media = "text/csv" if format == "csv" else "application/x-ndjson"
+        filename = f"campaign-{campaign_id}-logs.{format}"
+        return StreamingResponse(
+            _export(sessions, stmt, format),
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    rows = await repo.log_page(service.session, stmt, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [LogEntryOut.model_validate(r._asdict()) for r in rows]
+    return Page(items=items, next_cursor=str(rows[-1].id) if more else None, count=len(items))
+
+
+async def _export(sessions: Any, stmt: Any, format: str) -> AsyncIterator[bytes]:
+    async with sessions() as session:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        if format == "csv":
+            writer.writerow(repo.LOG_COLUMNS)
+        count = 0
+        async for row in repo.stream_logs(session, stmt):
+            values = row._asdict()
+            if format == "csv":
+                writer.writerow(
+                    [
+                        json.dumps(values[c])
+                        if c == "details"
+                        else values[c].isoformat()
+                        if c == "executed_at"
+                        else ""
+                        if values[c] is None
+                        else values[c]
+                        for c in repo.LOG_COLUMNS
+                    ]
+                )
+            else:
+                buffer.write(
+                    json.dumps({c: values[c] for c in repo.LOG_COLUMNS}, default=str) + "\n"
+                )
+            count += 1
+            if count % 1000 == 0:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode()

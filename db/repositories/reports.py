@@ -1,0 +1,134 @@
+"""Statistics, activity feed and log queries for one campaign."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import CampaignStatisticsCache, Contact, FlowExecution, FlowExecutionLog
+
+FEED_EVENTS = ("message_sent", "response_detected", "message_read", "campaign_activity")
+LOG_COLUMNS = (
+    "id",
+    "executed_at",
+    "execution_id",
+    "contact_id",
+    "contact_name",
+    "username",
+    "node_id",
+    "node_type",
+    "event_type",
+    "status",
+    "message_text",
+    "details",
+)
+
+
+async def cached_statistics(
+    session: AsyncSession, campaign_id: int
+) -> CampaignStatisticsCache | None:
+    return await session.get(CampaignStatisticsCache, campaign_id)
+
+
+async def compute_statistics(session: AsyncSession, campaign_id: int) -> CampaignStatisticsCache:
+    """Run get_campaign_statistics() and store the snapshot."""
+    data = await session.scalar(text("SELECT get_campaign_statistics(:c)"), {"c": campaign_id})
+    row: CampaignStatisticsCache | None = await session.scalar(
+        insert(CampaignStatisticsCache)
+        .values(campaign_id=campaign_id, data=data, computed_at=func.now())
+        .on_conflict_do_update(
+            index_elements=["campaign_id"],
+            set_={"data": data, "computed_at": func.now()},
+        )
+        .returning(CampaignStatisticsCache)
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row
+
+
+def _with_contact() -> Select[Any]:
+    name = func.concat_ws(" ", Contact.first_name, Contact.last_name)
+    return (
+        select(
+            FlowExecutionLog.id,
+            FlowExecutionLog.executed_at,
+            FlowExecutionLog.execution_id,
+            Contact.id.label("contact_id"),
+            name.label("contact_name"),
+            Contact.username,
+            FlowExecutionLog.node_id,
+            FlowExecutionLog.node_type,
+            FlowExecutionLog.event_type,
+            FlowExecutionLog.status,
+            FlowExecutionLog.message_text,
+            FlowExecutionLog.details,
+        )
+        .join(FlowExecution, FlowExecution.id == FlowExecutionLog.execution_id)
+        .join(Contact, Contact.id == FlowExecution.contact_id)
+    )
+
+
+async def activity_feed(session: AsyncSession, campaign_id: int, limit: int = 20) -> list[Any]:
+    stmt = (
+        _with_contact()
+        .where(
+            FlowExecutionLog.campaign_id == campaign_id,
+            FlowExecutionLog.event_type.in_(FEED_EVENTS),
+        )
+        .order_by(FlowExecutionLog.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+def log_query(
+    campaign_id: int,
+    *,
+    execution_id: int | None = None,
+    node_type: str | None = None,
+    status: str | None = None,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    search: str | None = None,
+    before_id: int | None = None,
+) -> Select[Any]:
+    stmt = _with_contact().where(FlowExecutionLog.campaign_id == campaign_id)
+    if execution_id is not None:
+        stmt = stmt.where(FlowExecutionLog.execution_id == execution_id)
+    if node_type:
+        stmt = stmt.where(FlowExecutionLog.node_type == node_type)
+    if status:
+        stmt = stmt.where(FlowExecutionLog.status == status)
+    if event_type:
+        stmt = stmt.where(FlowExecutionLog.event_type == event_type)
+    if since is not None:
+        stmt = stmt.where(FlowExecutionLog.executed_at >= since)
+    if until is not None:
+        stmt = stmt.where(FlowExecutionLog.executed_at < until)
+    if search:
+        like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        who = func.concat_ws(" ", Contact.first_name, Contact.last_name, Contact.username)
+        stmt = stmt.where(
+            FlowExecutionLog.message_text.ilike(like, escape="\\") | who.ilike(like, escape="\\")
+        )
+    if before_id is not None:
+        stmt = stmt.where(FlowExecutionLog.id < before_id)
+    return stmt.order_by(FlowExecutionLog.id.desc())
+
+
+async def log_page(session: AsyncSession, stmt: Select[Any], limit: int) -> list[Any]:
+    return list((await session.execute(stmt.limit(limit))).all())
+
+
+async def stream_logs(session: AsyncSession, stmt: Select[Any]) -> AsyncIterator[Any]:
+    """Every matching row through a server-side cursor, in constant memory."""
+    result = await session.stream(stmt.execution_options(yield_per=2000))
+    async for row in result:
+        yield row
