@@ -160,3 +160,45 @@ async def test_unauthorized_session_pauses_campaign_and_marks_account(
     assert again.status_code == 409 and again.json()["code"] == "account_unhealthy"
     await asyncio.sleep(0.5)
     assert await peer_texts(sim, peer) == []
+
+
+async def test_sending_window_holds_in_the_campaigns_timezone(
+    make_user: Any, sim: httpx.AsyncClient, sessions: SessionFactory
+) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    zone = "Asia/Kathmandu"  # UTC+05:45: a window that is closed now, there
+    local = datetime.now(UTC).astimezone(ZoneInfo(zone))
+    opens = (local + timedelta(hours=2)).replace(second=0, microsecond=0)
+    window = {
+        "days": list(range(7)),
+        "start": opens.strftime("%H:%M"),
+        "end": (opens + timedelta(minutes=30)).strftime("%H:%M"),
+    }
+    if window["end"] < window["start"]:
+        pytest.skip("window would wrap midnight at this hour")
+    cid, _, _ = await campaign_with_contacts(caller, [peer], sending_window=window, timezone=zone)
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def deferred() -> Any:
+        rows = await contact_rows(caller, cid)
+        return rows if rows[0]["status"] == "waiting" else None
+
+    rows = await eventually(deferred, timeout=10)
+    wake = datetime.fromisoformat(rows[0]["next_execution_at"])
+    assert wake == opens.astimezone(UTC)
+    async with sessions() as session:
+        reasons = [
+            d["reason"]
+            for d in await session.scalars(
+                select(FlowExecutionLog.details).where(
+                    FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == "deferred"
+                )
+            )
+        ]
+    assert reasons == ["outside_window"]
+    assert await peer_texts(sim, peer) == []
+    await caller.ok("post", f"/campaign-flows/{cid}/stop")

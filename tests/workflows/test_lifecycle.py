@@ -185,3 +185,89 @@ async def test_remove_contact_cancels_its_workflow(make_user: Any, sim: httpx.As
     assert await received(sim, drop) == ["one " + drop.capitalize()]
     page = await caller.ok("get", f"/campaign-flows/{cid}/contacts")
     assert [i["contact_id"] for i in page["items"]] == [contact_ids[0]]
+
+
+async def test_flow_edited_while_paused_is_loaded_on_resume(
+    make_user: Any, sim: httpx.AsyncClient
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    edited, removed = unique(), unique()
+    cid, _, _ = await campaign_with_contacts(caller, [edited], flow=delay_flow(2))
+    other, _, _ = await campaign_with_contacts(caller, [removed], flow=delay_flow(2))
+    for campaign in (cid, other):
+        await caller.ok("post", f"/campaign-flows/{campaign}/launch")
+    for peer in (edited, removed):
+        await eventually(lambda p=peer: _has(sim, p, 1))
+    for campaign in (cid, other):
+        await caller.ok("post", f"/campaign-flows/{campaign}/pause")
+        await eventually(lambda c=campaign: all_status(caller, c, "paused"))
+    new_text = delay_flow(2)
+    new_text["nodes"][3]["data"]["text"] = "two, edited"
+    await caller.ok("patch", f"/campaign-flows/{cid}", json={"flow": new_text})
+    # The node the lead was about to reach is gone from this one.
+    cut = delay_flow(2)
+    cut["nodes"] = [n for n in cut["nodes"] if n["id"] != "second"]
+    cut["edges"] = [e for e in cut["edges"] if "second" not in (e["source"], e["target"])]
+    cut["edges"].append({"source": "pause", "target": "end"})
+    await caller.ok("patch", f"/campaign-flows/{other}", json={"flow": cut})
+    await asyncio.sleep(2.5)
+    for campaign in (cid, other):
+        await caller.ok("post", f"/campaign-flows/{campaign}/launch")
+    await eventually(lambda: all_status(caller, cid, "completed"))
+    assert await received(sim, edited) == ["one " + edited.capitalize(), "two, edited"]
+    await eventually(lambda: all_status(caller, other, "failed"))
+    row = (await caller.ok("get", f"/campaign-flows/{other}/contacts"))["items"][0]
+    assert row["error_message"] == "Current node 'second' was removed from the flow while paused"
+    assert await received(sim, removed) == ["one " + removed.capitalize()]
+
+
+async def test_nothing_is_sent_after_pause_returns(
+    make_user: Any, sessions: SessionFactory
+) -> None:
+    from datetime import UTC, datetime
+
+    from db.models import Message
+
+    caller: Caller = await make_user(org=unique("org"))
+    many = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            *[{"id": f"m{i}", "type": "send_message", "data": {"text": f"m{i}"}} for i in range(3)],
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [
+            {"source": "start", "target": "m0"},
+            {"source": "m0", "target": "m1"},
+            {"source": "m1", "target": "m2"},
+            {"source": "m2", "target": "end"},
+        ],
+    }
+    cid, _, _ = await campaign_with_contacts(caller, [unique() for _ in range(25)], flow=many)
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def sent_count() -> int:
+        async with sessions() as session:
+            rows = await session.scalars(
+                select(Message.id).where(Message.campaign_id == cid, Message.status == "sent")
+            )
+            return len(list(rows))
+
+    await eventually(lambda: _more_than(sent_count, 5), interval=0.02)
+    await caller.ok("post", f"/campaign-flows/{cid}/pause")
+    returned = datetime.now(UTC)
+    await asyncio.sleep(2)
+    async with sessions() as session:
+        late = list(
+            await session.scalars(
+                select(Message.id).where(
+                    Message.campaign_id == cid, Message.status == "sent", Message.sent_at > returned
+                )
+            )
+        )
+    assert late == []
+    assert await sent_count() < 75
+    await caller.ok("post", f"/campaign-flows/{cid}/stop")
+
+
+async def _more_than(count: Any, n: int) -> bool:
+    return bool(await count() > n)
