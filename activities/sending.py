@@ -89,7 +89,7 @@ class SendActivities:
     ) -> SendResult:
         # The campaign stays share-locked until the send is recorded: a pause, stop or
         # disable waits for sends already under way and is never overtaken by a new one.
-        locked = await exec_repo.lock_execution(session, req.execution_id)
+        locked = await exec_repo.lock_execution(session, req.execution_id, hold_campaign=True)
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
         execution, campaign = locked

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.executions import ExecutionActivities
 from activities.fanout import CampaignActivities
@@ -61,6 +62,9 @@ def build_worker(
             campaigns.activate_scheduled,
         ],
         max_cached_workflows=max_cached_workflows,
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
+        ),
         # Bounded below the database pool (20 + 20 overflow) so activities never queue
         # on connections long enough to time out.
         max_concurrent_activities=30,

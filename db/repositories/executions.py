@@ -16,21 +16,24 @@ ACTIVE_EXECUTION = ("pending", "running", "waiting")
 
 
 async def lock_execution(
-    session: AsyncSession, execution_id: int
+    session: AsyncSession, execution_id: int, *, hold_campaign: bool = False
 ) -> tuple[FlowExecution, CampaignFlow] | None:
-    """The campaign (share-locked), then the execution (row-locked).
+    """The execution, row-locked, with its campaign.
 
-    Campaign before execution everywhere: the api locks a campaign and then updates its
-    executions, so the opposite order here could deadlock with it.
+    With hold_campaign (sends only) the campaign row is share-locked until the caller's
+    transaction ends, so a pause, stop or disable waits for that send and no later one
+    starts. It is locked before the execution everywhere: the api locks a campaign and
+    then updates its executions, so the opposite order could deadlock with it.
     """
     campaign_id = await session.scalar(
         select(FlowExecution.campaign_id).where(FlowExecution.id == execution_id)
     )
     if campaign_id is None:
         return None
-    campaign = await session.scalar(
-        select(CampaignFlow).where(CampaignFlow.id == campaign_id).with_for_update(read=True)
-    )
+    campaign_query = select(CampaignFlow).where(CampaignFlow.id == campaign_id)
+    if hold_campaign:
+        campaign_query = campaign_query.with_for_update(read=True)
+    campaign = await session.scalar(campaign_query)
     execution = await session.scalar(
         select(FlowExecution)
         .where(FlowExecution.id == execution_id)

@@ -23,9 +23,9 @@ async def logs_of(sessions: SessionFactory, cid: int, event: str) -> list[FlowEx
     async with sessions() as session:
         return list(
             await session.scalars(
-                select(FlowExecutionLog).where(
-                    FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == event
-                )
+                select(FlowExecutionLog)
+                .where(FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == event)
+                .order_by(FlowExecutionLog.id)
             )
         )
 
