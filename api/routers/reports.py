@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -128,33 +126,16 @@ async def logs(
 
 async def _export(sessions: Any, stmt: Any, format: str) -> AsyncIterator[bytes]:
     async with sessions() as session:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
         if format == "csv":
-            writer.writerow(repo.LOG_COLUMNS)
-        count = 0
+            async for chunk in repo.copy_csv(session, stmt):
+                yield chunk
+            return
+        lines: list[str] = []
         async for row in repo.stream_logs(session, stmt):
             values = row._asdict()
-            if format == "csv":
-                writer.writerow(
-                    [
-                        json.dumps(values[c])
-                        if c == "details"
-                        else values[c].isoformat()
-                        if c == "executed_at"
-                        else ""
-                        if values[c] is None
-                        else values[c]
-                        for c in repo.LOG_COLUMNS
-                    ]
-                )
-            else:
-                buffer.write(
-                    json.dumps({c: values[c] for c in repo.LOG_COLUMNS}, default=str) + "\n"
-                )
-            count += 1
-            if count % 1000 == 0:
-                yield buffer.getvalue().encode()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue().encode()
+            lines.append(json.dumps({c: values[c] for c in repo.LOG_COLUMNS}, default=str))
+            if len(lines) == 1000:
+                yield ("\n".join(lines) + "\n").encode()
+                lines = []
+        if lines:
+            yield ("\n".join(lines) + "\n").encode()
