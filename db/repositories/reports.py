@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, literal_column, select, text, union
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +51,18 @@ async def compute_statistics(session: AsyncSession, campaign_id: int) -> Campaig
     )
     assert row is not None
     return row
+
+
+def contact_search_text() -> Any:
+    """The same expression as the trigram index on contacts (migration 0002)."""
+    space: Any = literal_column("' '")
+    return (
+        func.coalesce(Contact.first_name, literal_column("''"))
+        .op("||")(space)
+        .op("||")(func.coalesce(Contact.last_name, literal_column("''")))
+        .op("||")(space)
+        .op("||")(func.coalesce(Contact.username, literal_column("''")))
+    )
 
 
 def _with_contact() -> Select[Any]:
@@ -115,10 +127,22 @@ def log_query(
         stmt = stmt.where(FlowExecutionLog.executed_at < until)
     if search:
         like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        who = func.concat_ws(" ", Contact.first_name, Contact.last_name, Contact.username)
-        stmt = stmt.where(
-            FlowExecutionLog.message_text.ilike(like, escape="\\") | who.ilike(like, escape="\\")
+        # Two index-friendly halves (trigram indexes where pg_trgm exists), then union.
+        by_text = select(FlowExecutionLog.id).where(
+            FlowExecutionLog.campaign_id == campaign_id,
+            FlowExecutionLog.message_text.ilike(like, escape="\\"),
         )
+        by_contact = (
+            select(FlowExecutionLog.id)
+            .join(FlowExecution, FlowExecution.id == FlowExecutionLog.execution_id)
+            .join(Contact, Contact.id == FlowExecution.contact_id)
+            .where(
+                FlowExecution.campaign_id == campaign_id,
+                FlowExecutionLog.campaign_id == campaign_id,
+                contact_search_text().ilike(like, escape="\\"),
+            )
+        )
+        stmt = stmt.where(FlowExecutionLog.id.in_(union(by_text, by_contact)))
     if before_id is not None:
         stmt = stmt.where(FlowExecutionLog.id < before_id)
     return stmt.order_by(FlowExecutionLog.id.desc())

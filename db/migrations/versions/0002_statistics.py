@@ -23,17 +23,26 @@ WITH ex AS (
     FROM flow_executions
     WHERE campaign_id = p_campaign_id AND deleted_at IS NULL
 ),
+removed AS (
+    -- Usually none or few: executions of contacts removed from the campaign.
+    SELECT id FROM flow_executions
+    WHERE campaign_id = p_campaign_id AND deleted_at IS NOT NULL
+),
+msg AS MATERIALIZED (
+    SELECT m.execution_id, m.node_id, m.variant, m.status, m.direction,
+           m.telegram_message_id, m.sent_at, m.read_at, m.created_at
+    FROM messages m
+    WHERE m.campaign_id = p_campaign_id
+      AND m.execution_id IS NOT NULL
+      AND m.execution_id NOT IN (SELECT id FROM removed)
+),
 out_msg AS (
-    SELECT m.id, m.execution_id, m.node_id, m.variant, m.status, m.telegram_message_id,
-           m.sent_at, m.read_at
-    FROM messages m JOIN ex ON ex.id = m.execution_id
-    WHERE m.campaign_id = p_campaign_id AND m.direction = 'out'
+    SELECT * FROM msg WHERE direction = 'out'
 ),
 in_msg AS (
-    SELECT m.execution_id, min(m.created_at) AS first_reply
-    FROM messages m JOIN ex ON ex.id = m.execution_id
-    WHERE m.campaign_id = p_campaign_id AND m.direction = 'in'
-    GROUP BY m.execution_id
+    SELECT execution_id, min(created_at) AS first_reply
+    FROM msg WHERE direction = 'in'
+    GROUP BY execution_id
 ),
 c AS (
     SELECT
@@ -42,9 +51,9 @@ c AS (
         count(*) FILTER (WHERE status = 'completed') AS completed,
         count(*) FILTER (WHERE status = 'failed') AS failed,
         count(*) FILTER (WHERE status IN ('running', 'waiting')) AS active,
-        count(*) FILTER (WHERE status = 'responded'
-                         OR id IN (SELECT execution_id FROM in_msg)) AS responded
-    FROM ex
+        count(*) FILTER (WHERE status = 'responded' OR r.execution_id IS NOT NULL)
+            AS responded
+    FROM ex LEFT JOIN in_msg r ON r.execution_id = ex.id
 ),
 m AS (
     SELECT
