@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError, IntegrityError
 
 
 class ErrorBody(BaseModel):
@@ -58,6 +59,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Not found, or not visible to the caller"},
     409: {"model": ErrorBody, "description": "The current state does not allow it"},
     422: {"model": ErrorBody, "description": "Invalid input; says what and where"},
+    503: {"model": ErrorBody, "description": "Temporal or Telegram could not be reached"},
 }
 
 
@@ -67,6 +69,17 @@ def install_error_handlers(app: FastAPI) -> None:
         body = ErrorBody(code=exc.code, detail=exc.detail, field=exc.field)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(body.model_dump(exclude_none=True), exc.status_code, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def data_error(_: Request, exc: DataError) -> JSONResponse:
+        # A value PostgreSQL cannot hold (an id beyond 64 bits, say) is bad input, not a crash.
+        body = ErrorBody(code="invalid", detail="A value is out of range for its field")
+        return JSONResponse(body.model_dump(exclude_none=True), 422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        body = ErrorBody(code="conflict", detail="This would duplicate or break an existing record")
+        return JSONResponse(body.model_dump(exclude_none=True), 409)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -80,6 +80,8 @@ async def update_account(
     """Change the display name or the rate limits."""
     account = await _get(session, actor, account_id)
     for key, value in body.model_dump(exclude_unset=True).items():
+        if value is None and key in ("min_interval_seconds", "jitter_seconds"):
+            raise Invalid(f"{key} cannot be null", field=key)
         setattr(account, key, value)
     await session.commit()
     return account

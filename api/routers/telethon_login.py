@@ -21,7 +21,7 @@ router = APIRouter(
 
 class LoginStart(BaseModel):
     phone: str = Field(min_length=5, max_length=32)
-    api_id: int = Field(gt=0)
+    api_id: int = Field(gt=0, le=2**31 - 1)
     api_hash: str = Field(min_length=8, max_length=64)
     display_name: str | None = None
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class ContactIn(BaseModel):
     username: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=32)
-    telegram_user_id: int | None = None
+    telegram_user_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     first_name: str | None = Field(default=None, max_length=200)
     last_name: str | None = Field(default=None, max_length=200)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
@@ -53,12 +53,12 @@ class AccountIn(BaseModel):
     phone: str = Field(min_length=3, max_length=32)
     display_name: str | None = None
     session_string: str | None = Field(default=None, description="Telethon StringSession import")
-    api_id: int | None = None
+    api_id: int | None = Field(default=None, gt=0, le=2**31 - 1)
     api_hash: str | None = None
     min_interval_seconds: int = Field(default=0, ge=0, le=86400)
     jitter_seconds: int = Field(default=0, ge=0, le=86400)
-    max_per_hour: int | None = Field(default=None, ge=1)
-    max_per_day: int | None = Field(default=None, ge=1)
+    max_per_hour: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_per_day: int | None = Field(default=None, ge=1, le=10_000_000)
 
     @model_validator(mode="after")
     def _telethon_needs_credentials(self) -> AccountIn:
@@ -75,8 +75,8 @@ class AccountUpdate(BaseModel):
     display_name: str | None = None
     min_interval_seconds: int | None = Field(default=None, ge=0, le=86400)
     jitter_seconds: int | None = Field(default=None, ge=0, le=86400)
-    max_per_hour: int | None = Field(default=None, ge=1)
-    max_per_day: int | None = Field(default=None, ge=1)
+    max_per_hour: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_per_day: int | None = Field(default=None, ge=1, le=10_000_000)
 
 
 class AccountOut(BaseModel):

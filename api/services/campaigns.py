@@ -27,6 +27,7 @@ from workflows.types import CampaignOp
 
 UNHEALTHY_ACCOUNT = frozenset({"unauthorized", "banned"})
 STOPPED_REASON = "Campaign stopped by user"
+NOT_NULL = frozenset({"name", "timezone", "flow", "response_handling"})
 
 
 def _now() -> datetime:
@@ -109,8 +110,8 @@ class CampaignService:
         if changes.get("telegram_account_id") is not None:
             await self._check_account(changes["telegram_account_id"])
         for key, value in changes.items():
-            if key == "name" and value is None:
-                raise Invalid("name cannot be null", field="name")
+            if key in NOT_NULL and value is None:
+                raise Invalid(f"{key} cannot be null", field=key)
             setattr(campaign, key, value)
         if "flow" in changes:
             campaign.flow_version += 1

@@ -199,3 +199,26 @@ def test_openapi_documents_errors() -> None:
     launch = spec["paths"]["/campaign-flows/{campaign_id}/launch"]["post"]
     assert {"401", "403", "404", "409", "422"} <= set(launch["responses"])
     assert launch["description"] or launch["summary"]
+
+
+async def test_fuzzer_findings_are_client_errors(make_user: Any) -> None:
+    """Cases an OpenAPI fuzzer (schemathesis) once turned into 500s."""
+    caller: Caller = await make_user()
+    cid, account_id, _ = await campaign_with_contacts(caller, [unique()])
+    resp = await caller.patch(f"/campaign-flows/{cid}", json={"timezone": None, "flow": None})
+    assert resp.status_code == 422 and resp.json()["field"] in ("timezone", "flow")
+    first = await caller.ok("post", "/contacts", json={"username": unique()})
+    second = await caller.ok("post", "/contacts", json={"username": unique()})
+    resp = await caller.patch(f"/contacts/{second['id']}", json={"username": first["username"]})
+    assert resp.status_code == 409
+    resp = await caller.patch(
+        f"/telegram-accounts/{account_id}", json={"min_interval_seconds": None}
+    )
+    assert resp.status_code == 422
+    resp = await caller.post(
+        "/telegram-accounts",
+        json={"provider": "simulator", "phone": "+1555", "max_per_day": 10**12},
+    )
+    assert resp.status_code == 422
+    resp = await caller.get("/campaign-flows/99999999999999999999")
+    assert resp.status_code == 422
