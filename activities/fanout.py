@@ -11,6 +11,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from db.models import CampaignFlow
 from db.repositories import campaign_control
 from db.repositories import executions as repo
 from db.session import SessionFactory
@@ -55,6 +56,31 @@ class CampaignActivities:
         """A scheduled campaign whose start time came becomes active."""
         async with self._sessions.begin() as session:
             return await campaign_control.activate_scheduled(session, req.campaign_id, req.seq)
+
+    @activity.defn(name="mark_applied")
+    async def mark_applied(self, req: ActivateRequest) -> None:
+        """Record that the control workflow carried out operations up to this seq."""
+        async with self._sessions.begin() as session:
+            await campaign_control.mark_applied(session, req.campaign_id, req.seq)
+
+    async def reconcile(self, *, older_than_seconds: int = 60) -> int:
+        """Re-submit operations the database holds but Temporal never got (api crash)."""
+        async with self._sessions() as session:
+            campaigns = await campaign_control.unapplied(session, older_than_seconds)
+            removals = {
+                c.id: await campaign_control.removed_but_open(session, c.id) for c in campaigns
+            }
+        for campaign in campaigns:
+            for op in ops_for_state(campaign, removals[campaign.id]):
+                await submit_op(
+                    self._client,
+                    task_queue=self._task_queue,
+                    campaign_id=campaign.id,
+                    organization_id=campaign.organization_id,
+                    op=op,
+                    search_attributes=self._search_attributes,
+                )
+        return len(campaigns)
 
     @activity.defn(name="fanout_page")
     async def fanout_page(self, page: FanoutPage) -> FanoutResult:
@@ -153,6 +179,39 @@ class CampaignActivities:
                 ),
             )
         return seq
+
+
+def ops_for_state(campaign: CampaignFlow, removed_open: list[int]) -> list[CampaignOp]:
+    """The operations that bring Temporal in line with the campaign's saved state."""
+    seq = campaign.control_seq
+    ops = []
+    if removed_open:
+        ops.append(
+            CampaignOp(
+                seq=seq,
+                action="remove",
+                execution_ids=removed_open,
+                reason="Contact removed from campaign",
+            )
+        )
+    if not campaign.enabled:
+        ops.append(CampaignOp(seq=seq, action="cancel", reason="Campaign disabled"))
+    elif campaign.status == "cancelled":
+        ops.append(CampaignOp(seq=seq, action="cancel", reason="Campaign stopped by user"))
+    elif campaign.status == "paused":
+        ops.append(CampaignOp(seq=seq, action="pause"))
+    elif campaign.status in ("active", "scheduled"):
+        # Without resetting completed executions: the lost launch may have run partly,
+        # and a reset then would message leads twice.
+        start = campaign.scheduled_start_at if campaign.status == "scheduled" else None
+        ops.append(
+            CampaignOp(
+                seq=seq, action="launch", scheduled_start_at=start.isoformat() if start else None
+            )
+        )
+    else:
+        ops.append(CampaignOp(seq=seq, action="noop"))
+    return ops
 
 
 async def _bounded(

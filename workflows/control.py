@@ -49,7 +49,15 @@ class CampaignControlWorkflow:
                 continue
             op = self._next_op()
             self._current = op
-            await self._apply(inp, op)
+            if op.action != "noop":
+                await self._apply(inp, op)
+            if op.action != "remove":  # removals ride along; the state op marks the seq
+                await workflow.execute_activity(
+                    "mark_applied",
+                    ActivateRequest(campaign_id=inp.campaign_id, seq=op.seq),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=RETRY,
+                )
             self._current = None
             self._done += 1
             if workflow.info().get_current_history_length() > MAX_HISTORY and not self._ops:

@@ -60,6 +60,7 @@ def build_worker(
             sending.send_message,
             campaigns.fanout_page,
             campaigns.activate_scheduled,
+            campaigns.mark_applied,
         ],
         max_cached_workflows=max_cached_workflows,
         workflow_runner=SandboxedWorkflowRunner(
@@ -85,6 +86,7 @@ async def running_worker(
     search_attributes: bool = True,
     max_cached_workflows: int = 2000,
     health_interval: float = 60.0,
+    reconcile_interval: float = 60.0,
 ) -> AsyncIterator[Worker]:
     """A worker plus its account supervisor (leases, listeners, health), cleaned up on exit."""
     engine = make_engine(database_url, pool_size=20)
@@ -118,15 +120,27 @@ async def running_worker(
         health_interval=health_interval,
     )
     task = asyncio.create_task(supervisor.run())
+    reconciler = asyncio.create_task(_reconcile_forever(parts.campaigns, reconcile_interval))
     try:
         async with parts.worker:
             yield parts.worker
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for background in (task, reconciler):
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
         await pool.close()
         await engine.dispose()
+
+
+async def _reconcile_forever(campaigns: CampaignActivities, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            if count := await campaigns.reconcile():
+                log.warning("re-submitted the saved state of %d campaign(s) to Temporal", count)
+        except Exception:
+            log.exception("reconciling campaigns failed; retrying in %ss", interval)
 
 
 async def main(settings: Settings) -> None:

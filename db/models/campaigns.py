@@ -38,6 +38,9 @@ class CampaignFlow(Base):
     flow_version: Mapped[int] = mapped_column(Integer, server_default="1")
     # Bumped by every lifecycle action; signals carry it so that the newest wins.
     control_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # The newest seq the control workflow finished; behind control_seq means an
+    # operation was saved but not (yet) carried out, e.g. the api died before telling.
+    applied_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
     created_by: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
     organization_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("organizations.id"))
     created_at: Mapped[datetime] = now_column()

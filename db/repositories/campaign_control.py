@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CampaignFlow, TelegramAccount
+from db.models import CampaignFlow, FlowExecution, TelegramAccount
+from db.models.executions import TERMINAL
 
 
 async def activate_scheduled(session: AsyncSession, campaign_id: int, seq: int) -> bool:
@@ -52,3 +53,34 @@ async def control_seq(session: AsyncSession, campaign_id: int) -> int:
         await session.scalar(select(CampaignFlow.control_seq).where(CampaignFlow.id == campaign_id))
         or 0
     )
+
+
+async def mark_applied(session: AsyncSession, campaign_id: int, seq: int) -> None:
+    await session.execute(
+        update(CampaignFlow)
+        .where(CampaignFlow.id == campaign_id, CampaignFlow.applied_seq < seq)
+        .values(applied_seq=seq)
+    )
+
+
+async def unapplied(session: AsyncSession, older_than_seconds: int) -> list[CampaignFlow]:
+    """Campaigns whose last operation was saved but not carried out for a while."""
+    rows = await session.scalars(
+        select(CampaignFlow).where(
+            CampaignFlow.control_seq > CampaignFlow.applied_seq,
+            CampaignFlow.updated_at
+            < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds),
+        )
+    )
+    return list(rows)
+
+
+async def removed_but_open(session: AsyncSession, campaign_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(FlowExecution.id).where(
+            FlowExecution.campaign_id == campaign_id,
+            FlowExecution.deleted_at.is_not(None),
+            FlowExecution.status.not_in(TERMINAL),
+        )
+    )
+    return list(rows)

@@ -271,3 +271,39 @@ async def test_nothing_is_sent_after_pause_returns(
 
 async def _more_than(count: Any, n: int) -> bool:
     return bool(await count() > n)
+
+
+async def test_reconciler_carries_out_a_launch_the_api_never_told_temporal(
+    make_user: Any, sim: httpx.AsyncClient, sessions: SessionFactory, client: Client
+) -> None:
+    from sqlalchemy import update
+
+    from activities.fanout import CampaignActivities
+    from db.models import CampaignFlow
+    from tests.conftest import TASK_QUEUE
+
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [peer])
+    # What an api that died right after its commit leaves behind.
+    async with sessions.begin() as session:
+        await session.execute(
+            update(CampaignFlow)
+            .where(CampaignFlow.id == cid)
+            .values(status="active", control_seq=1)
+        )
+    await asyncio.sleep(1)
+    assert await received(sim, peer) == []
+    reconciled = await CampaignActivities(sessions, client, TASK_QUEUE).reconcile(
+        older_than_seconds=0
+    )
+    assert reconciled >= 1
+    await eventually(lambda: _has(sim, peer, 1))
+    await eventually(lambda: _campaign_status(caller, cid, "completed"))
+
+    async def applied() -> bool:
+        async with sessions() as session:
+            row = await session.get(CampaignFlow, cid, populate_existing=True)
+            return row is not None and row.applied_seq == row.control_seq
+
+    await eventually(applied)
