@@ -48,13 +48,6 @@ async def pause_for_account(
     return list(rows)
 
 
-async def control_seq(session: AsyncSession, campaign_id: int) -> int:
-    return int(
-        await session.scalar(select(CampaignFlow.control_seq).where(CampaignFlow.id == campaign_id))
-        or 0
-    )
-
-
 async def mark_applied(session: AsyncSession, campaign_id: int, seq: int) -> None:
     await session.execute(
         update(CampaignFlow)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -95,7 +95,3 @@ async def mark_read(
         .returning(Message)
     )
     return list(rows)
-
-
-def window_start(now: datetime, hours: int) -> datetime:
-    return now - timedelta(hours=hours)
