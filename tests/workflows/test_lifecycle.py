@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import httpx
@@ -229,18 +230,15 @@ async def test_nothing_is_sent_after_pause_returns(
     from db.models import Message
 
     caller: Caller = await make_user(org=unique("org"))
+    # Sends interleaved with short delays, so the pause lands between rounds of sends.
+    nodes: list[dict[str, Any]] = [{"id": "start", "type": "start"}]
+    for i in range(3):
+        nodes.append({"id": f"m{i}", "type": "send_message", "data": {"text": f"m{i}"}})
+        nodes.append({"id": f"d{i}", "type": "delay", "data": {"seconds": 1}})
+    nodes.append({"id": "end", "type": "end"})
     many = {
-        "nodes": [
-            {"id": "start", "type": "start"},
-            *[{"id": f"m{i}", "type": "send_message", "data": {"text": f"m{i}"}} for i in range(3)],
-            {"id": "end", "type": "end"},
-        ],
-        "edges": [
-            {"source": "start", "target": "m0"},
-            {"source": "m0", "target": "m1"},
-            {"source": "m1", "target": "m2"},
-            {"source": "m2", "target": "end"},
-        ],
+        "nodes": nodes,
+        "edges": [{"source": a["id"], "target": b["id"]} for a, b in itertools.pairwise(nodes)],
     }
     cid, _, _ = await campaign_with_contacts(caller, [unique() for _ in range(25)], flow=many)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
