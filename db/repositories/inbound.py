@@ -12,11 +12,13 @@ LEASE_SECONDS = 30
 
 
 async def acquire_leases(session: AsyncSession, owner: str) -> list[TelegramAccount]:
-    """Take or renew the lease of every account no live worker holds."""
+    """Take or renew the lease of every usable account no live worker holds."""
     rows = await session.scalars(
         update(TelegramAccount)
         .where(
             TelegramAccount.deleted_at.is_(None),
+            # Mid sign-in there is no authorized session to listen on or check yet.
+            TelegramAccount.status != "pending_login",
             or_(
                 TelegramAccount.lease_owner.is_(None),
                 TelegramAccount.lease_owner == owner,
