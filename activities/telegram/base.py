@@ -40,6 +40,17 @@ class PeerFlood(TelegramError):
     """The account is limited for messaging non-contacts."""
 
 
+# Why a peer cannot be written to, by Telegram's error code; both providers use it.
+PEER_ERRORS = {
+    "USER_PRIVACY_RESTRICTED": "The user's privacy settings do not allow messages",
+    "INPUT_USER_DEACTIVATED": "The user's account is deactivated",
+    "USER_IS_BLOCKED": "The user blocked this account",
+    "PEER_ID_INVALID": "The peer does not exist",
+    "USERNAME_NOT_OCCUPIED": "No user has this username",
+    "USERNAME_INVALID": "The username is invalid",
+}
+
+
 class PeerUnusable(TelegramError):
     """This peer cannot be written to: privacy, deactivated, blocked or invalid."""
 

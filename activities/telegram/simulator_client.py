@@ -7,6 +7,7 @@ from datetime import datetime
 import httpx
 
 from activities.telegram.base import (
+    PEER_ERRORS,
     FloodWait,
     PeerFlood,
     PeerUnusable,
@@ -17,14 +18,6 @@ from activities.telegram.base import (
     Update,
 )
 
-_PEER_ERRORS = {
-    "USER_PRIVACY_RESTRICTED": "The user's privacy settings do not allow messages",
-    "INPUT_USER_DEACTIVATED": "The user's account is deactivated",
-    "USER_IS_BLOCKED": "The user blocked this account",
-    "PEER_ID_INVALID": "The peer does not exist",
-    "USERNAME_NOT_OCCUPIED": "No user has this username",
-}
-
 
 def map_simulator_error(payload: dict[str, object]) -> TelegramError:
     code = str(payload.get("error", "UNKNOWN"))
@@ -32,8 +25,8 @@ def map_simulator_error(payload: dict[str, object]) -> TelegramError:
         return FloodWait(int(payload.get("seconds", 1)))  # type: ignore[call-overload]
     if code == "PEER_FLOOD":
         return PeerFlood("PEER_FLOOD")
-    if code in _PEER_ERRORS:
-        return PeerUnusable(code, _PEER_ERRORS[code])
+    if code in PEER_ERRORS:
+        return PeerUnusable(code, PEER_ERRORS[code])
     if code in ("AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED_BAN"):
         return Unauthorized(code)
     return Transient(code)

@@ -12,6 +12,7 @@ from telethon.sessions import StringSession
 from telethon.tl import functions, types
 
 from activities.telegram.base import (
+    PEER_ERRORS,
     FloodWait,
     PeerFlood,
     PeerUnusable,
@@ -22,21 +23,13 @@ from activities.telegram.base import (
     Update,
 )
 
-_PEER_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
-    (
-        errors.UserPrivacyRestrictedError,
-        "USER_PRIVACY_RESTRICTED",
-        "The user's privacy settings do not allow messages",
-    ),
-    (
-        errors.InputUserDeactivatedError,
-        "INPUT_USER_DEACTIVATED",
-        "The user's account is deactivated",
-    ),
-    (errors.UserIsBlockedError, "USER_IS_BLOCKED", "The user blocked this account"),
-    (errors.PeerIdInvalidError, "PEER_ID_INVALID", "The peer does not exist"),
-    (errors.UsernameNotOccupiedError, "USERNAME_NOT_OCCUPIED", "No user has this username"),
-    (errors.UsernameInvalidError, "USERNAME_INVALID", "The username is invalid"),
+_PEER_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (errors.UserPrivacyRestrictedError, "USER_PRIVACY_RESTRICTED"),
+    (errors.InputUserDeactivatedError, "INPUT_USER_DEACTIVATED"),
+    (errors.UserIsBlockedError, "USER_IS_BLOCKED"),
+    (errors.PeerIdInvalidError, "PEER_ID_INVALID"),
+    (errors.UsernameNotOccupiedError, "USERNAME_NOT_OCCUPIED"),
+    (errors.UsernameInvalidError, "USERNAME_INVALID"),
 )
 _AUTH_ERRORS: tuple[type[Exception], ...] = (
     errors.AuthKeyUnregisteredError,
@@ -53,9 +46,9 @@ def map_telethon_error(err: BaseException) -> TelegramError:
         return FloodWait(int(err.seconds))
     if isinstance(err, errors.PeerFloodError):
         return PeerFlood("PEER_FLOOD")
-    for cls, code, message in _PEER_ERRORS:
+    for cls, code in _PEER_ERRORS:
         if isinstance(err, cls):
-            return PeerUnusable(code, message)
+            return PeerUnusable(code, PEER_ERRORS[code])
     if isinstance(err, _AUTH_ERRORS):
         return Unauthorized(type(err).__name__.removesuffix("Error"))
     if isinstance(err, ValueError):

@@ -17,6 +17,7 @@ from api.schemas.common import Page
 from api.schemas.directory import ContactIn, ContactOut, ImportOut
 from db.models import Contact
 from db.repositories import directory as repo
+from db.repositories.scoping import contains_pattern
 
 router = APIRouter(prefix="/contacts", tags=["contacts"], responses=ERROR_RESPONSES)
 MAX_IMPORT = 100_000
@@ -64,7 +65,7 @@ async def import_contacts(request: Request, session: SessionDep, actor: ActorDep
         except ValidationError as err:
             errors.append(f"row {i + 1}: {err.errors()[0]['msg']}")
             continue
-        handles = repo._handles(contact.model_dump())
+        handles = repo.handles(contact.model_dump())
         if handles & seen:
             duplicates += 1
             continue
@@ -101,12 +102,12 @@ async def list_contacts(
     """Contacts in the current scope."""
     stmt = repo.contacts(actor.user_id, actor.organization_id)
     if search:
-        like = f"%{search}%"
+        like = contains_pattern(search)
         stmt = stmt.where(
-            Contact.username.ilike(like)
-            | Contact.first_name.ilike(like)
-            | Contact.last_name.ilike(like)
-            | Contact.phone.ilike(like)
+            Contact.username.ilike(like, escape="\\")
+            | Contact.first_name.ilike(like, escape="\\")
+            | Contact.last_name.ilike(like, escape="\\")
+            | Contact.phone.ilike(like, escape="\\")
         )
     if tag:
         stmt = stmt.where(Contact.tags.contains([tag]))

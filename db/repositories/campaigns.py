@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CampaignFlow, Contact, FlowExecution, TelegramAccount
-from db.repositories.scoping import scope
+from db.repositories.scoping import contains_pattern, scope
 
 
 def visible(
@@ -54,15 +54,11 @@ async def list_page(
     if account_id is not None:
         stmt = stmt.where(CampaignFlow.telegram_account_id == account_id)
     if search:
-        stmt = stmt.where(CampaignFlow.name.ilike(f"%{_escape(search)}%", escape="\\"))
+        stmt = stmt.where(CampaignFlow.name.ilike(contains_pattern(search), escape="\\"))
     if cursor is not None:
         stmt = stmt.where(CampaignFlow.id > cursor if ascending else CampaignFlow.id < cursor)
     order = CampaignFlow.id.asc() if ascending else CampaignFlow.id.desc()
     return list(await session.scalars(stmt.order_by(order).limit(limit)))
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def count_executions(session: AsyncSession, campaign_id: int) -> int:
@@ -137,7 +133,7 @@ async def contacts_page(
     if status:
         stmt = stmt.where(FlowExecution.status == status)
     if search:
-        like = f"%{_escape(search)}%"
+        like = contains_pattern(search)
         stmt = stmt.where(
             Contact.username.ilike(like, escape="\\")
             | Contact.first_name.ilike(like, escape="\\")

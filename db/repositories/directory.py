@@ -42,7 +42,7 @@ async def insert_contacts(
     if not rows:
         return []
     existing = await _existing_handles(session, rows, user_id, organization_id)
-    fresh = [r for r in rows if not _handles(r) & existing]
+    fresh = [r for r in rows if not handles(r) & existing]
     if not fresh:
         return []
     ids: list[int] = []
@@ -58,7 +58,8 @@ async def insert_contacts(
     return ids
 
 
-def _handles(row: dict[str, Any]) -> set[str]:
+def handles(row: dict[str, Any]) -> set[str]:
+    """The keys a contact is deduplicated by: username, phone, Telegram user id."""
     out = set()
     if row.get("username"):
         out.add("u:" + str(row["username"]).lower())
@@ -83,7 +84,7 @@ async def _existing_handles(
     )
     found: set[str] = set()
     for c in await session.scalars(stmt):
-        found |= _handles(
+        found |= handles(
             {"username": c.username, "phone": c.phone, "telegram_user_id": c.telegram_user_id}
         )
     return found

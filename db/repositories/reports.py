@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CampaignStatisticsCache, Contact, FlowExecution, FlowExecutionLog
+from db.repositories.scoping import contains_pattern
 
 FEED_EVENTS = ("message_sent", "response_detected", "message_read", "campaign_activity")
 LOG_COLUMNS = (
@@ -126,7 +127,7 @@ def log_query(
     if until is not None:
         stmt = stmt.where(FlowExecutionLog.executed_at < until)
     if search:
-        like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = contains_pattern(search)
         # Two index-friendly halves (trigram indexes where pg_trgm exists), then union.
         by_text = select(FlowExecutionLog.id).where(
             FlowExecutionLog.campaign_id == campaign_id,

@@ -10,6 +10,12 @@ from sqlalchemy.orm import InstrumentedAttribute
 T = TypeVar("T")
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its wildcards escaped (ESCAPE '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def scope(
     stmt: Select[T],
     *,
