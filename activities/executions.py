@@ -24,12 +24,16 @@ from workflows.types import (
 class ExecutionActivities:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
+        # An account's provider never changes after it is created.
+        self._providers: dict[int, str | None] = {}
 
     @activity.defn(name="load_execution")
     async def load_execution(self, inp: ContactInput) -> ExecutionPlan:
         """Read the flow, the contact and the execution's position."""
         async with self._sessions.begin() as session:
-            locked = await repo.lock_execution(session, inp.execution_id)
+            locked = await repo.lock_execution(
+                session, inp.execution_id, campaign_id=inp.campaign_id, with_flow=True
+            )
             if locked is None:
                 return ExecutionPlan(outcome="stale")
             execution, campaign = locked
@@ -63,16 +67,20 @@ class ExecutionActivities:
     async def _send_queue(self, session: AsyncSession, account_id: int | None) -> str | None:
         if account_id is None:
             return None
-        provider = await session.scalar(
-            select(TelegramAccount.provider).where(TelegramAccount.id == account_id)
-        )
+        if account_id not in self._providers:
+            self._providers[account_id] = await session.scalar(
+                select(TelegramAccount.provider).where(TelegramAccount.id == account_id)
+            )
+        provider = self._providers[account_id]
         return account_task_queue(account_id) if provider == "telethon" else None
 
     @activity.defn(name="record_step")
     async def record_step(self, req: StepRequest) -> StepResult:
         """Mirror the workflow's position: node, status, next wake-up and logs."""
         async with self._sessions.begin() as session:
-            locked = await repo.lock_execution(session, req.execution_id)
+            locked = await repo.lock_execution(
+                session, req.execution_id, campaign_id=req.campaign_id
+            )
             if locked is None or locked[0].generation != req.generation:
                 return StepResult(outcome="stale")
             execution, campaign = locked
@@ -90,10 +98,20 @@ class ExecutionActivities:
     @activity.defn(name="finish_execution")
     async def finish_execution(self, req: FinishRequest) -> None:
         """Record the end of an execution and complete the campaign after its last one."""
-        async with self._sessions.begin() as session:
-            locked = await repo.lock_execution(session, req.execution_id)
+        async with self._sessions() as session:
+            campaign_id = await self._finish(session, req)
+            if campaign_id is not None:
+                # After the commit above: see complete_campaign_if_done.
+                async with session.begin():
+                    await repo.complete_campaign_if_done(session, campaign_id)
+
+    async def _finish(self, session: AsyncSession, req: FinishRequest) -> int | None:
+        async with session.begin():
+            locked = await repo.lock_execution(
+                session, req.execution_id, campaign_id=req.campaign_id
+            )
             if locked is None or locked[0].generation != req.generation:
-                return
+                return None
             execution, campaign = locked
             repo.add_logs(session, execution, log_rows(req.logs))
             if execution.status not in TERMINAL:
@@ -117,5 +135,4 @@ class ExecutionActivities:
                         }
                     ],
                 )
-        async with self._sessions.begin() as session:
-            await repo.complete_campaign_if_done(session, campaign.id)
+            return campaign.id

@@ -89,7 +89,9 @@ class SendActivities:
     ) -> SendResult:
         # The campaign stays share-locked until the send is recorded: a pause, stop or
         # disable waits for sends already under way and is never overtaken by a new one.
-        locked = await exec_repo.lock_execution(session, req.execution_id, hold_campaign=True)
+        locked = await exec_repo.lock_execution(
+            session, req.execution_id, campaign_id=req.campaign_id, hold_campaign=True
+        )
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
         execution, campaign = locked
@@ -132,8 +134,7 @@ class SendActivities:
             return self._halted(execution, Halt("pause", campaign.control_seq, claim.reason))
         if isinstance(claim, Queued):
             return self._defer(session, execution, req, claim.deferral, reserved_slot=claim.slot)
-        account = claim.account
-        message = await session.merge(claim.message)
+        account, message = claim.account, claim.message
         if message.status != "sent":
             try:
                 provider = await self._pool.get(account)
@@ -166,6 +167,9 @@ class SendActivities:
                 return self._defer(session, execution, req, Deferral("peer_flood", until, reason))
             except PeerUnusable as err:
                 message.status, message.error = "failed", f"{err.code}: {err}"
+                await msg_repo.mark_message(
+                    session, message.id, status=message.status, error=message.error
+                )
                 self._log_node(session, execution, req, "failed", {"error": message.error})
                 return SendResult(outcome="failed", error=f"{err} ({err.code})")
             except Unauthorized as err:
@@ -177,6 +181,9 @@ class SendActivities:
             except Transient as err:
                 raise ApplicationError(f"transient Telegram error: {err}") from err
             message.status, message.telegram_message_id = "sent", sent.message_id
+            await msg_repo.mark_message(
+                session, message.id, status="sent", telegram_message_id=sent.message_id
+            )
             if account.status in ("flood_wait", "peer_flood"):
                 await msg_repo.mark_account(
                     session, account.id, status="connected", status_reason=None

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -106,6 +106,7 @@ async def test_engine_overhead(
 
     await eventually(done, timeout=1800, interval=0.5)
     ours = n / (time.perf_counter() - began)
+    phases = await _phases(sessions, cid)
     report(
         "engine_overhead",
         contacts=n,
@@ -113,7 +114,31 @@ async def test_engine_overhead(
         tgflows_per_s=ours,
         ratio=ours / bare_rate,
         target=">=0.6",
+        **phases,
     )
+
+
+async def _phases(sessions: SessionFactory, cid: int) -> dict[str, float]:
+    """Median seconds of each step of a contact, read from the database mirror."""
+    query = text(
+        """
+        WITH s AS (
+            SELECT e.started_at, e.completed_at,
+                   min(m.sent_at) AS first_send, max(m.sent_at) AS second_send,
+                   min(m.created_at) AS first_claim
+            FROM flow_executions e JOIN messages m ON m.execution_id = e.id
+            WHERE e.campaign_id = :c GROUP BY e.id
+        )
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM x))
+        FROM s, LATERAL (VALUES (1, first_send - started_at), (2, second_send - first_send),
+                                (3, completed_at - second_send)) v(k, x)
+        GROUP BY k ORDER BY k
+        """
+    )
+    async with sessions() as session:
+        rows = list(await session.scalars(query, {"c": cid}))
+    names = ("start_to_send1_p50_s", "send1_to_send2_p50_s", "send2_to_done_p50_s")
+    return {name: float(v) for name, v in zip(names, rows, strict=True)}
 
 
 _closed_seen: dict[str, int] = {}

@@ -52,14 +52,17 @@ WITH ids AS (SELECT array_agg(id ORDER BY id) AS a, array_agg(contact_id ORDER B
              FROM flow_executions WHERE campaign_id = :campaign)
 INSERT INTO messages (execution_id, campaign_id, account_id, contact_id, direction, peer,
                       random_id, node_id, text, variant, status, telegram_message_id,
-                      sent_at, read_at)
-SELECT ids.a[1 + g % :n], :campaign, :account, ids.c[1 + g % :n],
+                      sent_at, read_at, created_at)
+SELECT ids.a[x.i], :campaign, :account, ids.c[x.i],
        CASE WHEN g % 5 = 0 THEN 'in' ELSE 'out' END,
        'lead' || g, CASE WHEN g % 5 = 0 THEN NULL ELSE g END,
        (ARRAY['hello','follow'])[1 + g % 2], 'text ' || g, (ARRAY['A','B'])[1 + g % 2],
        CASE WHEN g % 5 = 0 THEN 'received' WHEN g % 7 = 0 THEN 'failed' ELSE 'sent' END,
-       g, now() - make_interval(secs => g), CASE WHEN g % 3 = 0 THEN now() END
-FROM generate_series(1, :msgs) g, ids
+       g, now() - make_interval(secs => g), CASE WHEN g % 3 = 0 THEN now() END,
+       now() - make_interval(secs => CASE WHEN g % 5 = 0 THEN g / 2 ELSE g END)
+FROM generate_series(1, :msgs) g, ids,
+     -- Replies (every fifth row) come from a fifth of the contacts, who were also sent to.
+     LATERAL (SELECT CASE WHEN g % 5 = 0 THEN 1 + (g + 1) % :n ELSE 1 + g % :n END AS i) x
 """
 
 

@@ -25,9 +25,18 @@ def async_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> AsyncEngine:
+    """An engine on the URL's database.
+
+    pre_ping costs a round trip per checkout; the worker turns it off because an
+    activity that meets a dead connection fails, is retried, and the pool replaces it.
+    """
     return create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=20, pool_pre_ping=True
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=20,
+        pool_pre_ping=pre_ping,
+        pool_recycle=1800,
     )
 
 

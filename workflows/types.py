@@ -85,6 +85,7 @@ class StepRequest:
     next_execution_at: str | None
     context: dict[str, Any]
     logs: list[LogEntry]
+    campaign_id: int | None = None
 
 
 @dataclass
@@ -129,6 +130,7 @@ class FinishRequest:
     error_message: str | None
     context: dict[str, Any]
     logs: list[LogEntry]
+    campaign_id: int | None = None
 
 
 @dataclass

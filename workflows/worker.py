@@ -89,7 +89,7 @@ async def running_worker(
     reconcile_interval: float = 60.0,
 ) -> AsyncIterator[Worker]:
     """A worker plus its account supervisor (leases, listeners, health), cleaned up on exit."""
-    engine = make_engine(database_url, pool_size=20)
+    engine = make_engine(database_url, pool_size=20, pre_ping=False)
     sessions = make_session_factory(engine)
     pool = ProviderPool(simulator_url)
     parts = build_worker(

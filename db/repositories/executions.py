@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from db.models import CampaignFlow, Contact, FlowExecution, FlowExecutionLog
 from db.models.executions import TERMINAL
@@ -16,7 +17,12 @@ ACTIVE_EXECUTION = ("pending", "running", "waiting")
 
 
 async def lock_execution(
-    session: AsyncSession, execution_id: int, *, hold_campaign: bool = False
+    session: AsyncSession,
+    execution_id: int,
+    *,
+    campaign_id: int | None = None,
+    hold_campaign: bool = False,
+    with_flow: bool = False,
 ) -> tuple[FlowExecution, CampaignFlow] | None:
     """The execution, row-locked, with its campaign.
 
@@ -24,22 +30,29 @@ async def lock_execution(
     transaction ends, so a pause, stop or disable waits for that send and no later one
     starts. It is locked before the execution everywhere: the api locks a campaign and
     then updates its executions, so the opposite order could deadlock with it.
+
+    The workflows pass the campaign they belong to, which saves a lookup; the flow
+    document is loaded only when asked for (it can be large and only the plan needs it).
     """
-    campaign_id = await session.scalar(
-        select(FlowExecution.campaign_id).where(FlowExecution.id == execution_id)
-    )
     if campaign_id is None:
-        return None
+        campaign_id = await session.scalar(
+            select(FlowExecution.campaign_id).where(FlowExecution.id == execution_id)
+        )
+        if campaign_id is None:
+            return None
     campaign_query = select(CampaignFlow).where(CampaignFlow.id == campaign_id)
+    if not with_flow:
+        campaign_query = campaign_query.options(defer(CampaignFlow.flow, raiseload=True))
     if hold_campaign:
         campaign_query = campaign_query.with_for_update(read=True)
     campaign = await session.scalar(campaign_query)
     execution = await session.scalar(
         select(FlowExecution)
-        .where(FlowExecution.id == execution_id)
+        .where(FlowExecution.id == execution_id, FlowExecution.campaign_id == campaign_id)
         .with_for_update(key_share=True)
     )
-    assert campaign is not None and execution is not None
+    if campaign is None or execution is None:
+        return None
     return execution, campaign
 
 

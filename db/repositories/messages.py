@@ -49,7 +49,7 @@ async def mark_account(session: AsyncSession, account_id: int, **values: object)
 
 async def record_planned_send(session: AsyncSession, values: dict[str, object]) -> Message:
     """Insert the outgoing message once; a retry re-claims the row an earlier attempt wrote."""
-    await session.execute(
+    row: Message | None = await session.scalar(
         insert(Message)
         .values(**values)
         .on_conflict_do_update(
@@ -58,10 +58,18 @@ async def record_planned_send(session: AsyncSession, values: dict[str, object]) 
             set_={"sent_at": values["sent_at"], "status": "pending"},
             where=Message.status != "sent",
         )
+        .returning(Message)
     )
-    row = await planned_send(session, int(str(values["account_id"])), int(str(values["random_id"])))
+    if row is None:  # already sent by an earlier attempt: the row was left alone
+        row = await planned_send(
+            session, int(str(values["account_id"])), int(str(values["random_id"]))
+        )
     assert row is not None
     return row
+
+
+async def mark_message(session: AsyncSession, message_id: int, **values: object) -> None:
+    await session.execute(update(Message).where(Message.id == message_id).values(**values))
 
 
 async def replies_count(session: AsyncSession, execution_id: int, generation: int) -> int:
