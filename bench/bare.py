@@ -25,3 +25,30 @@ class BareWorkflow:
         if sleep_seconds:
             await workflow.sleep(sleep_seconds)
         return 2
+
+
+async def _serve(address: str, queue: str) -> None:
+    import asyncio
+
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    client = await Client.connect(address)
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[BareWorkflow],
+        activities=[bench_noop],
+        max_concurrent_activities=200,
+        max_cached_workflows=2000,
+    ):
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import asyncio
+    import contextlib
+    import sys
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(sys.argv[1], sys.argv[2]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import secrets
 import time
 from typing import Any
@@ -18,14 +17,6 @@ from db.session import SessionFactory
 from workflows.dispatch import search_attributes_for
 
 CONTACTS = int(os.environ.get("BENCH_CONTACTS", "10000"))
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def report(name: str, **values: Any) -> None:

@@ -14,27 +14,24 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select, text
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from bench.bare import BareWorkflow, bench_noop
-from bench.common import (
-    CONTACTS,
-    bulk_campaign,
-    report,
-    rss_mb,
-    start_bare,
-)
+from api.app import create_app
+from bench.common import CONTACTS, bulk_campaign, report, start_bare
+from bench.processes import bare_worker_process, rss_mb_of, simulator_process, worker_process
 from db.models import FlowExecution, Message
 from db.session import SessionFactory
+from db.settings import Settings
 from tests.conftest import Caller, eventually, unique
 from workflows.types import ContactState, contact_workflow_id
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("worker")]
+pytestmark = pytest.mark.slow
 BARE_QUEUE = "bench-bare"
+QUEUE = "bench-tgflows"
 
 
 def flow(*nodes: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
@@ -52,17 +49,49 @@ PARKED = flow(("park", "delay", {"seconds": 3600}), ("late", "send_message", {"t
 
 
 @pytest.fixture(scope="module")
-async def bare_worker(temporal_env: WorkflowEnvironment) -> AsyncIterator[Client]:
+async def processes(temporal_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[int]:
+    """A contacts worker, a control worker, a simulator and a baseline worker, each its
+    own process; the pid of the contacts worker, which holds the workflows."""
     client = temporal_env.client
-    async with Worker(
-        client,
-        task_queue=BARE_QUEUE,
-        workflows=[BareWorkflow],
-        activities=[bench_noop],
-        max_concurrent_activities=200,
-        max_cached_workflows=2000,
+    async with (
+        simulator_process() as simulator_url,
+        worker_process(
+            client,
+            database_url=database_url,
+            simulator_url=simulator_url,
+            queue=QUEUE,
+            roles="contacts",
+        ) as worker_pid,
+        worker_process(
+            client,
+            database_url=database_url,
+            simulator_url=simulator_url,
+            queue=QUEUE,
+            roles="control",
+        ),
+        bare_worker_process(client, BARE_QUEUE),
     ):
-        yield client
+        yield worker_pid
+
+
+@pytest.fixture(scope="module")
+async def bench_api(
+    sessions: SessionFactory, temporal_env: WorkflowEnvironment, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The api, dispatching to the benchmark worker's task queue."""
+    app = create_app(Settings(DATABASE_URL=database_url, TGFLOWS_TASK_QUEUE=QUEUE))
+    app.state.sessions = sessions
+    app.state.temporal = temporal_env.client
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api"
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def bench_user(make_user: Any, bench_api: httpx.AsyncClient, processes: int) -> Caller:
+    caller: Caller = await make_user()
+    return Caller(bench_api, caller.token, caller.user_id, caller.org_id)
 
 
 async def count_status(sessions: SessionFactory, cid: int, *statuses: str) -> int:
@@ -82,21 +111,19 @@ async def count_workflows(client: Client, query: str) -> int:
 
 
 async def test_engine_overhead(
-    make_user: Any, sessions: SessionFactory, bare_worker: Client
+    bench_user: Caller, sessions: SessionFactory, client: Client
 ) -> None:
     n = min(CONTACTS, 1000)
     began = time.perf_counter()
-    await start_bare(bare_worker, BARE_QUEUE, n, 0, unique("ovh"), -1)
+    await start_bare(client, BARE_QUEUE, n, 0, unique("ovh"), -1)
     await eventually(
-        lambda: _closed(
-            bare_worker, "WorkflowType='BareWorkflow' AND ExecutionStatus='Completed'", n
-        ),
+        lambda: _closed(client, "WorkflowType='BareWorkflow' AND ExecutionStatus='Completed'", n),
         timeout=900,
         interval=0.5,
     )
     bare_rate = n / (time.perf_counter() - began)
 
-    caller: Caller = await make_user()
+    caller = bench_user
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=n, flow=TWO_SENDS)
     began = time.perf_counter()
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
@@ -135,10 +162,20 @@ async def _phases(sessions: SessionFactory, cid: int) -> dict[str, float]:
         GROUP BY k ORDER BY k
         """
     )
+    spread = text(
+        "SELECT extract(epoch FROM max(started_at) - min(started_at)),"
+        " extract(epoch FROM max(completed_at) - min(started_at))"
+        " FROM flow_executions WHERE campaign_id = :c"
+    )
     async with sessions() as session:
         rows = list(await session.scalars(query, {"c": cid}))
+        last_start, last_done = (await session.execute(spread, {"c": cid})).one()
     names = ("start_to_send1_p50_s", "send1_to_send2_p50_s", "send2_to_done_p50_s")
-    return {name: float(v) for name, v in zip(names, rows, strict=True)}
+    return {
+        "all_started_after_s": float(last_start),
+        "all_done_after_s": float(last_done),
+        **{name: float(v) for name, v in zip(names, rows, strict=True)},
+    }
 
 
 _closed_seen: dict[str, int] = {}
@@ -151,14 +188,14 @@ async def _closed(client: Client, query: str, n: int) -> bool:
 
 
 async def test_launch_and_memory_at_scale(
-    make_user: Any, sessions: SessionFactory, bare_worker: Client, client: Client
+    bench_user: Caller, sessions: SessionFactory, client: Client, processes: int
 ) -> None:
     tag = -random.randint(10, 10**9)
-    bare_seconds = await start_bare(bare_worker, BARE_QUEUE, CONTACTS, 3600, unique("lau"), tag)
+    bare_seconds = await start_bare(client, BARE_QUEUE, CONTACTS, 3600, unique("lau"), tag)
 
-    caller: Caller = await make_user()
+    caller = bench_user
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=CONTACTS, flow=PARKED)
-    rss_before = rss_mb()
+    rss_before = rss_mb_of(processes)
     began = time.perf_counter()
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
     launch_call = time.perf_counter() - began
@@ -191,17 +228,19 @@ async def test_launch_and_memory_at_scale(
     report(
         "worker_memory",
         contacts_waiting=CONTACTS,
-        rss_mb=rss_mb(),
+        rss_mb=rss_mb_of(processes),
         rss_before_launch_mb=rss_before,
         target="<600MB",
-        note="api, worker, simulator and test client share this process",
+        note="the worker process alone",
     )
     stop = await caller.post(f"/campaign-flows/{cid}/stop")
     assert stop.status_code == 200
 
 
-async def test_pause_under_load(make_user: Any, sessions: SessionFactory, client: Client) -> None:
-    caller: Caller = await make_user()
+async def test_pause_under_load(
+    bench_user: Caller, sessions: SessionFactory, client: Client
+) -> None:
+    caller = bench_user
     many = flow(*[(f"s{i}", "send_message", {"text": f"msg {i}"}) for i in range(3)])
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=CONTACTS, flow=many)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")

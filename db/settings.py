@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     simulator_url: str | None = Field(default=None, alias="TGFLOWS_SIMULATOR_URL")
     secret_key: str | None = Field(default=None, alias="TGFLOWS_SECRET_KEY")
     worker_id: str | None = Field(default=None, alias="TGFLOWS_WORKER_ID")
+    worker_roles: str = Field(default="contacts,control", alias="TGFLOWS_WORKER_ROLES")
+
+    def roles(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.worker_roles.split(",") if r.strip())
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, else the URL a running `tgflows dev` wrote to its home."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
-from workflows.types import CONTROL_WORKFLOW, CampaignOp, ControlInput, control_workflow_id
+from workflows.types import (
+    CONTROL_WORKFLOW,
+    CampaignOp,
+    ControlInput,
+    control_task_queue,
+    control_workflow_id,
+)
 
 CAMPAIGN_ID = SearchAttributeKey.for_keyword("CampaignId")
 ORGANIZATION_ID = SearchAttributeKey.for_keyword("OrganizationId")
@@ -30,13 +36,17 @@ async def submit_op(
     op: CampaignOp,
     search_attributes: bool = True,
 ) -> None:
-    """Queue an operation on the campaign's control workflow, starting it when idle."""
+    """Queue an operation on the campaign's control workflow, starting it when idle.
+
+    task_queue is the contact workflows' queue; the control workflow runs on its
+    control queue.
+    """
     attributes = _attributes(campaign_id, organization_id) if search_attributes else None
     await client.start_workflow(
         CONTROL_WORKFLOW,
         ControlInput(campaign_id=campaign_id, organization_id=organization_id),
         id=control_workflow_id(campaign_id),
-        task_queue=task_queue,
+        task_queue=control_task_queue(task_queue),
         start_signal="submit",
         start_signal_args=[op],
         search_attributes=attributes,

@@ -13,6 +13,12 @@ def contact_workflow_id(execution_id: int, generation: int) -> str:
     return f"contact-{execution_id}-g{generation}"
 
 
+def control_task_queue(task_queue: str) -> str:
+    """Campaign control workflows and their fan-out have a queue of their own, so a
+    worker process can be given to them alone (TGFLOWS_WORKER_ROLES)."""
+    return f"{task_queue}-control"
+
+
 def control_workflow_id(campaign_id: int) -> str:
     return f"campaign-{campaign_id}"
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 
 from temporalio.client import Client
@@ -24,13 +24,18 @@ from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
 from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
+from workflows.types import control_task_queue
 
 log = logging.getLogger(__name__)
 
 
+ROLES = ("contacts", "control")
+
+
 @dataclass
 class Components:
-    worker: Worker
+    contacts: Worker
+    control: Worker
     sending: SendActivities
     campaigns: CampaignActivities
 
@@ -44,34 +49,41 @@ def build_worker(
     max_cached_workflows: int = 2000,
     search_attributes: bool = True,
 ) -> Components:
+    """Two workers: the contact workflows with their activities, and campaign control."""
     executions = ExecutionActivities(sessions)
     campaigns = CampaignActivities(
         sessions, client, task_queue, search_attributes=search_attributes
     )
     sending = SendActivities(sessions, pool, campaigns.pause_account_campaigns)
-    worker = Worker(
+    runner = SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
+    )
+    contacts = Worker(
         client,
         task_queue=task_queue,
-        workflows=[ContactWorkflow, CampaignControlWorkflow],
+        workflows=[ContactWorkflow],
         activities=[
             executions.load_execution,
             executions.record_step,
             executions.finish_execution,
             sending.send_message,
-            campaigns.fanout_page,
-            campaigns.activate_scheduled,
-            campaigns.mark_applied,
         ],
         max_cached_workflows=max_cached_workflows,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
-        ),
+        workflow_runner=runner,
         # Bounded below the database pool (20 + 20 overflow) so activities never queue
         # on connections long enough to time out.
         max_concurrent_activities=30,
         max_concurrent_local_activities=30,
     )
-    return Components(worker, sending, campaigns)
+    control = Worker(
+        client,
+        task_queue=control_task_queue(task_queue),
+        workflows=[CampaignControlWorkflow],
+        activities=[campaigns.fanout_page, campaigns.activate_scheduled, campaigns.mark_applied],
+        workflow_runner=runner,
+        max_concurrent_activities=10,
+    )
+    return Components(contacts, control, sending, campaigns)
 
 
 @contextlib.asynccontextmanager
@@ -87,8 +99,17 @@ async def running_worker(
     max_cached_workflows: int = 2000,
     health_interval: float = 60.0,
     reconcile_interval: float = 60.0,
-) -> AsyncIterator[Worker]:
-    """A worker plus its account supervisor (leases, listeners, health), cleaned up on exit."""
+    roles: Collection[str] = ROLES,
+) -> AsyncIterator[None]:
+    """The workers of the given roles, cleaned up on exit.
+
+    contacts: contact workflows, sends, and the account supervisor (leases, reply
+    listeners, health checks). control: campaign control workflows, their fan-out and
+    the reconciler. One process runs both unless told otherwise.
+    """
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"worker roles must be among {ROLES}, got {sorted(roles)}")
     engine = make_engine(database_url, pool_size=20, pre_ping=False)
     sessions = make_session_factory(engine)
     pool = ProviderPool(simulator_url)
@@ -119,16 +140,25 @@ async def running_worker(
         lease_interval=lease_interval,
         health_interval=health_interval,
     )
-    task = asyncio.create_task(supervisor.run())
-    reconciler = asyncio.create_task(_reconcile_forever(parts.campaigns, reconcile_interval))
+    background: list[asyncio.Task[None]] = []
+    if "contacts" in roles:
+        background.append(asyncio.create_task(supervisor.run()))
+    if "control" in roles:
+        background.append(
+            asyncio.create_task(_reconcile_forever(parts.campaigns, reconcile_interval))
+        )
     try:
-        async with parts.worker:
-            yield parts.worker
+        async with contextlib.AsyncExitStack() as stack:
+            if "contacts" in roles:
+                await stack.enter_async_context(parts.contacts)
+            if "control" in roles:
+                await stack.enter_async_context(parts.control)
+            yield
     finally:
-        for background in (task, reconciler):
-            background.cancel()
+        for task in background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await background
+                await task
         await pool.close()
         await engine.dispose()
 
@@ -154,6 +184,12 @@ async def main(settings: Settings) -> None:
         settings.resolved_simulator_url(),
         task_queue=settings.task_queue,
         owner=owner,
+        roles=settings.roles(),
     ):
-        log.info("worker %s polling task queue %s", owner, settings.task_queue)
+        log.info(
+            "worker %s polling task queue %s as %s",
+            owner,
+            settings.task_queue,
+            ",".join(settings.roles()),
+        )
         await asyncio.Event().wait()

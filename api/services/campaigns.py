@@ -59,7 +59,11 @@ class CampaignService:
             include_deleted=include_deleted,
         ).where(CampaignFlow.id == campaign_id)
         if action != Action.VIEW:
-            stmt = stmt.with_for_update()
+            # FOR NO KEY UPDATE: it waits for sends in flight (they share-lock the row)
+            # but not for workers inserting log rows, whose foreign-key checks take
+            # FOR KEY SHARE on this row while they hold an execution this action
+            # updates next (FOR UPDATE would deadlock with them).
+            stmt = stmt.with_for_update(key_share=True)
         campaign = await self.session.scalar(stmt)
         if campaign is None:
             raise NotFound("Campaign not found")

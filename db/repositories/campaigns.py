@@ -31,7 +31,9 @@ def visible(
 
 async def get_for_update(session: AsyncSession, campaign_id: int) -> CampaignFlow | None:
     return await session.scalar(
-        select(CampaignFlow).where(CampaignFlow.id == campaign_id).with_for_update()
+        select(CampaignFlow)
+        .where(CampaignFlow.id == campaign_id)
+        .with_for_update(key_share=True)  # see CampaignService.get
     )
 
 

@@ -1,0 +1,120 @@
+"""The benchmarks run the worker, the simulator and the baseline as their own processes.
+
+That is how they are deployed (DESIGN.md: api, worker and simulator are separate
+processes), and it keeps the test process's own work (the api, polling the database)
+out of the numbers; the worker's memory is then the worker's alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Mapping
+
+import httpx
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from tests.conftest import free_port
+from workflows.types import control_task_queue
+
+TGFLOWS = os.path.join(os.path.dirname(sys.executable), "tgflows")
+
+
+@contextlib.asynccontextmanager
+async def process(args: list[str], env: Mapping[str, str]) -> AsyncIterator[int]:
+    """A child process with extra environment; its pid while it runs, stopped after."""
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
+        prefix="tgflows-bench-", suffix=".log", delete=False
+    )
+    child = subprocess.Popen(
+        args,
+        env={**os.environ, **env},
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield child.pid
+    finally:
+        log.close()
+        child.send_signal(signal.SIGINT)
+        try:
+            await asyncio.to_thread(child.wait, 20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            await asyncio.to_thread(child.wait)
+
+
+@contextlib.asynccontextmanager
+async def simulator_process() -> AsyncIterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    async with process([TGFLOWS, "simulator"], {"TGFLOWS_SIMULATOR_PORT": str(port)}):
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                with contextlib.suppress(httpx.TransportError):
+                    await http.get(f"{url}/docs")
+                    break
+                await asyncio.sleep(0.1)
+        yield url
+
+
+async def wait_for_poller(client: Client, queue: str, timeout: float = 60) -> None:
+    """Until a worker polls the queue for workflow tasks."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    for _ in range(int(timeout * 10)):
+        described = await client.workflow_service.describe_task_queue(request)
+        if described.pollers:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no worker polls {queue}")
+
+
+@contextlib.asynccontextmanager
+async def worker_process(
+    client: Client, *, database_url: str, simulator_url: str, queue: str, roles: str
+) -> AsyncIterator[int]:
+    env = {
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "TGFLOWS_TASK_QUEUE": queue,
+        "TGFLOWS_SIMULATOR_URL": simulator_url,
+        "TGFLOWS_WORKER_ID": f"bench-{queue}-{roles}",
+        "TGFLOWS_WORKER_ROLES": roles,
+    }
+    args = [TGFLOWS, "worker"]
+    if spy := os.environ.get("BENCH_PYSPY"):
+        # Profile the worker: BENCH_PYSPY=out.txt with py-spy installed in the venv.
+        pyspy = os.path.join(os.path.dirname(sys.executable), "py-spy")
+        args = [pyspy, "record", "-r", "50", "-f", "raw", "-o", spy, "--", *args]
+    async with process(args, env) as pid:
+        await wait_for_poller(client, queue if "contacts" in roles else control_task_queue(queue))
+        yield pid
+
+
+@contextlib.asynccontextmanager
+async def bare_worker_process(client: Client, queue: str) -> AsyncIterator[int]:
+    args = [sys.executable, "-m", "bench.bare", client.service_client.config.target_host, queue]
+    async with process(args, {}) as pid:
+        await wait_for_poller(client, queue)
+        yield pid
+
+
+def rss_mb_of(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no RSS for {pid}")
