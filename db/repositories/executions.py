@@ -188,7 +188,11 @@ async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> 
     """An active campaign whose last execution has ended becomes completed.
 
     Run after the finishing transaction committed: of two last executions finishing at
-    once, the later check sees both ended, so no lock is needed to not miss it.
+    once, the later check sees both ended. While executions are open (nearly always)
+    it only reads. Otherwise it locks the campaign row, which waits for an api action
+    in progress (adding contacts holds that lock), and checks again in a new statement,
+    so it sees what that action committed: a single UPDATE would re-check its row after
+    the wait but not the executions, and complete a campaign that just got contacts.
     """
     open_left = (
         select(FlowExecution.id)
@@ -199,12 +203,21 @@ async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> 
         )
         .exists()
     )
-    result = await session.execute(
+    if await session.scalar(select(open_left)):
+        return False
+    active = await session.scalar(
+        select(CampaignFlow.id)
+        .where(CampaignFlow.id == campaign_id, CampaignFlow.status == "active")
+        .with_for_update(key_share=True)
+    )
+    if active is None or await session.scalar(select(open_left)):
+        return False
+    await session.execute(
         update(CampaignFlow)
-        .where(CampaignFlow.id == campaign_id, CampaignFlow.status == "active", ~open_left)
+        .where(CampaignFlow.id == campaign_id)
         .values(status="completed", updated_at=func.now())
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return True
 
 
 def parse_time(value: str | None) -> datetime | None:

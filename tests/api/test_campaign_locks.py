@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import FlowExecution
+from db.models import CampaignFlow, FlowExecution
+from db.repositories import campaigns as campaign_repo
 from db.repositories import executions as exec_repo
 from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
@@ -57,3 +59,40 @@ async def test_action_waits_for_a_worker_that_writes_logs_and_does_not_deadlock(
     response = await removal
     assert response.status_code == 200, response.text
     assert response.json() == {"removed": 1}
+
+
+async def test_campaign_is_not_completed_while_contacts_are_being_added(
+    make_user: Any, sessions: SessionFactory
+) -> None:
+    """The last execution finishes while the api adds contacts to the active campaign."""
+    caller: Caller = await make_user()
+    cid, _, contacts = await campaign_with_contacts(caller, [unique()])
+    async with sessions.begin() as session:
+        await session.execute(
+            update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")
+        )
+        await session.execute(
+            update(FlowExecution)
+            .where(FlowExecution.campaign_id == cid)
+            .values(status="completed")
+        )
+    late = await caller.ok("post", "/contacts", json={"username": unique()})
+    # What adding contacts does: lock the campaign, insert a pending execution.
+    async with sessions() as api_tx, sessions() as worker:
+        async with api_tx.begin():
+            await campaign_repo.get_for_update(api_tx, cid)
+            api_tx.add(FlowExecution(campaign_id=cid, contact_id=late["id"], status="pending"))
+            await api_tx.flush()
+            check = asyncio.create_task(_complete(worker, cid))
+            await asyncio.sleep(0.5)  # the check runs while the contact is being added
+        completed = await check
+    assert completed is False
+    async with sessions() as session:
+        status = await session.scalar(select(CampaignFlow.status).where(CampaignFlow.id == cid))
+    assert status == "active"
+    del contacts
+
+
+async def _complete(session: AsyncSession, campaign_id: int) -> bool:
+    async with session.begin():
+        return await exec_repo.complete_campaign_if_done(session, campaign_id)
