@@ -98,12 +98,12 @@ class SendActivities:
         halt = halt_for(execution, campaign)
         if halt is not None:
             return self._halted(execution, halt)
-        contact = await exec_repo.get_contact(session, execution.contact_id)
+        contact, replies = await msg_repo.contact_with_replies(
+            session, execution.contact_id, execution.id, execution.generation
+        )
         assert contact is not None and campaign.telegram_account_id is not None
-        if campaign_stops_on_reply(campaign):
-            replies = await msg_repo.replies_count(session, execution.id, execution.generation)
-            if replies > req.known_replies:
-                return SendResult(outcome="replied")
+        if campaign_stops_on_reply(campaign) and replies > req.known_replies:
+            return SendResult(outcome="replied")
         now = datetime.now(UTC)
         if deferral := window_deferral(campaign.sending_window, campaign.timezone, now):
             return self._defer(session, execution, req, deferral)

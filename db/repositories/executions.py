@@ -40,12 +40,25 @@ async def lock_execution(
         )
         if campaign_id is None:
             return None
-    campaign_query = select(CampaignFlow).where(CampaignFlow.id == campaign_id)
-    if not with_flow:
-        campaign_query = campaign_query.options(defer(CampaignFlow.flow, raiseload=True))
-    if hold_campaign:
-        campaign_query = campaign_query.with_for_update(read=True)
-    campaign = await session.scalar(campaign_query)
+    lazy_flow = () if with_flow else (defer(CampaignFlow.flow, raiseload=True),)
+    if not hold_campaign:
+        # One round trip: the campaign as it is, the execution locked.
+        row = (
+            await session.execute(
+                select(FlowExecution, CampaignFlow)
+                .join(CampaignFlow, CampaignFlow.id == FlowExecution.campaign_id)
+                .where(FlowExecution.id == execution_id, CampaignFlow.id == campaign_id)
+                .options(*lazy_flow)
+                .with_for_update(key_share=True, of=FlowExecution)
+            )
+        ).one_or_none()
+        return None if row is None else (row[0], row[1])
+    campaign = await session.scalar(
+        select(CampaignFlow)
+        .where(CampaignFlow.id == campaign_id)
+        .options(*lazy_flow)
+        .with_for_update(read=True)
+    )
     execution = await session.scalar(
         select(FlowExecution)
         .where(FlowExecution.id == execution_id, FlowExecution.campaign_id == campaign_id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Message, TelegramAccount
+from db.models import Contact, Message, TelegramAccount
 
 
 async def lock_account(session: AsyncSession, account_id: int) -> TelegramAccount | None:
@@ -72,19 +72,29 @@ async def mark_message(session: AsyncSession, message_id: int, **values: object)
     await session.execute(update(Message).where(Message.id == message_id).values(**values))
 
 
-async def replies_count(session: AsyncSession, execution_id: int, generation: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(
-                Message.execution_id == execution_id,
-                Message.generation == generation,
-                Message.direction == "in",
-            )
+def _replies(execution_id: int, generation: int) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.execution_id == execution_id,
+            Message.generation == generation,
+            Message.direction == "in",
         )
-        or 0
+        .scalar_subquery()
     )
+
+
+async def contact_with_replies(
+    session: AsyncSession, contact_id: int, execution_id: int, generation: int
+) -> tuple[Contact | None, int]:
+    """The lead and how many replies this execution has had, in one round trip."""
+    row = (
+        await session.execute(
+            select(Contact, _replies(execution_id, generation)).where(Contact.id == contact_id)
+        )
+    ).one_or_none()
+    return (None, 0) if row is None else (row[0], int(row[1]))
 
 
 async def mark_read(
