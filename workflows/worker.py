@@ -7,8 +7,9 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -58,15 +59,23 @@ def build_worker(
     runner = SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
     )
+    control_activities: list[Callable[..., Any]] = [
+        campaigns.fanout_page,
+        campaigns.activate_scheduled,
+        campaigns.mark_applied,
+    ]
     contacts = Worker(
         client,
         task_queue=task_queue,
-        workflows=[ContactWorkflow],
+        # CampaignControlWorkflow too: control workflows started before control had a
+        # queue of its own (a scheduled start can wait for days) still run here.
+        workflows=[ContactWorkflow, CampaignControlWorkflow],
         activities=[
             executions.load_execution,
             executions.record_step,
             executions.finish_execution,
             sending.send_message,
+            *control_activities,
         ],
         max_cached_workflows=max_cached_workflows,
         workflow_runner=runner,
@@ -79,7 +88,7 @@ def build_worker(
         client,
         task_queue=control_task_queue(task_queue),
         workflows=[CampaignControlWorkflow],
-        activities=[campaigns.fanout_page, campaigns.activate_scheduled, campaigns.mark_applied],
+        activities=control_activities,
         workflow_runner=runner,
         max_concurrent_activities=10,
     )
