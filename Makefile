@@ -25,4 +25,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/pytest -q -s -m slow bench tests
+	TGFLOWS_TEST_TEMPORAL_LOG_LEVEL=never $(BIN)/pytest -q -s -m slow bench tests
