@@ -33,10 +33,12 @@ class ReplyListener:
         self._client = client
 
     async def listen(self, account: TelegramAccount) -> None:
-        offset = account.updates_offset
+        offset: int | None = None
         while True:
             try:
                 provider = await self._pool.get(account)
+                if offset is None:
+                    offset = account.updates_offset if provider.durable_offsets else 0
                 updates = await provider.get_updates(offset, POLL_SECONDS)
             except Unauthorized:
                 await asyncio.sleep(UNAUTHORIZED_BACKOFF)
@@ -46,12 +48,17 @@ class ReplyListener:
                 await asyncio.sleep(2)
                 continue
             for update in updates:
-                await self.handle(account.id, update)
+                await self.handle(account.id, update, durable=provider.durable_offsets)
                 offset = update.offset
 
-    async def handle(self, account_id: int, update: Update) -> None:
+    async def handle(self, account_id: int, update: Update, *, durable: bool = True) -> None:
         signals: list[tuple[str, ReplySignal]] = []
         async with self._sessions.begin() as session:
+            # Under the account's row lock: a listener that lost its lease while another
+            # took over (or any two overlapping listeners) never handles an update twice.
+            stored = await inbound.lock_offset(session, account_id)
+            if durable and stored is not None and update.offset <= stored:
+                return
             if update.kind == "message":
                 signals = await self._on_reply(session, account_id, update)
             elif update.kind == "read" and update.max_id is not None:

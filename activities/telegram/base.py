@@ -72,6 +72,11 @@ class Transient(TelegramError):
 
 
 class TelegramProvider(Protocol):
+    # True when update offsets survive a restart (the simulator numbers an account's
+    # updates for good); False when they count from 1 in each process (Telethon, whose
+    # own catch-up replays what was missed), so a stored offset means nothing there.
+    durable_offsets: bool
+
     async def send_message(self, peer: str, text: str, random_id: int) -> SentMessage: ...
 
     async def get_updates(self, after: int, timeout: float) -> list[Update]: ...

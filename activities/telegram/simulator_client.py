@@ -33,6 +33,8 @@ def map_simulator_error(payload: dict[str, object]) -> TelegramError:
 
 
 class SimulatorProvider:
+    durable_offsets = True
+
     def __init__(self, base_url: str, phone: str, client: httpx.AsyncClient) -> None:
         self._base = base_url.rstrip("/")
         self._phone = phone

@@ -76,6 +76,8 @@ def sent_from_result(result: Any, random_id: int) -> SentMessage:
 
 
 class TelethonProvider:
+    durable_offsets = False
+
     def __init__(self, *, session: str, api_id: int, api_hash: str) -> None:
         self._client = TelegramClient(StringSession(session), api_id, api_hash, catch_up=True)
         self._updates: list[Update] = []

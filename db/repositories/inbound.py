@@ -66,6 +66,15 @@ async def executions_for_reply(
     return open_rows or rows[:1]
 
 
+async def lock_offset(session: AsyncSession, account_id: int) -> int | None:
+    """The account's stored update offset, row-locked until the transaction ends."""
+    return await session.scalar(
+        select(TelegramAccount.updates_offset)
+        .where(TelegramAccount.id == account_id)
+        .with_for_update(key_share=True)
+    )
+
+
 async def set_offset(session: AsyncSession, account_id: int, offset: int) -> None:
     await session.execute(
         update(TelegramAccount)

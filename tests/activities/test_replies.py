@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from temporalio.client import Client
 
 from activities.listener import ReplyListener
+from activities.telegram.base import Update
 from activities.telegram.pool import ProviderPool
 from db.models import FlowExecutionLog, Message, TelegramAccount
 from db.session import SessionFactory
@@ -114,3 +115,78 @@ async def test_listener_catches_up_after_restart_without_duplicates(
 
 async def _at_least(count_fn: Any, n: int) -> bool:
     return bool(await count_fn() >= n)
+
+
+class _ProcessLocalUpdates:
+    """A provider whose update offsets count from 1 in each process, like Telethon's."""
+
+    durable_offsets = False
+
+    def __init__(self, updates: list[Update]) -> None:
+        self._updates = updates
+
+    async def get_updates(self, after: int, timeout: float) -> list[Update]:
+        if len(self._updates) <= after:
+            await asyncio.sleep(timeout)
+        return self._updates[after:]
+
+    async def close(self) -> None:
+        return None
+
+
+async def _inbound_texts(sessions: SessionFactory, account_id: int) -> list[str]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(Message.text)
+            .where(Message.account_id == account_id, Message.direction == "in")
+            .order_by(Message.id)
+        )
+        return list(rows)
+
+
+async def test_listener_reads_process_local_offsets_from_the_start(
+    make_user: Any, sessions: SessionFactory, simulator_url: str, client: Client
+) -> None:
+    """After a restart a Telethon listener starts at its first update, whatever is stored."""
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    _, account_id, _ = await campaign_with_contacts(caller, [peer])
+    async with sessions.begin() as session:
+        await session.execute(
+            update(TelegramAccount)
+            .where(TelegramAccount.id == account_id)
+            .values(
+                updates_offset=57,  # left by the previous process
+                lease_owner="elsewhere",
+                lease_expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
+        )
+        account = await session.get(TelegramAccount, account_id)
+    assert account is not None
+    pool = ProviderPool(simulator_url)
+    pool._providers[account_id] = _ProcessLocalUpdates(  # type: ignore[assignment]
+        [Update(1, "message", peer, "after restart", 900)]
+    )
+    task = asyncio.create_task(ReplyListener(sessions, pool, client).listen(account))
+    try:
+        await eventually(lambda: _inbound_texts(sessions, account_id))
+    finally:
+        task.cancel()
+        await pool.close()
+    assert await _inbound_texts(sessions, account_id) == ["after restart"]
+
+
+async def test_two_listeners_on_one_account_handle_each_update_once(
+    make_user: Any, sessions: SessionFactory, simulator_url: str, client: Client
+) -> None:
+    """A listener that lost its lease can overlap the new holder's for a moment."""
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    _, account_id, _ = await campaign_with_contacts(caller, [peer])
+    update_one = Update(1, "message", peer, "only once", 901)
+    first = ReplyListener(sessions, ProviderPool(simulator_url), client)
+    second = ReplyListener(sessions, ProviderPool(simulator_url), client)
+    await asyncio.gather(
+        first.handle(account_id, update_one), second.handle(account_id, update_one)
+    )
+    assert await _inbound_texts(sessions, account_id) == ["only once"]
