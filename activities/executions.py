@@ -25,7 +25,7 @@ class ExecutionActivities:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
         # An account's provider never changes after it is created.
-        self._providers: dict[int, str | None] = {}
+        self._provider_of: dict[int, str | None] = {}
 
     @activity.defn(name="load_execution")
     async def load_execution(self, inp: ContactInput) -> ExecutionPlan:
@@ -67,11 +67,11 @@ class ExecutionActivities:
     async def _send_queue(self, session: AsyncSession, account_id: int | None) -> str | None:
         if account_id is None:
             return None
-        if account_id not in self._providers:
-            self._providers[account_id] = await session.scalar(
+        if account_id not in self._provider_of:
+            self._provider_of[account_id] = await session.scalar(
                 select(TelegramAccount.provider).where(TelegramAccount.id == account_id)
             )
-        provider = self._providers[account_id]
+        provider = self._provider_of[account_id]
         return account_task_queue(account_id) if provider == "telethon" else None
 
     @activity.defn(name="record_step")

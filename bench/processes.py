@@ -23,7 +23,6 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from tests.conftest import free_port
-from workflows.types import control_task_queue
 
 TGFLOWS = os.path.join(os.path.dirname(sys.executable), "tgflows")
 
@@ -84,15 +83,15 @@ async def wait_for_poller(client: Client, queue: str, timeout: float = 60) -> No
 
 @contextlib.asynccontextmanager
 async def worker_process(
-    client: Client, *, database_url: str, simulator_url: str, queue: str, roles: str
+    client: Client, *, database_url: str, simulator_url: str, queue: str
 ) -> AsyncIterator[int]:
+    """`tgflows worker` with its default roles (contacts and control)."""
     env = {
         "DATABASE_URL": database_url,
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "TGFLOWS_TASK_QUEUE": queue,
         "TGFLOWS_SIMULATOR_URL": simulator_url,
-        "TGFLOWS_WORKER_ID": f"bench-{queue}-{roles}",
-        "TGFLOWS_WORKER_ROLES": roles,
+        "TGFLOWS_WORKER_ID": f"bench-{queue}",
     }
     args = [TGFLOWS, "worker"]
     if spy := os.environ.get("BENCH_PYSPY"):
@@ -100,7 +99,7 @@ async def worker_process(
         pyspy = os.path.join(os.path.dirname(sys.executable), "py-spy")
         args = [pyspy, "record", "-r", "50", "-f", "raw", "-o", spy, "--", *args]
     async with process(args, env) as pid:
-        await wait_for_poller(client, queue if "contacts" in roles else control_task_queue(queue))
+        await wait_for_poller(client, queue)
         yield pid
 
 

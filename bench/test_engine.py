@@ -56,13 +56,8 @@ async def processes(temporal_env: WorkflowEnvironment, database_url: str) -> Asy
     client = temporal_env.client
     async with (
         simulator_process() as simulator_url,
-        # One worker with both roles, as `tgflows worker` runs by default.
         worker_process(
-            client,
-            database_url=database_url,
-            simulator_url=simulator_url,
-            queue=QUEUE,
-            roles="contacts,control",
+            client, database_url=database_url, simulator_url=simulator_url, queue=QUEUE
         ) as worker_pid,
         bare_worker_process(client, BARE_QUEUE),
     ):

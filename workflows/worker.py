@@ -149,19 +149,16 @@ async def running_worker(
         lease_interval=lease_interval,
         health_interval=health_interval,
     )
-    background: list[asyncio.Task[None]] = []
-    if "contacts" in roles:
-        background.append(asyncio.create_task(supervisor.run()))
-    if "control" in roles:
-        background.append(
-            asyncio.create_task(_reconcile_forever(parts.campaigns, reconcile_interval))
-        )
+    # Each role: its Temporal worker and the loop that runs beside it.
+    jobs = {
+        "contacts": (parts.contacts, supervisor.run),
+        "control": (parts.control, lambda: _reconcile_forever(parts.campaigns, reconcile_interval)),
+    }
+    background = [asyncio.create_task(jobs[role][1]()) for role in roles]
     try:
         async with contextlib.AsyncExitStack() as stack:
-            if "contacts" in roles:
-                await stack.enter_async_context(parts.contacts)
-            if "control" in roles:
-                await stack.enter_async_context(parts.control)
+            for role in roles:
+                await stack.enter_async_context(jobs[role][0])
             yield
     finally:
         for task in background:

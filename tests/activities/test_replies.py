@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from temporalio.client import Client
 
 from activities.listener import ReplyListener
@@ -65,31 +65,13 @@ async def test_listener_catches_up_after_restart_without_duplicates(
     caller: Caller = await make_user(org=unique("org"))
     peer = unique()
     cid, account_id, _ = await campaign_with_contacts(caller, [peer])
-    owner = f"stopped-worker-{secrets.token_hex(3)}"
-    async with sessions.begin() as session:
-        # Another (stopped) worker holds this account's lease, so the test decides when
-        # a listener runs for it.
-        await session.execute(
-            update(TelegramAccount)
-            .where(TelegramAccount.id == account_id)
-            .values(lease_owner=owner, lease_expires_at=datetime.now(UTC) + timedelta(hours=1))
-        )
-        account = await session.get(TelegramAccount, account_id)
-        assert account is not None
+    account = await _leased_elsewhere(sessions, account_id)
     phone = account.phone
     for text in ("first", "second"):
         await sim.post(f"/peers/{peer}/reply", json={"account": phone, "text": text})
 
     async def inbound() -> int:
-        async with sessions() as session:
-            return int(
-                await session.scalar(
-                    select(func.count())
-                    .select_from(Message)
-                    .where(Message.account_id == account_id, Message.direction == "in")
-                )
-                or 0
-            )
+        return len(await _inbound_texts(sessions, account_id))
 
     async def run_listener_until(count: int) -> None:
         pool = ProviderPool(simulator_url)
@@ -115,6 +97,26 @@ async def test_listener_catches_up_after_restart_without_duplicates(
 
 async def _at_least(count_fn: Any, n: int) -> bool:
     return bool(await count_fn() >= n)
+
+
+async def _leased_elsewhere(
+    sessions: SessionFactory, account_id: int, **values: Any
+) -> TelegramAccount:
+    """Another (stopped) worker holds the account's lease, so the test decides when a
+    listener runs for it."""
+    async with sessions.begin() as session:
+        await session.execute(
+            update(TelegramAccount)
+            .where(TelegramAccount.id == account_id)
+            .values(
+                lease_owner=f"stopped-worker-{secrets.token_hex(3)}",
+                lease_expires_at=datetime.now(UTC) + timedelta(hours=1),
+                **values,
+            )
+        )
+        account = await session.get(TelegramAccount, account_id)
+    assert account is not None
+    return account
 
 
 class _ProcessLocalUpdates:
@@ -151,18 +153,8 @@ async def test_listener_reads_process_local_offsets_from_the_start(
     caller: Caller = await make_user(org=unique("org"))
     peer = unique()
     _, account_id, _ = await campaign_with_contacts(caller, [peer])
-    async with sessions.begin() as session:
-        await session.execute(
-            update(TelegramAccount)
-            .where(TelegramAccount.id == account_id)
-            .values(
-                updates_offset=57,  # left by the previous process
-                lease_owner="elsewhere",
-                lease_expires_at=datetime.now(UTC) + timedelta(hours=1),
-            )
-        )
-        account = await session.get(TelegramAccount, account_id)
-    assert account is not None
+    # 57: the offset the previous process left.
+    account = await _leased_elsewhere(sessions, account_id, updates_offset=57)
     pool = ProviderPool(simulator_url)
     pool._providers[account_id] = _ProcessLocalUpdates(  # type: ignore[assignment]
         [Update(1, "message", peer, "after restart", 900)]

@@ -15,13 +15,14 @@ from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
 
 
-async def _waiting_on_locks(sessions: SessionFactory) -> int:
+async def _waiting_to_update_executions(sessions: SessionFactory) -> int:
     async with sessions() as session:
         return int(
             await session.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                    "AND query LIKE 'UPDATE flow_executions%'"
                 )
             )
             or 0
@@ -49,7 +50,7 @@ async def test_action_waits_for_a_worker_that_writes_logs_and_does_not_deadlock(
             caller.delete(f"/campaign-flows/{cid}/contacts", json={"contact_ids": [contacts[0]]})
         )
         # The api now holds the campaign and waits for the execution this worker holds.
-        await eventually(lambda: _waiting_on_locks(sessions))
+        await eventually(lambda: _waiting_to_update_executions(sessions))
         exec_repo.add_logs(
             worker_tx,
             locked[0],
@@ -66,7 +67,7 @@ async def test_campaign_is_not_completed_while_contacts_are_being_added(
 ) -> None:
     """The last execution finishes while the api adds contacts to the active campaign."""
     caller: Caller = await make_user()
-    cid, _, contacts = await campaign_with_contacts(caller, [unique()])
+    cid, _, _ = await campaign_with_contacts(caller, [unique()])
     async with sessions.begin() as session:
         await session.execute(
             update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")
@@ -90,7 +91,6 @@ async def test_campaign_is_not_completed_while_contacts_are_being_added(
     async with sessions() as session:
         status = await session.scalar(select(CampaignFlow.status).where(CampaignFlow.id == cid))
     assert status == "active"
-    del contacts
 
 
 async def _complete(session: AsyncSession, campaign_id: int) -> bool:
