@@ -31,6 +31,7 @@ PEER_FLOOD_COOLDOWN = timedelta(hours=1)
 class Claimed:
     account: TelegramAccount
     message: Message
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,6 @@ class SendActivities:
             aux,
             campaign.telegram_account_id,
             req,
-            now,
             {
                 "execution_id": execution.id,
                 "campaign_id": campaign.id,
@@ -127,7 +127,6 @@ class SendActivities:
                 "text": req.text,
                 "variant": req.variant,
                 "status": "pending",
-                "sent_at": now,
             },
         )
         if isinstance(claim, Halt):
@@ -135,6 +134,7 @@ class SendActivities:
         if isinstance(claim, Queued):
             return self._defer(session, execution, req, claim.deferral, reserved_slot=claim.slot)
         account, message = claim.account, claim.message
+        now = claim.now
         if message.status != "sent":
             try:
                 provider = await self._pool.get(account)
@@ -207,7 +207,6 @@ class SendActivities:
         aux: AsyncSession,
         account_id: int,
         req: SendRequest,
-        now: datetime,
         values: dict[str, object],
     ) -> Halt | Queued | Claimed:
         """Take this send's turn on the account, in a short transaction of its own.
@@ -217,8 +216,10 @@ class SendActivities:
         before the call: a message Telegram accepts is never unknown to us.
         """
         async with aux.begin():
-            account = await msg_repo.lock_account(aux, account_id)
-            assert account is not None
+            locked = await msg_repo.lock_account(aux, account_id)
+            assert locked is not None
+            account, now = locked
+            values["sent_at"] = now
             if account.status in ("unauthorized", "banned"):
                 return Halt("pause", 0, f"Account {account.status}")
             # Only a retried attempt can find its message already sent.
@@ -228,7 +229,7 @@ class SendActivities:
                 else None
             )
             if existing is not None and existing.status == "sent":
-                return Claimed(account, existing)  # an earlier attempt got through: no resend
+                return Claimed(account, existing, now)  # an earlier attempt got through: no resend
             reserved = datetime.fromisoformat(req.reserved_slot) if req.reserved_slot else None
             own = int(str(values["random_id"]))
             deferral = account_deferral(
@@ -252,7 +253,7 @@ class SendActivities:
             if account.next_send_at is None or account.next_send_at < now:
                 account.next_send_at = now + _spacing(account)
             message = await msg_repo.record_planned_send(aux, values)
-            return Claimed(account, message)
+            return Claimed(account, message, now)
 
     def _halted(self, execution: FlowExecution, halt: Halt) -> SendResult:
         if halt.action == "pause" and execution.status in ("pending", "running", "waiting"):

@@ -11,12 +11,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Contact, Message, TelegramAccount
 
 
-async def lock_account(session: AsyncSession, account_id: int) -> TelegramAccount | None:
-    return await session.scalar(
-        select(TelegramAccount)
-        .where(TelegramAccount.id == account_id)
-        .with_for_update(key_share=True)
-    )
+async def lock_account(
+    session: AsyncSession, account_id: int
+) -> tuple[TelegramAccount, datetime] | None:
+    """The account, row-locked, and the database's clock read once the lock is held.
+
+    Every worker takes its send times from this one clock, after the previous holder has
+    committed: a time read before waiting for the lock, or from a worker's own clock,
+    can be earlier than the previous send it queues behind.
+    """
+    row = (
+        await session.execute(
+            select(TelegramAccount, func.clock_timestamp())
+            .where(TelegramAccount.id == account_id)
+            .with_for_update(key_share=True)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def recent_sends(

@@ -202,3 +202,25 @@ async def test_sending_window_holds_in_the_campaigns_timezone(
     assert reasons == ["outside_window"]
     assert await peer_texts(sim, peer) == []
     await caller.ok("post", f"/campaign-flows/{cid}/stop")
+
+
+async def test_an_account_without_limits_never_defers_concurrent_sends(
+    make_user: Any, sessions: SessionFactory
+) -> None:
+    # Sends of one account run in parallel; with no interval, none may wait for another
+    # (a send time read before the account lock was older than the send it queued behind,
+    # so most sends were deferred once for nothing and ran twice).
+    caller: Caller = await make_user(org=unique("org"))
+    cid, _, _ = await campaign_with_contacts(caller, [unique() for _ in range(24)])
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    rows = await eventually(lambda: settled(caller, cid), timeout=30)
+    assert {r["status"] for r in rows} == {"completed"}
+    async with sessions() as session:
+        deferred = list(
+            await session.scalars(
+                select(FlowExecutionLog.details).where(
+                    FlowExecutionLog.campaign_id == cid, FlowExecutionLog.event_type == "deferred"
+                )
+            )
+        )
+    assert deferred == []
