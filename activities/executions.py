@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.state import contact_variables, halt_for, log_rows
 from activities.supervisor import account_task_queue
-from db.models import TelegramAccount
+from db.models import Contact, TelegramAccount
 from db.models.executions import TERMINAL
 from db.repositories import executions as repo
 from db.session import SessionFactory
@@ -32,28 +35,34 @@ class ExecutionActivities:
         """Read the flow, the contact and the execution's position."""
         async with self._sessions.begin() as session:
             locked = await repo.lock_execution(
-                session, inp.execution_id, campaign_id=inp.campaign_id, with_flow=True
+                session,
+                inp.execution_id,
+                campaign_id=inp.campaign_id,
+                with_flow=True,
+                also=LEAD_COLUMNS,
             )
             if locked is None:
                 return ExecutionPlan(outcome="stale")
-            execution, campaign = locked
+            execution, campaign, lead = locked
             if execution.generation != inp.generation or execution.deleted_at is not None:
                 return ExecutionPlan(outcome="stale")
             halt = halt_for(execution, campaign)
             if halt is None and execution.status == "pending":
-                execution.status = "running"
-                execution.started_at = execution.started_at or func.now()
+                await repo.save_execution(
+                    session,
+                    execution,
+                    {"status": "running", "started_at": execution.started_at or func.now()},
+                )
             elif (
                 halt is not None
                 and halt.action == "pause"
                 and execution.status in ("pending", "running", "waiting")
             ):
-                execution.status = "paused"
-            contact = await repo.get_contact(session, execution.contact_id)
+                await repo.save_execution(session, execution, {"status": "paused"})
             return ExecutionPlan(
                 outcome="halted" if halt else "run",
-                flow=dict(campaign.flow),
-                variables=contact_variables(contact),
+                flow=dict(campaign.flow or {}),
+                variables=contact_variables(Lead(*lead)),
                 context=dict(execution.context or {}),
                 current_node_id=execution.current_node_id,
                 next_execution_at=(
@@ -83,16 +92,21 @@ class ExecutionActivities:
             )
             if locked is None or locked[0].generation != req.generation:
                 return StepResult(outcome="stale")
-            execution, campaign = locked
+            execution, campaign, _ = locked
             halt = halt_for(execution, campaign)
             if halt is not None and halt.action == "cancel":
                 return StepResult(outcome="halted", halt=halt)
-            execution.current_node_id = req.node_id
-            execution.next_execution_at = repo.parse_time(req.next_execution_at)
-            execution.context = req.context
-            execution.status = "paused" if halt else req.status
-            execution.updated_at = func.now()
-            repo.add_logs(session, execution, log_rows(req.logs))
+            await repo.save_execution(
+                session,
+                execution,
+                {
+                    "current_node_id": req.node_id,
+                    "next_execution_at": repo.parse_time(req.next_execution_at),
+                    "context": req.context,
+                    "status": "paused" if halt else req.status,
+                },
+                log_rows(req.logs),
+            )
             return StepResult(outcome="halted" if halt else "ok", halt=halt)
 
     @activity.defn(name="finish_execution")
@@ -112,27 +126,41 @@ class ExecutionActivities:
             )
             if locked is None or locked[0].generation != req.generation:
                 return None
-            execution, campaign = locked
-            repo.add_logs(session, execution, log_rows(req.logs))
-            if execution.status not in TERMINAL:
-                execution.status = req.status
-                execution.error_message = req.error_message
-                execution.completed_at = func.now()
-                execution.next_execution_at = None
-                execution.updated_at = func.now()
-                if req.node_id:
-                    execution.current_node_id = req.node_id
-                details = {"error": req.error_message} if req.error_message else {}
-                repo.add_logs(
-                    session,
-                    execution,
-                    [
-                        {
-                            "node_id": req.node_id,
-                            "event_type": "campaign_activity",
-                            "status": req.status,
-                            "details": details,
-                        }
-                    ],
-                )
+            execution, campaign, _ = locked
+            logs = log_rows(req.logs)
+            if execution.status in TERMINAL:
+                await repo.add_log_rows(session, execution, logs)
+                return campaign.id
+            values: dict[str, object] = {
+                "status": req.status,
+                "error_message": req.error_message,
+                "completed_at": func.now(),
+                "next_execution_at": None,
+            }
+            if req.node_id:
+                values["current_node_id"] = req.node_id
+            logs.append(
+                {
+                    "node_id": req.node_id,
+                    "event_type": "campaign_activity",
+                    "status": req.status,
+                    "details": {"error": req.error_message} if req.error_message else {},
+                }
+            )
+            await repo.save_execution(session, execution, values, logs)
             return campaign.id
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """The contact's fields a flow's templates and conditions may use."""
+
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    phone: str | None
+    tags: list[str] | None
+    custom_fields: dict[str, Any] | None
+
+
+LEAD_COLUMNS = tuple(getattr(Contact, f.name) for f in fields(Lead))

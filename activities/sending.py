@@ -8,9 +8,10 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -18,9 +19,11 @@ from activities.limits import DAY, HOUR, QUEUED, Deferral, account_deferral, win
 from activities.state import halt_for, log_rows
 from activities.telegram.base import FloodWait, PeerFlood, PeerUnusable, Transient, Unauthorized
 from activities.telegram.pool import ProviderPool
-from db.models import CampaignFlow, Contact, FlowExecution, Message, TelegramAccount
+from db.models import Contact, TelegramAccount
 from db.repositories import executions as exec_repo
 from db.repositories import messages as msg_repo
+from db.repositories.executions import CampaignState, ExecutionState
+from db.repositories.messages import PlannedSend
 from db.session import SessionFactory
 from workflows.types import Halt, SendRequest, SendResult
 
@@ -30,7 +33,7 @@ PEER_FLOOD_COOLDOWN = timedelta(hours=1)
 @dataclass(frozen=True)
 class Claimed:
     account: TelegramAccount
-    message: Message
+    message: PlannedSend
     now: datetime
 
 
@@ -46,8 +49,9 @@ def random_id_for(execution_id: int, generation: int, node_id: str, visit: int) 
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def peer_of(contact: Contact) -> str:
-    return contact.username or contact.phone or str(contact.telegram_user_id)
+def peer_of(username: str | None, phone: str | None, telegram_user_id: int | None) -> str:
+    """How Telegram is asked to find the lead: username, else phone, else user id."""
+    return username or phone or str(telegram_user_id)
 
 
 class SendActivities:
@@ -91,23 +95,26 @@ class SendActivities:
         # The campaign stays share-locked until the send is recorded: a pause, stop or
         # disable waits for sends already under way and is never overtaken by a new one.
         locked = await exec_repo.lock_execution(
-            session, req.execution_id, campaign_id=req.campaign_id, hold_campaign=True
+            session,
+            req.execution_id,
+            campaign_id=req.campaign_id,
+            hold_campaign=True,
+            also=(*PEER_COLUMNS, msg_repo.replies_of_execution()),
         )
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
-        execution, campaign = locked
+        execution, campaign, (username, phone, telegram_user_id, replies) = locked
         halt = halt_for(execution, campaign)
         if halt is not None:
-            return self._halted(execution, halt)
-        contact, replies = await msg_repo.contact_with_replies(
-            session, execution.contact_id, execution.id, execution.generation
-        )
-        assert contact is not None and campaign.telegram_account_id is not None
+            return await self._halted(session, execution, halt)
+        assert campaign.telegram_account_id is not None
         if campaign_stops_on_reply(campaign) and replies > req.known_replies:
             return SendResult(outcome="replied")
-        now = datetime.now(UTC)
-        if deferral := window_deferral(campaign.sending_window, campaign.timezone, now):
-            return self._defer(session, execution, req, deferral)
+        if deferral := window_deferral(
+            campaign.sending_window, campaign.timezone, datetime.now(UTC)
+        ):
+            return await self._defer(session, execution, req, deferral)
+        peer = peer_of(username, phone, telegram_user_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
         claim = await self._claim(
             aux,
@@ -117,9 +124,9 @@ class SendActivities:
                 "execution_id": execution.id,
                 "campaign_id": campaign.id,
                 "account_id": campaign.telegram_account_id,
-                "contact_id": contact.id,
+                "contact_id": execution.contact_id,
                 "direction": "out",
-                "peer": peer_of(contact),
+                "peer": peer,
                 "random_id": random_id,
                 "node_id": req.node_id,
                 "visit": req.visit,
@@ -130,47 +137,58 @@ class SendActivities:
             },
         )
         if isinstance(claim, Halt):
-            return self._halted(execution, Halt("pause", campaign.control_seq, claim.reason))
+            return await self._halted(
+                session, execution, Halt("pause", campaign.control_seq, claim.reason)
+            )
         if isinstance(claim, Queued):
-            return self._defer(session, execution, req, claim.deferral, reserved_slot=claim.slot)
-        account, message = claim.account, claim.message
-        now = claim.now
+            return await self._defer(
+                session, execution, req, claim.deferral, reserved_slot=claim.slot
+            )
+        account, message, now = claim.account, claim.message, claim.now
+        writes: list[UpdateBase] = []
+        telegram_message_id = message.telegram_message_id
         if message.status != "sent":
             try:
                 provider = await self._pool.get(account)
-                sent = await provider.send_message(peer_of(contact), req.text, random_id)
+                sent = await provider.send_message(peer, req.text, random_id)
             except FloodWait as err:
                 until = now + timedelta(seconds=err.seconds)
-                await msg_repo.mark_account(
-                    session,
-                    account.id,
-                    status="flood_wait",
-                    status_reason=str(err),
-                    flood_wait_until=until,
-                )
-                return self._defer(
+                return await self._defer(
                     session,
                     execution,
                     req,
                     Deferral("flood_wait", until, f"FLOOD_WAIT {err.seconds}s"),
+                    also=msg_repo.account_update(
+                        account.id,
+                        status="flood_wait",
+                        status_reason=str(err),
+                        flood_wait_until=until,
+                    ),
                 )
             except PeerFlood:
                 until = now + PEER_FLOOD_COOLDOWN
                 reason = "Telegram limited messages to non-contacts (PEER_FLOOD)"
-                await msg_repo.mark_account(
+                return await self._defer(
                     session,
-                    account.id,
-                    status="peer_flood",
-                    status_reason=reason,
-                    cooldown_until=until,
+                    execution,
+                    req,
+                    Deferral("peer_flood", until, reason),
+                    also=msg_repo.account_update(
+                        account.id,
+                        status="peer_flood",
+                        status_reason=reason,
+                        cooldown_until=until,
+                    ),
                 )
-                return self._defer(session, execution, req, Deferral("peer_flood", until, reason))
             except PeerUnusable as err:
-                message.status, message.error = "failed", f"{err.code}: {err}"
-                await msg_repo.mark_message(
-                    session, message.id, status=message.status, error=message.error
+                error = f"{err.code}: {err}"
+                await exec_repo.save_execution(
+                    session,
+                    execution,
+                    {},
+                    self._logs(req, "failed", {"error": error}),
+                    with_=[msg_repo.message_update(message.id, status="failed", error=error)],
                 )
-                self._log_node(session, execution, req, "failed", {"error": message.error})
                 return SendResult(outcome="failed", error=f"{err} ({err.code})")
             except Unauthorized as err:
                 await self._pool.drop(account.id)
@@ -180,27 +198,34 @@ class SendActivities:
                 )
             except Transient as err:
                 raise ApplicationError(f"transient Telegram error: {err}") from err
-            message.status, message.telegram_message_id = "sent", sent.message_id
-            await msg_repo.mark_message(
-                session, message.id, status="sent", telegram_message_id=sent.message_id
+            telegram_message_id = sent.message_id
+            writes.append(
+                msg_repo.message_update(
+                    message.id, status="sent", telegram_message_id=sent.message_id
+                )
             )
             if account.status in ("flood_wait", "peer_flood"):
-                await msg_repo.mark_account(
-                    session, account.id, status="connected", status_reason=None
+                writes.append(
+                    msg_repo.account_update(account.id, status="connected", status_reason=None)
                 )
-        execution.current_node_id = req.next_node_id
-        execution.context = req.context
-        execution.status = "running"
-        execution.next_execution_at = None
-        execution.updated_at = func.now()
-        self._log_node(
+        # One statement: the message sent, the execution moved on, its log rows.
+        await exec_repo.save_execution(
             session,
             execution,
-            req,
-            "sent",
-            {"random_id": random_id, "telegram_message_id": message.telegram_message_id},
+            {
+                "current_node_id": req.next_node_id,
+                "context": req.context,
+                "status": "running",
+                "next_execution_at": None,
+            },
+            self._logs(
+                req,
+                "sent",
+                {"random_id": random_id, "telegram_message_id": telegram_message_id},
+            ),
+            with_=writes,
         )
-        return SendResult(outcome="sent", telegram_message_id=message.telegram_message_id)
+        return SendResult(outcome="sent", telegram_message_id=telegram_message_id)
 
     async def _claim(
         self,
@@ -229,7 +254,8 @@ class SendActivities:
                 else None
             )
             if existing is not None and existing.status == "sent":
-                return Claimed(account, existing, now)  # an earlier attempt got through: no resend
+                # An earlier attempt got through: no resend.
+                return Claimed(account, existing, now)
             reserved = datetime.fromisoformat(req.reserved_slot) if req.reserved_slot else None
             own = int(str(values["random_id"]))
             deferral = account_deferral(
@@ -247,34 +273,48 @@ class SendActivities:
                 slot = None
                 if deferral.detail == QUEUED:
                     slot = deferral.until
-                    account.next_send_at = slot + _spacing(account)
+                    await msg_repo.mark_account(
+                        aux, account_id, next_send_at=slot + _spacing(account)
+                    )
                 return Queued(deferral, slot)
-            account.last_sent_at = now
-            if account.next_send_at is None or account.next_send_at < now:
-                account.next_send_at = now + _spacing(account)
-            message = await msg_repo.record_planned_send(aux, values)
+            next_send_at = account.next_send_at
+            if next_send_at is None or next_send_at < now:
+                next_send_at = now + _spacing(account)
+            # The account's send times are written by the same statement as the message.
+            message = await msg_repo.record_planned_send(
+                aux,
+                values,
+                with_=[
+                    msg_repo.account_update(account_id, last_sent_at=now, next_send_at=next_send_at)
+                ],
+            )
             return Claimed(account, message, now)
 
-    def _halted(self, execution: FlowExecution, halt: Halt) -> SendResult:
+    async def _halted(
+        self, session: AsyncSession, execution: ExecutionState, halt: Halt
+    ) -> SendResult:
         if halt.action == "pause" and execution.status in ("pending", "running", "waiting"):
-            execution.status = "paused"
+            await exec_repo.save_execution(session, execution, {"status": "paused"})
         return SendResult(outcome="halted", halt=halt)
 
-    def _defer(
+    async def _defer(
         self,
         session: AsyncSession,
-        execution: FlowExecution,
+        execution: ExecutionState,
         req: SendRequest,
         deferral: Deferral,
         reserved_slot: datetime | None = None,
+        also: UpdateBase | None = None,
     ) -> SendResult:
-        execution.current_node_id = req.node_id
-        execution.status = "waiting"
-        execution.next_execution_at = deferral.until
-        execution.context = req.context
-        exec_repo.add_logs(
+        await exec_repo.save_execution(
             session,
             execution,
+            {
+                "current_node_id": req.node_id,
+                "status": "waiting",
+                "next_execution_at": deferral.until,
+                "context": req.context,
+            },
             [
                 *log_rows(req.logs),
                 {
@@ -289,6 +329,7 @@ class SendActivities:
                     },
                 },
             ],
+            with_=[also] if also is not None else [],
         )
         req.logs = []
         return SendResult(
@@ -298,33 +339,27 @@ class SendActivities:
             reserved_slot=reserved_slot.isoformat() if reserved_slot else None,
         )
 
-    def _log_node(
-        self,
-        session: AsyncSession,
-        execution: FlowExecution,
-        req: SendRequest,
-        status: str,
-        details: dict[str, object],
-    ) -> None:
-        exec_repo.add_logs(
-            session,
-            execution,
-            [
-                *log_rows(req.logs),
-                {
-                    "node_id": req.node_id,
-                    "node_type": "send_message",
-                    "event_type": "message_sent" if status == "sent" else "campaign_activity",
-                    "status": status,
-                    "message_text": req.text,
-                    "details": {**details, "variant": req.variant},
-                    "visit": req.visit,
-                },
-            ],
-        )
+    def _logs(
+        self, req: SendRequest, status: str, details: dict[str, object]
+    ) -> list[dict[str, Any]]:
+        return [
+            *log_rows(req.logs),
+            {
+                "node_id": req.node_id,
+                "node_type": "send_message",
+                "event_type": "message_sent" if status == "sent" else "campaign_activity",
+                "status": status,
+                "message_text": req.text,
+                "details": {**details, "variant": req.variant},
+                "visit": req.visit,
+            },
+        ]
 
 
-def campaign_stops_on_reply(campaign: CampaignFlow) -> bool:
+PEER_COLUMNS = (Contact.username, Contact.phone, Contact.telegram_user_id)
+
+
+def campaign_stops_on_reply(campaign: CampaignState) -> bool:
     return bool((campaign.response_handling or {}).get("on_reply", "stop") == "stop")
 
 

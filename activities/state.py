@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
-from db.models import CampaignFlow, Contact, FlowExecution
 from db.models.executions import TERMINAL
+from db.repositories.executions import CampaignState, ExecutionState
 from workflows.types import Halt, LogEntry
 
 # An execution ended in the database overrides any later signal.
 FINAL_SEQ = 2**62
 
 
-def halt_for(execution: FlowExecution, campaign: CampaignFlow) -> Halt | None:
+def halt_for(execution: ExecutionState, campaign: CampaignState) -> Halt | None:
     if execution.status in TERMINAL:
         return Halt("cancel", FINAL_SEQ, execution.error_message or f"Execution {execution.status}")
     if not campaign.enabled:
@@ -27,7 +27,22 @@ def halt_for(execution: FlowExecution, campaign: CampaignFlow) -> Halt | None:
     return None
 
 
-def contact_variables(contact: Contact | None) -> dict[str, Any]:
+class _Lead(Protocol):
+    @property
+    def first_name(self) -> str | None: ...
+    @property
+    def last_name(self) -> str | None: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def tags(self) -> list[str] | None: ...
+    @property
+    def custom_fields(self) -> dict[str, Any] | None: ...
+
+
+def contact_variables(contact: _Lead | None) -> dict[str, Any]:
     if contact is None:
         return {}
     fields = {

@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from bench.common import CONTACTS, bulk_campaign, report, start_bare
+from bench.cpu import cpu_by_program, cpu_delta
 from bench.processes import bare_worker_process, rss_mb_of, simulator_process, worker_process
 from db.models import FlowExecution, Message
 from db.session import SessionFactory
@@ -104,6 +105,7 @@ async def test_engine_overhead(
     bench_user: Caller, sessions: SessionFactory, client: Client
 ) -> None:
     n = min(CONTACTS, 1000)
+    cpu = cpu_by_program()
     began = time.perf_counter()
     await start_bare(client, BARE_QUEUE, n, 0, unique("ovh"), -1)
     await eventually(
@@ -112,6 +114,7 @@ async def test_engine_overhead(
         interval=0.5,
     )
     bare_rate = n / (time.perf_counter() - began)
+    bare_cpu = cpu_delta(cpu, cpu := cpu_by_program(), n)
 
     caller = bench_user
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=n, flow=TWO_SENDS)
@@ -123,6 +126,7 @@ async def test_engine_overhead(
 
     await eventually(done, timeout=1800, interval=0.5)
     ours = n / (time.perf_counter() - began)
+    our_cpu = cpu_delta(cpu, cpu_by_program(), n)
     phases = await _phases(sessions, cid)
     report(
         "engine_overhead",
@@ -133,6 +137,9 @@ async def test_engine_overhead(
         target=">=0.6",
         **phases,
     )
+    # Where each contact's CPU went: the bare run, then ours (ms per workflow).
+    report("engine_overhead_cpu_bare", **{k: v for k, v in bare_cpu.items() if v})
+    report("engine_overhead_cpu_tgflows", **{k: v for k, v in our_cpu.items() if v})
 
 
 async def _phases(sessions: SessionFactory, cid: int) -> dict[str, float]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Executable, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.sql.dml import UpdateBase
 
 from db.models import CampaignFlow, Contact, FlowExecution, FlowExecutionLog
 from db.models.executions import TERMINAL
@@ -16,66 +17,182 @@ from db.models.executions import TERMINAL
 ACTIVE_EXECUTION = ("pending", "running", "waiting")
 
 
+@dataclass(frozen=True, slots=True)
+class ExecutionState:
+    """The columns of an execution the workflow activities decide on."""
+
+    id: int
+    campaign_id: int
+    contact_id: int
+    status: str
+    generation: int
+    deleted_at: datetime | None
+    error_message: str | None
+    context: dict[str, Any]
+    current_node_id: str | None
+    next_execution_at: datetime | None
+    started_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignState:
+    """The columns of a campaign the workflow activities decide on (flow only if asked)."""
+
+    id: int
+    enabled: bool
+    status: str
+    deleted_at: datetime | None
+    control_seq: int
+    telegram_account_id: int | None
+    response_handling: dict[str, Any] | None
+    sending_window: dict[str, Any] | None
+    timezone: str
+    flow: dict[str, Any] | None = None
+
+
+_EXECUTION = [getattr(FlowExecution, f.name) for f in fields(ExecutionState)]
+_CAMPAIGN = [getattr(CampaignFlow, f.name) for f in fields(CampaignState)]
+_CAMPAIGN_NO_FLOW = _CAMPAIGN[:-1]
+
+
 async def lock_execution(
     session: AsyncSession,
     execution_id: int,
     *,
-    campaign_id: int | None = None,
+    campaign_id: int | None,
     hold_campaign: bool = False,
     with_flow: bool = False,
-) -> tuple[FlowExecution, CampaignFlow] | None:
-    """The execution, row-locked, with its campaign.
+    also: Sequence[Any] = (),
+) -> tuple[ExecutionState, CampaignState, tuple[Any, ...]] | None:
+    """The execution, row-locked, with its campaign and any extra columns asked for.
+
+    `also` are more columns of the same row: the lead's (contacts is joined) or
+    subqueries on the execution, read in the same round trip.
 
     With hold_campaign (sends only) the campaign row is share-locked until the caller's
     transaction ends, so a pause, stop or disable waits for that send and no later one
     starts. It is locked before the execution everywhere: the api locks a campaign and
     then updates its executions, so the opposite order could deadlock with it.
 
-    The workflows pass the campaign they belong to, which saves a lookup; the flow
-    document is loaded only when asked for (it can be large and only the plan needs it).
+    The flow document is read only when asked for (it can be large and only the plan
+    needs it). Plain columns, no ORM objects: these run for every step of every lead.
     """
-    if campaign_id is None:
+    if campaign_id is None:  # workflows started before they carried their campaign
         campaign_id = await session.scalar(
             select(FlowExecution.campaign_id).where(FlowExecution.id == execution_id)
         )
         if campaign_id is None:
             return None
-    lazy_flow = () if with_flow else (defer(CampaignFlow.flow, raiseload=True),)
-    if not hold_campaign:
-        # One round trip: the campaign as it is, the execution locked.
+    campaign_columns = _CAMPAIGN if with_flow else _CAMPAIGN_NO_FLOW
+    if hold_campaign:
+        campaign_row = (
+            await session.execute(
+                select(*campaign_columns)
+                .where(CampaignFlow.id == campaign_id)
+                .with_for_update(read=True)
+            )
+        ).one_or_none()
+        if campaign_row is None:
+            return None
         row = (
             await session.execute(
-                select(FlowExecution, CampaignFlow)
-                .join(CampaignFlow, CampaignFlow.id == FlowExecution.campaign_id)
-                .where(FlowExecution.id == execution_id, CampaignFlow.id == campaign_id)
-                .options(*lazy_flow)
+                select(*_EXECUTION, *also)
+                .join(Contact, Contact.id == FlowExecution.contact_id)
+                .where(FlowExecution.id == execution_id, FlowExecution.campaign_id == campaign_id)
                 .with_for_update(key_share=True, of=FlowExecution)
             )
         ).one_or_none()
-        return None if row is None else (row[0], row[1])
-    campaign = await session.scalar(
-        select(CampaignFlow)
-        .where(CampaignFlow.id == campaign_id)
-        .options(*lazy_flow)
-        .with_for_update(read=True)
-    )
-    execution = await session.scalar(
-        select(FlowExecution)
-        .where(FlowExecution.id == execution_id, FlowExecution.campaign_id == campaign_id)
-        .with_for_update(key_share=True)
-    )
-    if campaign is None or execution is None:
+        if row is None:
+            return None
+        n = len(_EXECUTION)
+        return ExecutionState(*row[:n]), CampaignState(*campaign_row), tuple(row[n:])
+    # One round trip: the campaign as it is, the execution locked.
+    row = (
+        await session.execute(
+            select(*_EXECUTION, *campaign_columns, *also)
+            .join(CampaignFlow, CampaignFlow.id == FlowExecution.campaign_id)
+            .join(Contact, Contact.id == FlowExecution.contact_id)
+            .where(FlowExecution.id == execution_id, CampaignFlow.id == campaign_id)
+            .with_for_update(key_share=True, of=FlowExecution)
+        )
+    ).one_or_none()
+    if row is None:
         return None
-    return execution, campaign
+    n, m = len(_EXECUTION), len(_EXECUTION) + len(campaign_columns)
+    return ExecutionState(*row[:n]), CampaignState(*row[n:m]), tuple(row[m:])
+
+
+async def add_log_rows(
+    session: AsyncSession, execution: ExecutionState, entries: Iterable[dict[str, Any]]
+) -> None:
+    if rows := log_values(execution, entries):
+        await session.execute(insert(FlowExecutionLog).values(rows))
+
+
+def log_values(
+    execution: ExecutionState, entries: Iterable[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Log rows of this execution, every row with the same columns (one INSERT)."""
+    return [
+        {
+            "execution_id": execution.id,
+            "campaign_id": execution.campaign_id,
+            "generation": execution.generation,
+            "node_id": entry.get("node_id"),
+            "node_type": entry.get("node_type"),
+            "event_type": entry["event_type"],
+            "status": entry["status"],
+            "message_text": entry.get("message_text"),
+            "details": entry.get("details") or {},
+            "visit": entry.get("visit") or 0,
+        }
+        for entry in entries
+    ]
+
+
+async def save_execution(
+    session: AsyncSession,
+    execution: ExecutionState,
+    values: Mapping[str, Any],
+    logs: Iterable[dict[str, Any]] = (),
+    *,
+    with_: Sequence[UpdateBase] = (),
+) -> None:
+    """Update the execution, add its log rows and run the other writes given, in one
+    statement (data-modifying CTEs): one round trip per step of a lead."""
+    moved: UpdateBase = (
+        update(FlowExecution)
+        .where(FlowExecution.id == execution.id)
+        .values(**values, updated_at=func.now())
+    )
+    rows = log_values(execution, logs)
+    writes = [*with_]
+    if rows:
+        writes.append(moved)
+        statement: Executable = insert(FlowExecutionLog).values(rows)
+    else:
+        statement = moved
+    for i, write in enumerate(writes):
+        statement = statement.add_cte(write.cte(f"w{i}"))  # type: ignore[attr-defined]
+    await session.execute(statement)
 
 
 async def get_contact(session: AsyncSession, contact_id: int) -> Contact | None:
     return await session.get(Contact, contact_id)
 
 
+class _LogOwner(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def campaign_id(self) -> int: ...
+    @property
+    def generation(self) -> int: ...
+
+
 def add_logs(
     session: AsyncSession,
-    execution: FlowExecution,
+    execution: _LogOwner,
     entries: Iterable[dict[str, Any]],
 ) -> None:
     rows = [

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 
-from db.models import Contact, Message, TelegramAccount
+from db.models import FlowExecution, Message, TelegramAccount
 
 
 async def lock_account(
@@ -46,10 +49,29 @@ async def recent_sends(
     return [r for r in rows if r is not None]
 
 
-async def planned_send(session: AsyncSession, account_id: int, random_id: int) -> Message | None:
-    return await session.scalar(
-        select(Message).where(Message.account_id == account_id, Message.random_id == random_id)
-    )
+@dataclass(frozen=True, slots=True)
+class PlannedSend:
+    """An outgoing message's row as the send path needs it."""
+
+    id: int
+    status: str
+    telegram_message_id: int | None
+
+
+_PLANNED = (Message.id, Message.status, Message.telegram_message_id)
+
+
+async def planned_send(
+    session: AsyncSession, account_id: int, random_id: int
+) -> PlannedSend | None:
+    row = (
+        await session.execute(
+            select(*_PLANNED).where(
+                Message.account_id == account_id, Message.random_id == random_id
+            )
+        )
+    ).one_or_none()
+    return None if row is None else PlannedSend(*row)
 
 
 async def mark_account(session: AsyncSession, account_id: int, **values: object) -> None:
@@ -58,9 +80,12 @@ async def mark_account(session: AsyncSession, account_id: int, **values: object)
     )
 
 
-async def record_planned_send(session: AsyncSession, values: dict[str, object]) -> Message:
-    """Insert the outgoing message once; a retry re-claims the row an earlier attempt wrote."""
-    row: Message | None = await session.scalar(
+async def record_planned_send(
+    session: AsyncSession, values: dict[str, object], *, with_: Sequence[UpdateBase] = ()
+) -> PlannedSend:
+    """Insert the outgoing message once; a retry re-claims the row an earlier attempt
+    wrote. `with_` are writes made in the same statement (the account's send times)."""
+    statement = (
         insert(Message)
         .values(**values)
         .on_conflict_do_update(
@@ -69,43 +94,45 @@ async def record_planned_send(session: AsyncSession, values: dict[str, object]) 
             set_={"sent_at": values["sent_at"], "status": "pending"},
             where=Message.status != "sent",
         )
-        .returning(Message)
+        .returning(*_PLANNED)
     )
-    if row is None:  # already sent by an earlier attempt: the row was left alone
-        row = await planned_send(
-            session, int(str(values["account_id"])), int(str(values["random_id"]))
-        )
-    assert row is not None
-    return row
+    for i, write in enumerate(with_):
+        statement = statement.add_cte(write.cte(f"w{i}"))
+    row = (await session.execute(statement)).one_or_none()
+    if row is not None:
+        return PlannedSend(*row)
+    # Already sent by an earlier attempt: the row was left alone.
+    found = await planned_send(
+        session, int(str(values["account_id"])), int(str(values["random_id"]))
+    )
+    assert found is not None
+    return found
+
+
+def message_update(message_id: int, **values: object) -> UpdateBase:
+    return update(Message).where(Message.id == message_id).values(**values)
+
+
+def account_update(account_id: int, **values: object) -> UpdateBase:
+    return update(TelegramAccount).where(TelegramAccount.id == account_id).values(**values)
 
 
 async def mark_message(session: AsyncSession, message_id: int, **values: object) -> None:
     await session.execute(update(Message).where(Message.id == message_id).values(**values))
 
 
-def _replies(execution_id: int, generation: int) -> ScalarSelect[int]:
+def replies_of_execution() -> ScalarSelect[int]:
+    """How many replies the execution (of the enclosing query) has had this generation."""
     return (
         select(func.count())
         .select_from(Message)
         .where(
-            Message.execution_id == execution_id,
-            Message.generation == generation,
+            Message.execution_id == FlowExecution.id,
+            Message.generation == FlowExecution.generation,
             Message.direction == "in",
         )
         .scalar_subquery()
     )
-
-
-async def contact_with_replies(
-    session: AsyncSession, contact_id: int, execution_id: int, generation: int
-) -> tuple[Contact | None, int]:
-    """The lead and how many replies this execution has had, in one round trip."""
-    row = (
-        await session.execute(
-            select(Contact, _replies(execution_id, generation)).where(Contact.id == contact_id)
-        )
-    ).one_or_none()
-    return (None, 0) if row is None else (row[0], int(row[1]))
 
 
 async def mark_read(

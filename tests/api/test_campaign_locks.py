@@ -73,9 +73,7 @@ async def test_campaign_is_not_completed_while_contacts_are_being_added(
             update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")
         )
         await session.execute(
-            update(FlowExecution)
-            .where(FlowExecution.campaign_id == cid)
-            .values(status="completed")
+            update(FlowExecution).where(FlowExecution.campaign_id == cid).values(status="completed")
         )
     late = await caller.ok("post", "/contacts", json={"username": unique()})
     # What adding contacts does: lock the campaign, insert a pending execution.
