@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -14,6 +15,7 @@ from activities.supervisor import account_task_queue
 from db.models import Contact, TelegramAccount
 from db.models.executions import TERMINAL
 from db.repositories import executions as repo
+from db.repositories.executions import CampaignState, ExecutionState
 from db.session import SessionFactory
 from workflows.types import (
     ContactInput,
@@ -32,7 +34,8 @@ class ExecutionActivities:
 
     @activity.defn(name="load_execution")
     async def load_execution(self, inp: ContactInput) -> ExecutionPlan:
-        """Read the flow, the contact and the execution's position."""
+        """Read the flow, the contact and the execution's position (after a pause, or
+        for a workflow started without its plan)."""
         async with self._sessions.begin() as session:
             locked = await repo.lock_execution(
                 session,
@@ -46,32 +49,37 @@ class ExecutionActivities:
             execution, campaign, lead = locked
             if execution.generation != inp.generation or execution.deleted_at is not None:
                 return ExecutionPlan(outcome="stale")
-            halt = halt_for(execution, campaign)
-            if halt is None and execution.status == "pending":
-                await repo.save_execution(
-                    session,
-                    execution,
-                    {"status": "running", "started_at": execution.started_at or func.now()},
-                )
+            plan = plan_for(
+                execution,
+                campaign,
+                Lead(*lead),
+                await self._send_queue(session, campaign.telegram_account_id),
+            )
+            if plan.halt is None and execution.status == "pending":
+                await repo.save_execution(session, execution, {"status": "running"})
             elif (
-                halt is not None
-                and halt.action == "pause"
+                plan.halt is not None
+                and plan.halt.action == "pause"
                 and execution.status in ("pending", "running", "waiting")
             ):
-                await repo.save_execution(session, execution, {"status": "paused"})
-            return ExecutionPlan(
-                outcome="halted" if halt else "run",
-                flow=dict(campaign.flow or {}),
-                variables=contact_variables(Lead(*lead)),
-                context=dict(execution.context or {}),
-                current_node_id=execution.current_node_id,
-                next_execution_at=(
-                    execution.next_execution_at.isoformat() if execution.next_execution_at else None
-                ),
-                on_reply=str((campaign.response_handling or {}).get("on_reply", "stop")),
-                halt=halt,
-                send_queue=await self._send_queue(session, campaign.telegram_account_id),
-            )
+                await repo.save_execution(session, execution, {"status": "paused"}, started=False)
+            return plan
+
+    async def plans(
+        self, session: AsyncSession, campaign_id: int, targets: Sequence[tuple[int, int]]
+    ) -> dict[int, ExecutionPlan]:
+        """The plans of a page of executions the fan-out is about to start, read at once."""
+        found = await repo.read_states(
+            session, campaign_id, [eid for eid, _ in targets], also=LEAD_COLUMNS
+        )
+        if found is None:
+            return {}
+        campaign, rows = found
+        queue = await self._send_queue(session, campaign.telegram_account_id)
+        return {
+            execution.id: plan_for(execution, campaign, Lead(*lead), queue)
+            for execution, lead in rows
+        }
 
     async def _send_queue(self, session: AsyncSession, account_id: int | None) -> str | None:
         if account_id is None:
@@ -149,6 +157,26 @@ class ExecutionActivities:
             )
             await repo.save_execution(session, execution, values, logs)
             return campaign.id
+
+
+def plan_for(
+    execution: ExecutionState, campaign: CampaignState, lead: Lead, send_queue: str | None
+) -> ExecutionPlan:
+    """What the contact workflow needs to walk its flow, from the database's state."""
+    halt = halt_for(execution, campaign)
+    return ExecutionPlan(
+        outcome="halted" if halt else "run",
+        flow=dict(campaign.flow or {}),
+        variables=contact_variables(lead),
+        context=dict(execution.context or {}),
+        current_node_id=execution.current_node_id,
+        next_execution_at=(
+            execution.next_execution_at.isoformat() if execution.next_execution_at else None
+        ),
+        on_reply=str((campaign.response_handling or {}).get("on_reply", "stop")),
+        halt=halt,
+        send_queue=send_queue,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -22,11 +23,15 @@ from workflows.types import (
     CampaignOp,
     ContactInput,
     ControlSignal,
+    ExecutionPlan,
     FanoutPage,
     FanoutResult,
     contact_workflow_id,
 )
 
+Planner = Callable[
+    [AsyncSession, int, Sequence[tuple[int, int]]], Awaitable[dict[int, ExecutionPlan]]
+]
 CONCURRENCY = 64
 PAGE_STATUSES = {
     "launch": ("pending", "paused", "completed"),
@@ -44,7 +49,10 @@ class CampaignActivities:
         task_queue: str,
         *,
         search_attributes: bool = True,
+        planner: Planner | None = None,
     ) -> None:
+        # Reads the plans of a page of executions, passed to the workflows as they start.
+        self._planner = planner
         # The time-skipping test server knows no custom search attributes.
         self._search_attributes = search_attributes
         self._sessions = sessions
@@ -97,10 +105,13 @@ class CampaignActivities:
             )
             if not ids:
                 return FanoutResult(next_after_id=None, touched=0)
-            if op.action == "launch":
-                if op.reset_completed:
+            plans: dict[int, ExecutionPlan] = {}
+            if op.action in ("launch", "resume"):
+                if op.action == "launch" and op.reset_completed:
                     await repo.reset_completed(session, ids)
                 targets = await repo.mark_resumable(session, ids)
+                if self._planner is not None and targets:
+                    plans = await self._planner(session, page.campaign_id, targets)
             elif op.action == "pause":
                 targets = await repo.mark_paused(session, ids)
             else:
@@ -111,7 +122,7 @@ class CampaignActivities:
             reason=op.reason,
         )
         if op.action in ("launch", "resume"):
-            await _bounded(targets, lambda t: self._start(page, t, signal))
+            await _bounded(targets, lambda t: self._start(page, t, signal, plans.get(t[0])))
         else:
             await _bounded(targets, lambda t: self._signal(t, signal))
         activity.heartbeat(ids[-1])
@@ -126,13 +137,17 @@ class CampaignActivities:
         return FanoutResult(next_after_id=None, touched=len(targets))
 
     async def _start(
-        self, page: FanoutPage, target: tuple[int, int], signal: ControlSignal
+        self,
+        page: FanoutPage,
+        target: tuple[int, int],
+        signal: ControlSignal,
+        plan: ExecutionPlan | None,
     ) -> None:
         execution_id, generation = target
         try:
             await self._client.start_workflow(
                 CONTACT_WORKFLOW,
-                ContactInput(execution_id, generation, page.campaign_id),
+                ContactInput(execution_id, generation, page.campaign_id, plan),
                 id=contact_workflow_id(execution_id, generation),
                 task_queue=self._task_queue,
                 start_signal="control",

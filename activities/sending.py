@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 from temporalio import activity
@@ -74,13 +75,13 @@ class SendActivities:
     @activity.defn(name="send_message")
     async def send_message(self, req: SendRequest) -> SendResult:
         """Send one planned message, at most once, if the database still allows it."""
-        async with (
-            self._gate,
-            self._sessions() as session,
-            self._sessions() as aux,
-            session.begin(),
-        ):
-            result = await self._send_locked(session, aux, req)
+        async with self._gate, self._sessions() as session, self._sessions() as aux:
+            async with session.begin():
+                result = await self._send_locked(session, aux, req)
+            if result.finished:
+                # After the commit, as finish_execution does: see complete_campaign_if_done.
+                async with session.begin():
+                    await exec_repo.complete_campaign_if_done(session, req.campaign_id)
         if result.outcome == "unauthorized":
             assert result.telegram_message_id is not None and result.error is not None
             seq = await self._on_unauthorized(result.telegram_message_id, result.error)
@@ -208,24 +209,41 @@ class SendActivities:
                 writes.append(
                     msg_repo.account_update(account.id, status="connected", status_reason=None)
                 )
-        # One statement: the message sent, the execution moved on, its log rows.
-        await exec_repo.save_execution(
-            session,
-            execution,
-            {
-                "current_node_id": req.next_node_id,
-                "context": req.context,
-                "status": "running",
-                "next_execution_at": None,
-            },
-            self._logs(
-                req,
-                "sent",
-                {"random_id": random_id, "telegram_message_id": telegram_message_id},
-            ),
-            with_=writes,
+        logs = self._logs(
+            req, "sent", {"random_id": random_id, "telegram_message_id": telegram_message_id}
         )
-        return SendResult(outcome="sent", telegram_message_id=telegram_message_id)
+        values: dict[str, object] = {
+            "current_node_id": req.next_node_id,
+            "context": req.context,
+            "status": "running",
+            "next_execution_at": None,
+        }
+        if req.finish_node_id is not None:
+            # The flow's end follows: the execution is completed here, as the workflow's
+            # finishing step would (the end node's log, then the execution's).
+            values.update(
+                current_node_id=req.finish_node_id, status="completed", completed_at=func.now()
+            )
+            logs += [
+                {
+                    "node_id": req.finish_node_id,
+                    "node_type": "end",
+                    "event_type": "campaign_activity",
+                    "status": "completed",
+                },
+                {
+                    "node_id": req.finish_node_id,
+                    "event_type": "campaign_activity",
+                    "status": "completed",
+                },
+            ]
+        # One statement: the message sent, the execution moved on, its log rows.
+        await exec_repo.save_execution(session, execution, values, logs, with_=writes)
+        return SendResult(
+            outcome="sent",
+            telegram_message_id=telegram_message_id,
+            finished=req.finish_node_id is not None,
+        )
 
     async def _claim(
         self,
@@ -294,7 +312,7 @@ class SendActivities:
         self, session: AsyncSession, execution: ExecutionState, halt: Halt
     ) -> SendResult:
         if halt.action == "pause" and execution.status in ("pending", "running", "waiting"):
-            await exec_repo.save_execution(session, execution, {"status": "paused"})
+            await exec_repo.save_execution(session, execution, {"status": "paused"}, started=False)
         return SendResult(outcome="halted", halt=halt)
 
     async def _defer(

@@ -50,3 +50,18 @@ def cpu_delta(before: Counter[str], after: Counter[str], per: int) -> dict[str, 
     """Milliseconds of CPU per unit of work (`per` units), by program."""
     keys = ("temporal", "worker", "bare_worker", "postgres", "simulator", "pytest", "other")
     return {f"cpu_ms_{k}": 1000 * (after[k] - before[k]) / per for k in keys}
+
+
+def cpu_by_thread(pid: int) -> Counter[str]:
+    """CPU seconds of each thread of a process, summed by thread name."""
+    totals: Counter[str] = Counter()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        totals[name] += (int(fields[11]) + int(fields[12])) / _TICK
+    return totals

@@ -97,7 +97,7 @@ async def worker_process(
     if spy := os.environ.get("BENCH_PYSPY"):
         # Profile the worker: BENCH_PYSPY=out.txt with py-spy installed in the venv.
         pyspy = os.path.join(os.path.dirname(sys.executable), "py-spy")
-        args = [pyspy, "record", "-r", "50", "-f", "raw", "-o", spy, "--", *args]
+        args = [pyspy, "record", "--gil", "-r", "50", "-f", "raw", "-o", spy, "--", *args]
     async with process(args, env) as pid:
         await wait_for_poller(client, queue)
         yield pid

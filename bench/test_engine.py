@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from bench.common import CONTACTS, bulk_campaign, report, start_bare
-from bench.cpu import cpu_by_program, cpu_delta
+from bench.cpu import cpu_by_program, cpu_by_thread, cpu_delta
 from bench.processes import bare_worker_process, rss_mb_of, simulator_process, worker_process
 from db.models import FlowExecution, Message
 from db.session import SessionFactory
@@ -102,7 +102,7 @@ async def count_workflows(client: Client, query: str) -> int:
 
 
 async def test_engine_overhead(
-    bench_user: Caller, sessions: SessionFactory, client: Client
+    bench_user: Caller, sessions: SessionFactory, client: Client, processes: int
 ) -> None:
     n = min(CONTACTS, 1000)
     cpu = cpu_by_program()
@@ -118,6 +118,7 @@ async def test_engine_overhead(
 
     caller = bench_user
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=n, flow=TWO_SENDS)
+    threads = cpu_by_thread(processes)
     began = time.perf_counter()
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
 
@@ -127,6 +128,8 @@ async def test_engine_overhead(
     await eventually(done, timeout=1800, interval=0.5)
     ours = n / (time.perf_counter() - began)
     our_cpu = cpu_delta(cpu, cpu_by_program(), n)
+    after = cpu_by_thread(processes)
+    print({k: round(1000 * (after[k] - threads[k]) / n, 2) for k in after})
     phases = await _phases(sessions, cid)
     report(
         "engine_overhead",

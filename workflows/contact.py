@@ -37,10 +37,14 @@ SEND_RETRY = RetryPolicy(
 
 
 class _Ended(Exception):
-    def __init__(self, status: str, error: str | None = None) -> None:
+    def __init__(
+        self, status: str, error: str | None = None, *, recorded_at: str | None = None
+    ) -> None:
         super().__init__(status)
         self.status = status
         self.error = error
+        # The end is already in the database (the last send recorded it) at this node.
+        self.recorded_at = recorded_at
 
 
 @workflow.defn(name="ContactWorkflow")
@@ -107,7 +111,9 @@ class ContactWorkflow:
     async def run(self, inp: ContactInput) -> ContactResult:
         self._inp = inp
         self._state = ContactState(execution_id=inp.execution_id, generation=inp.generation)
-        plan = await self._load()
+        # The fan-out reads the plans of a page of leads at once and starts each workflow
+        # with its own; a workflow started without one reads it here.
+        plan = inp.plan if inp.plan is not None else await self._load()
         if plan.outcome == "stale":
             return ContactResult(status="stale")
         node_id: str | None = None
@@ -120,6 +126,8 @@ class ContactWorkflow:
                 assert node_id is not None
                 node_id = await self._visit(flow, flow.node(node_id), context, variables)
         except _Ended as end:
+            if end.recorded_at is not None:
+                return self._finished(end.status, end.recorded_at)
             return await self._finish(end.status, end.error, node_id)
 
     def _adopt(
@@ -231,6 +239,8 @@ class ContactWorkflow:
         template = chosen.text if chosen else str(node.data.get("text", ""))
         text = flowgraph.render(template, {**variables, **_flat(context)})
         next_id = self._next(flow, node.id)
+        # When the flow ends right after this send, the send completes the execution too.
+        end = flow.node(next_id) if flow.node(next_id).type == "end" else None
         reserved: str | None = None
         while True:
             self._state.waiting_for = None
@@ -249,6 +259,7 @@ class ContactWorkflow:
                     logs=self._take_logs(),
                     known_replies=self._state.replies,
                     reserved_slot=reserved,
+                    finish_node_id=end.id if end else None,
                 ),
                 result_type=SendResult,
                 task_queue=self._send_queue,
@@ -259,6 +270,9 @@ class ContactWorkflow:
             )
             if result.outcome == "sent":
                 self._unanswered_reply = False
+                if result.finished and end is not None:
+                    self._state.visited_nodes.append(end.id)
+                    raise _Ended("completed", recorded_at=end.id)
                 return next_id
             if result.outcome == "replied":
                 self._unanswered_reply = True
@@ -402,6 +416,13 @@ class ContactWorkflow:
         if result.halt is not None:
             # Paused in the database: the timer keeps its deadline and resumes after.
             self._apply(result.halt)
+
+    def _finished(self, status: str, node_id: str) -> ContactResult:
+        self._state.status = status
+        self._state.current_node_id = node_id
+        self._state.next_wake_up = None
+        self._publish()
+        return ContactResult(status=status)
 
     async def _finish(self, status: str, error: str | None, node_id: str | None) -> ContactResult:
         self._state.status = status

@@ -28,6 +28,9 @@ class ContactInput:
     execution_id: int
     generation: int
     campaign_id: int
+    # Read by the fan-out for a whole page at once; without it (workflows started before
+    # it was added) the workflow reads its plan with the load_execution activity.
+    plan: ExecutionPlan | None = None
 
 
 @dataclass
@@ -114,6 +117,9 @@ class SendRequest:
     logs: list[LogEntry]
     known_replies: int = 0
     reserved_slot: str | None = None
+    # The flow's end node when it follows this send: the send then also completes the
+    # execution, in the same transaction, and the workflow needs no finishing step.
+    finish_node_id: str | None = None
 
 
 @dataclass
@@ -125,6 +131,7 @@ class SendResult:
     halt: Halt | None = None
     telegram_message_id: int | None = None
     reserved_slot: str | None = None
+    finished: bool = False
 
 
 @dataclass

@@ -53,7 +53,11 @@ def build_worker(
     """Two workers: the contact workflows with their activities, and campaign control."""
     executions = ExecutionActivities(sessions)
     campaigns = CampaignActivities(
-        sessions, client, task_queue, search_attributes=search_attributes
+        sessions,
+        client,
+        task_queue,
+        search_attributes=search_attributes,
+        planner=executions.plans,
     )
     sending = SendActivities(sessions, pool, campaigns.pause_account_campaigns)
     runner = SandboxedWorkflowRunner(

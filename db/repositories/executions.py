@@ -7,9 +7,24 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Executable, func, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    column,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.dml import Insert, Update, UpdateBase
+from sqlalchemy.types import TypeEngine
 
 from db.models import CampaignFlow, Contact, FlowExecution, FlowExecutionLog
 from db.models.executions import TERMINAL
@@ -122,22 +137,43 @@ async def lock_execution(
     return ExecutionState(*row[:n]), CampaignState(*row[n:m]), tuple(row[m:])
 
 
-async def add_log_rows(
-    session: AsyncSession, execution: ExecutionState, entries: Iterable[dict[str, Any]]
-) -> None:
-    if rows := log_values(execution, entries):
-        await session.execute(insert(FlowExecutionLog).values(rows))
+async def read_states(
+    session: AsyncSession, campaign_id: int, ids: Sequence[int], *, also: Sequence[Any] = ()
+) -> tuple[CampaignState, list[tuple[ExecutionState, tuple[Any, ...]]]] | None:
+    """A campaign (with its flow) and some of its executions with extra columns, unlocked:
+    the fan-out, which has just updated (so holds) these rows, plans a page at once."""
+    campaign_row = (
+        await session.execute(select(*_CAMPAIGN).where(CampaignFlow.id == campaign_id))
+    ).one_or_none()
+    if campaign_row is None:
+        return None
+    rows = await session.execute(
+        select(*_EXECUTION, *also)
+        .join(Contact, Contact.id == FlowExecution.contact_id)
+        .where(FlowExecution.id.in_(ids), FlowExecution.campaign_id == campaign_id)
+    )
+    n = len(_EXECUTION)
+    return CampaignState(*campaign_row), [
+        (ExecutionState(*row[:n]), tuple(row[n:])) for row in rows
+    ]
 
 
-def log_values(
-    execution: ExecutionState, entries: Iterable[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Log rows of this execution, every row with the same columns (one INSERT)."""
-    return [
+# Log rows travel as one JSON array and are expanded by PostgreSQL: one cached
+# statement whatever their number (a multi-row VALUES is compiled anew every time).
+_LOG_FIELDS: dict[str, TypeEngine[Any]] = {
+    "node_id": String(),
+    "node_type": String(),
+    "event_type": String(),
+    "status": String(),
+    "message_text": Text(),
+    "details": JSONB(),
+    "visit": Integer(),
+}
+
+
+def _log_insert(execution: ExecutionState, entries: Iterable[dict[str, Any]]) -> Insert | None:
+    rows = [
         {
-            "execution_id": execution.id,
-            "campaign_id": execution.campaign_id,
-            "generation": execution.generation,
             "node_id": entry.get("node_id"),
             "node_type": entry.get("node_type"),
             "event_type": entry["event_type"],
@@ -148,6 +184,29 @@ def log_values(
         }
         for entry in entries
     ]
+    if not rows:
+        return None
+    records = (
+        func.jsonb_to_recordset(bindparam("log_rows", rows, type_=JSONB()))
+        .table_valued(*(column(name, type_) for name, type_ in _LOG_FIELDS.items()))
+        .render_derived(with_types=True)
+    )
+    return insert(FlowExecutionLog).from_select(
+        ["execution_id", "campaign_id", "generation", *_LOG_FIELDS],
+        select(
+            literal(execution.id, BigInteger()),
+            literal(execution.campaign_id, BigInteger()),
+            literal(execution.generation, Integer()),
+            *(records.c[name] for name in _LOG_FIELDS),
+        ),
+    )
+
+
+async def add_log_rows(
+    session: AsyncSession, execution: ExecutionState, entries: Iterable[dict[str, Any]]
+) -> None:
+    if (statement := _log_insert(execution, entries)) is not None:
+        await session.execute(statement)
 
 
 async def save_execution(
@@ -157,23 +216,28 @@ async def save_execution(
     logs: Iterable[dict[str, Any]] = (),
     *,
     with_: Sequence[UpdateBase] = (),
+    started: bool = True,
 ) -> None:
     """Update the execution, add its log rows and run the other writes given, in one
-    statement (data-modifying CTEs): one round trip per step of a lead."""
-    moved: UpdateBase = (
+    statement (data-modifying CTEs): one round trip per step of a lead.
+
+    A step the workflow took (started) sets started_at the first time: the workflow's
+    plan came with its start, read by the fan-out, so this is its first write."""
+    if started and "started_at" not in values:
+        values = {**values, "started_at": func.coalesce(FlowExecution.started_at, func.now())}
+    moved = (
         update(FlowExecution)
         .where(FlowExecution.id == execution.id)
         .values(**values, updated_at=func.now())
     )
-    rows = log_values(execution, logs)
-    writes = [*with_]
-    if rows:
+    writes: list[UpdateBase] = [*with_]
+    statement: Insert | Update | None = _log_insert(execution, logs)
+    if statement is not None:
         writes.append(moved)
-        statement: Executable = insert(FlowExecutionLog).values(rows)
     else:
         statement = moved
     for i, write in enumerate(writes):
-        statement = statement.add_cte(write.cte(f"w{i}"))  # type: ignore[attr-defined]
+        statement = statement.add_cte(write.cte(f"w{i}"))
     await session.execute(statement)
 
 
