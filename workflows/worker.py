@@ -83,9 +83,13 @@ def build_worker(
         ],
         max_cached_workflows=max_cached_workflows,
         workflow_runner=runner,
-        # Bounded below the database pool (20 + 20 overflow) so activities never queue
-        # on connections long enough to time out.
-        max_concurrent_activities=30,
+        # Sends wait for one of their 10 slots (SendActivities) inside the activity, not
+        # in the task queue: with free activity slots the worker asks for the activities
+        # its workflows schedule to be handed over at once (eager dispatch), which spares
+        # the Temporal server a task-queue round trip per send (engine benchmark: server
+        # CPU 38 -> 32 ms per lead). Local activities stay bounded below the database
+        # pool (20 + 20 overflow).
+        max_concurrent_activities=200,
         max_concurrent_local_activities=30,
     )
     control = Worker(

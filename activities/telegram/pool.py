@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
+import aiohttp
 
 from activities.telegram.base import TelegramProvider, Unauthorized
 from activities.telegram.simulator_client import SimulatorProvider
@@ -15,7 +15,7 @@ from db.secrets import decrypt
 class ProviderPool:
     def __init__(self, simulator_url: str) -> None:
         self._simulator_url = simulator_url
-        self._http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
+        self._http: aiohttp.ClientSession | None = None
         self._providers: dict[int, TelegramProvider] = {}
         self._lock = asyncio.Lock()
 
@@ -32,6 +32,8 @@ class ProviderPool:
 
     async def _connect(self, account: TelegramAccount) -> TelegramProvider:
         if account.provider == "simulator":
+            if self._http is None:  # created on the running loop, as aiohttp wants
+                self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
             return SimulatorProvider(self._simulator_url, account.phone, self._http)
         if account.session_encrypted is None or account.api_id is None:
             raise Unauthorized("SESSION_MISSING")
@@ -57,4 +59,5 @@ class ProviderPool:
     async def close(self) -> None:
         for account_id in list(self._providers):
             await self.drop(account_id)
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.close()
