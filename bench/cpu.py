@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import defaultdict
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_by_program() -> Counter[str]:
+def cpu_by_program() -> dict[str, float]:
     """utime + stime of every live process, summed by program name (workers of a
     program, like PostgreSQL's backends, count together)."""
-    totals: Counter[str] = Counter()
+    totals: dict[str, float] = defaultdict(float)
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -46,15 +46,15 @@ def _program(name: str, cmdline: list[bytes]) -> str:
     return "other"
 
 
-def cpu_delta(before: Counter[str], after: Counter[str], per: int) -> dict[str, float]:
+def cpu_delta(before: dict[str, float], after: dict[str, float], per: int) -> dict[str, float]:
     """Milliseconds of CPU per unit of work (`per` units), by program."""
     keys = ("temporal", "worker", "bare_worker", "postgres", "simulator", "pytest", "other")
-    return {f"cpu_ms_{k}": 1000 * (after[k] - before[k]) / per for k in keys}
+    return {f"cpu_ms_{k}": 1000 * (after.get(k, 0) - before.get(k, 0)) / per for k in keys}
 
 
-def cpu_by_thread(pid: int) -> Counter[str]:
+def cpu_by_thread(pid: int) -> dict[str, float]:
     """CPU seconds of each thread of a process, summed by thread name."""
-    totals: Counter[str] = Counter()
+    totals: dict[str, float] = defaultdict(float)
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/stat") as f:
