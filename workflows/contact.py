@@ -110,15 +110,21 @@ class ContactWorkflow:
     @workflow.run
     async def run(self, inp: ContactInput) -> ContactResult:
         self._inp = inp
-        self._state = ContactState(execution_id=inp.execution_id, generation=inp.generation)
+        # Not a new ContactState: control signals that arrived with the start (a pause
+        # sent before the workflow's first task) are applied before this runs.
+        self._state.execution_id = inp.execution_id
+        self._state.generation = inp.generation
         # The fan-out reads the plans of a page of leads at once and starts each workflow
         # with its own; a workflow started without one reads it here.
         plan = inp.plan if inp.plan is not None else await self._load()
+        # The flow is parsed below; the raw document need not stay in the worker's cache.
+        inp.plan = None
         if plan.outcome == "stale":
             return ContactResult(status="stale")
         node_id: str | None = None
         try:
             flow, node_id, context, variables = self._adopt(plan)
+            del plan
             while True:
                 await self._gate()
                 if not self._reloaded_after_pause:

@@ -9,16 +9,22 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
 
 from db.models import FlowExecutionLog
 from db.session import SessionFactory
 from tests.conftest import TASK_QUEUE, Caller, campaign_with_contacts, eventually, unique
+from workflows.contact import ContactWorkflow
 from workflows.types import (
+    CONTACT_WORKFLOW,
     CONTROL_WORKFLOW,
     CampaignOp,
+    ContactInput,
     ContactState,
     ControlInput,
+    ControlSignal,
+    ExecutionPlan,
     contact_workflow_id,
 )
 
@@ -333,3 +339,48 @@ async def test_control_workflow_on_the_shared_queue_is_still_served(
 
     await eventually(taken)
     await handle.terminate("test done")
+
+
+async def test_pause_signalled_before_the_first_task_shows_in_the_state_query(
+    client: Client,
+) -> None:
+    # The fan-out starts a lead with its plan (read before the pause) and the pause
+    # reaches the workflow before its first task: it must hold, and say so when asked.
+    queue = unique("early-pause")
+    handle = await client.start_workflow(
+        CONTACT_WORKFLOW,
+        ContactInput(
+            execution_id=1,
+            generation=1,
+            campaign_id=1,
+            plan=ExecutionPlan(
+                outcome="run",
+                flow={
+                    "nodes": [
+                        {"id": "start", "type": "start"},
+                        {"id": "hello", "type": "send_message", "data": {"text": "hi"}},
+                        {"id": "end", "type": "end"},
+                    ],
+                    "edges": [
+                        {"source": "start", "target": "hello"},
+                        {"source": "hello", "target": "end"},
+                    ],
+                },
+            ),
+        ),
+        id=unique("contact-early-pause"),
+        task_queue=queue,
+        start_signal="control",
+        start_signal_args=[ControlSignal(seq=1, action="resume")],
+    )
+    await handle.signal("control", ControlSignal(seq=2, action="pause"))
+    # No activities: a send would mean the pause was not held.
+    async with Worker(client, task_queue=queue, workflows=[ContactWorkflow]):
+        state = await eventually(lambda: _state_if_paused(handle))
+    assert state.paused and state.status == "paused" and state.current_node_id is None
+    await handle.terminate()
+
+
+async def _state_if_paused(handle: WorkflowHandle[Any, Any]) -> ContactState | None:
+    state = await handle.query("state", result_type=ContactState)
+    return state if state.status == "paused" else None
