@@ -222,7 +222,10 @@ class SendActivities:
             # The flow's end follows: the execution is completed here, as the workflow's
             # finishing step would (the end node's log, then the execution's).
             values.update(
-                current_node_id=req.finish_node_id, status="completed", completed_at=func.now()
+                current_node_id=req.finish_node_id,
+                status="completed",
+                # Not now(): this transaction began before the message was sent.
+                completed_at=func.clock_timestamp(),
             )
             logs += [
                 {
