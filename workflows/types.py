@@ -191,7 +191,7 @@ class FanoutPage:
     organization_id: int | None
     op: CampaignOp
     after_id: int
-    limit: int = 500
+    limit: int = 2000
 
 
 @dataclass
