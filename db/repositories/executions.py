@@ -241,10 +241,6 @@ async def save_execution(
     await session.execute(statement)
 
 
-async def get_contact(session: AsyncSession, contact_id: int) -> Contact | None:
-    return await session.get(Contact, contact_id)
-
-
 class _LogOwner(Protocol):
     @property
     def id(self) -> int: ...

@@ -117,10 +117,6 @@ def account_update(account_id: int, **values: object) -> UpdateBase:
     return update(TelegramAccount).where(TelegramAccount.id == account_id).values(**values)
 
 
-async def mark_message(session: AsyncSession, message_id: int, **values: object) -> None:
-    await session.execute(update(Message).where(Message.id == message_id).values(**values))
-
-
 def replies_of_execution() -> ScalarSelect[int]:
     """How many replies the execution (of the enclosing query) has had this generation."""
     return (
