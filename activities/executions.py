@@ -137,7 +137,7 @@ class ExecutionActivities:
             execution, campaign, _ = locked
             logs = log_rows(req.logs)
             if execution.status in TERMINAL:
-                await repo.add_log_rows(session, execution, logs)
+                await repo.add_logs(session, execution, logs)
                 return campaign.id
             values: dict[str, object] = {
                 "status": req.status,

@@ -69,7 +69,7 @@ class ReplyListener:
                         continue
                     execution = await session.get(FlowExecution, message.execution_id)
                     if execution is not None:
-                        exec_repo.add_logs(
+                        await exec_repo.add_logs(
                             session,
                             execution,
                             [
@@ -115,7 +115,7 @@ class ReplyListener:
             if execution is None:
                 continue
             await session.flush()
-            exec_repo.add_logs(
+            await exec_repo.add_logs(
                 session,
                 execution,
                 [

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 from sqlalchemy import (
     BigInteger,
     Integer,
+    Row,
+    Select,
     String,
     Text,
     bindparam,
@@ -111,30 +113,29 @@ async def lock_execution(
             return None
         row = (
             await session.execute(
-                select(*_EXECUTION, *also)
-                .join(Contact, Contact.id == FlowExecution.contact_id)
+                _executions(also)
                 .where(FlowExecution.id == execution_id, FlowExecution.campaign_id == campaign_id)
                 .with_for_update(key_share=True, of=FlowExecution)
             )
         ).one_or_none()
         if row is None:
             return None
-        n = len(_EXECUTION)
-        return ExecutionState(*row[:n]), CampaignState(*campaign_row), tuple(row[n:])
+        execution, extra = _split(row)
+        return execution, CampaignState(*campaign_row), extra
     # One round trip: the campaign as it is, the execution locked.
     row = (
         await session.execute(
-            select(*_EXECUTION, *campaign_columns, *also)
+            _executions((*campaign_columns, *also))
             .join(CampaignFlow, CampaignFlow.id == FlowExecution.campaign_id)
-            .join(Contact, Contact.id == FlowExecution.contact_id)
             .where(FlowExecution.id == execution_id, CampaignFlow.id == campaign_id)
             .with_for_update(key_share=True, of=FlowExecution)
         )
     ).one_or_none()
     if row is None:
         return None
-    n, m = len(_EXECUTION), len(_EXECUTION) + len(campaign_columns)
-    return ExecutionState(*row[:n]), CampaignState(*row[n:m]), tuple(row[m:])
+    execution, extra = _split(row)
+    n = len(campaign_columns)
+    return execution, CampaignState(*extra[:n]), extra[n:]
 
 
 async def read_states(
@@ -148,14 +149,28 @@ async def read_states(
     if campaign_row is None:
         return None
     rows = await session.execute(
-        select(*_EXECUTION, *also)
-        .join(Contact, Contact.id == FlowExecution.contact_id)
-        .where(FlowExecution.id.in_(ids), FlowExecution.campaign_id == campaign_id)
+        _executions(also).where(FlowExecution.id.in_(ids), FlowExecution.campaign_id == campaign_id)
     )
+    return CampaignState(*campaign_row), [_split(row) for row in rows]
+
+
+def _executions(also: Sequence[Any]) -> Select[Any]:
+    """The execution's columns and more, with its lead joined (for lead columns)."""
+    return select(*_EXECUTION, *also).join(Contact, Contact.id == FlowExecution.contact_id)
+
+
+def _split(row: Row[Any]) -> tuple[ExecutionState, tuple[Any, ...]]:
     n = len(_EXECUTION)
-    return CampaignState(*campaign_row), [
-        (ExecutionState(*row[:n]), tuple(row[n:])) for row in rows
-    ]
+    return ExecutionState(*row[:n]), tuple(row[n:])
+
+
+class _LogOwner(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def campaign_id(self) -> int: ...
+    @property
+    def generation(self) -> int: ...
 
 
 # Log rows travel as one JSON array and are expanded by PostgreSQL: one cached
@@ -171,7 +186,7 @@ _LOG_FIELDS: dict[str, TypeEngine[Any]] = {
 }
 
 
-def _log_insert(execution: ExecutionState, entries: Iterable[dict[str, Any]]) -> Insert | None:
+def _log_insert(execution: _LogOwner, entries: Iterable[dict[str, Any]]) -> Insert | None:
     rows = [
         {
             "node_id": entry.get("node_id"),
@@ -202,8 +217,8 @@ def _log_insert(execution: ExecutionState, entries: Iterable[dict[str, Any]]) ->
     )
 
 
-async def add_log_rows(
-    session: AsyncSession, execution: ExecutionState, entries: Iterable[dict[str, Any]]
+async def add_logs(
+    session: AsyncSession, execution: _LogOwner, entries: Iterable[dict[str, Any]]
 ) -> None:
     if (statement := _log_insert(execution, entries)) is not None:
         await session.execute(statement)
@@ -239,33 +254,6 @@ async def save_execution(
     for i, write in enumerate(writes):
         statement = statement.add_cte(write.cte(f"w{i}"))
     await session.execute(statement)
-
-
-class _LogOwner(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def campaign_id(self) -> int: ...
-    @property
-    def generation(self) -> int: ...
-
-
-def add_logs(
-    session: AsyncSession,
-    execution: _LogOwner,
-    entries: Iterable[dict[str, Any]],
-) -> None:
-    rows = [
-        {
-            "execution_id": execution.id,
-            "campaign_id": execution.campaign_id,
-            "generation": execution.generation,
-            **entry,
-        }
-        for entry in entries
-    ]
-    if rows:
-        session.add_all([FlowExecutionLog(**row) for row in rows])
 
 
 async def page_ids(

@@ -51,12 +51,11 @@ async def test_action_waits_for_a_worker_that_writes_logs_and_does_not_deadlock(
         )
         # The api now holds the campaign and waits for the execution this worker holds.
         await eventually(lambda: _waiting_to_update_executions(sessions))
-        exec_repo.add_logs(
+        await exec_repo.add_logs(
             worker_tx,
             locked[0],
             [{"node_id": "hello", "event_type": "campaign_activity", "status": "completed"}],
         )
-        await worker_tx.flush()
     response = await removal
     assert response.status_code == 200, response.text
     assert response.json() == {"removed": 1}
