@@ -141,10 +141,13 @@ class World:
                     fault.active_until = now + fault.seconds
                     fault.sends_seen = 0
                     raise SendRefused("FLOOD_WAIT", seconds=fault.seconds)
-            elif fault.type in ("peer_flood", "unauthorized"):
+            elif fault.type == "peer_flood":
                 self._consume(fault)
-                code = "PEER_FLOOD" if fault.type == "peer_flood" else "AUTH_KEY_UNREGISTERED"
-                raise SendRefused(code)
+                raise SendRefused("PEER_FLOOD")
+            elif fault.type == "unauthorized":
+                if fault.times is not None:  # without `times` the session stays revoked
+                    self._consume(fault)
+                raise SendRefused("AUTH_KEY_UNREGISTERED")
             elif fault.type == "privacy_restricted":
                 raise SendRefused("USER_PRIVACY_RESTRICTED")
             elif fault.type == "deactivated":
@@ -155,7 +158,12 @@ class World:
         return drop
 
     def revoked(self, phone: str) -> bool:
-        return any(f.type == "unauthorized" and f.account in (None, phone) for f in self.faults)
+        """A lasting `unauthorized` fault (no `times`) revokes the session, so the health
+        check sees it too; a counted one refuses only the next sends."""
+        return any(
+            f.type == "unauthorized" and f.times is None and f.account in (None, phone)
+            for f in self.faults
+        )
 
     def _consume(self, fault: Fault) -> None:
         if fault.times is None:
