@@ -1,7 +1,5 @@
 """Dataclasses passed in and out of every workflow, activity, signal and query."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,19 +19,6 @@ def control_task_queue(task_queue: str) -> str:
 
 def control_workflow_id(campaign_id: int) -> str:
     return f"campaign-{campaign_id}"
-
-
-@dataclass
-class ContactInput:
-    execution_id: int
-    generation: int
-    campaign_id: int
-    # Read by the fan-out for a whole page at once; without it (workflows started before
-    # it was added) the workflow reads its plan with the load_execution activity.
-    plan: ExecutionPlan | None = None
-    # The control op that started a lead with no workflow yet; a workflow that exists
-    # (paused) hears its op as a control signal instead.
-    seq: int | None = None
 
 
 @dataclass
@@ -62,6 +47,15 @@ class LogEntry:
 
 
 @dataclass
+class Halt:
+    """Why the database says this execution must not go on right now."""
+
+    action: str  # pause | cancel
+    seq: int
+    reason: str | None = None
+
+
+@dataclass
 class ExecutionPlan:
     """What a contact workflow needs to walk its flow, read from the database."""
 
@@ -78,12 +72,16 @@ class ExecutionPlan:
 
 
 @dataclass
-class Halt:
-    """Why the database says this execution must not go on right now."""
-
-    action: str  # pause | cancel
-    seq: int
-    reason: str | None = None
+class ContactInput:
+    execution_id: int
+    generation: int
+    campaign_id: int
+    # Read by the fan-out for a whole page at once; without it (workflows started before
+    # it was added) the workflow reads its plan with the load_execution activity.
+    plan: ExecutionPlan | None = None
+    # The control op that started a lead with no workflow yet; a workflow that exists
+    # (paused) hears its op as a control signal instead.
+    seq: int | None = None
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.executions import ExecutionActivities
@@ -49,8 +49,16 @@ def build_worker(
     task_queue: str,
     max_cached_workflows: int = 2000,
     search_attributes: bool = True,
+    sandboxed: bool = False,
 ) -> Components:
-    """Two workers: the contact workflows with their activities, and campaign control."""
+    """Two workers: the contact workflows with their activities, and campaign control.
+
+    Contact workflows run outside Temporal's sandbox unless `sandboxed`: the sandbox
+    compiles and runs code for every activation and every payload, a sixth of the
+    worker's CPU per lead (engine benchmark). The test suite runs them in the sandbox,
+    which rejects non-deterministic calls, and the Replayer test replays stored
+    histories in it. Control workflows are few and always sandboxed.
+    """
     executions = ExecutionActivities(sessions)
     campaigns = CampaignActivities(
         sessions,
@@ -82,7 +90,7 @@ def build_worker(
             *control_activities,
         ],
         max_cached_workflows=max_cached_workflows,
-        workflow_runner=runner,
+        workflow_runner=runner if sandboxed else UnsandboxedWorkflowRunner(),
         # Sends wait for one of their 10 slots (SendActivities) inside the activity, not
         # in the task queue: with free activity slots the worker asks for the activities
         # its workflows schedule to be handed over at once (eager dispatch), which spares
@@ -117,6 +125,7 @@ async def running_worker(
     health_interval: float = 60.0,
     reconcile_interval: float = 60.0,
     roles: Collection[str] = ROLES,
+    sandboxed: bool = False,
 ) -> AsyncIterator[None]:
     """The workers of the given roles, cleaned up on exit.
 
@@ -137,6 +146,7 @@ async def running_worker(
         task_queue=task_queue,
         search_attributes=search_attributes,
         max_cached_workflows=max_cached_workflows,
+        sandboxed=sandboxed,
     )
 
     def account_worker(account_id: int) -> Worker:
@@ -199,6 +209,7 @@ async def main(settings: Settings) -> None:
         task_queue=settings.task_queue,
         owner=owner,
         roles=settings.roles(),
+        sandboxed=settings.workflow_sandbox,
     ):
         log.info(
             "worker %s polling task queue %s as %s",

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.client import Client, WorkflowHistory
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
 from workflows.contact import ContactWorkflow
@@ -62,10 +63,14 @@ EVERY_NODE_FLOW: dict[str, Any] = {
 }
 
 
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "production"])
 @pytest.mark.parametrize("path", [HISTORY, EARLIER_HISTORY], ids=lambda p: p.stem)
-async def test_stored_history_replays(path: Path) -> None:
+async def test_stored_history_replays(path: Path, sandboxed: bool) -> None:
+    # The worker runs contact workflows unsandboxed; the sandbox also rejects any
+    # non-deterministic call on the way.
     history = WorkflowHistory.from_json("contact-replay", json.loads(path.read_text()))
-    await Replayer(workflows=[ContactWorkflow]).replay_workflow(history)
+    runner = SandboxedWorkflowRunner() if sandboxed else UnsandboxedWorkflowRunner()
+    await Replayer(workflows=[ContactWorkflow], workflow_runner=runner).replay_workflow(history)
 
 
 @pytest.mark.skipif(
