@@ -29,7 +29,7 @@ from db.models import FlowExecution, Message
 from db.session import SessionFactory
 from db.settings import Settings
 from tests.conftest import Caller, eventually, unique
-from workflows.types import ContactState
+from workflows.types import ContactState, control_workflow_id
 
 pytestmark = pytest.mark.slow
 BARE_QUEUE = "bench-bare"
@@ -106,6 +106,22 @@ async def quiet(program: str, *, window: float = 2.0, below: float = 0.05) -> No
         if after.get(program, 0) - before.get(program, 0) < below * window:
             return
         before = after
+
+
+async def last_fanout_page_done(client: Client, campaign_id: int) -> datetime:
+    """When the campaign's control workflow saw its last fan-out page complete."""
+    handle = client.get_workflow_handle(control_workflow_id(campaign_id))
+    fanout: set[int] = set()
+    done: datetime | None = None
+    async for event in handle.fetch_history_events():
+        scheduled = event.activity_task_scheduled_event_attributes
+        completed = event.activity_task_completed_event_attributes
+        if scheduled.activity_type.name == "fanout_page":
+            fanout.add(event.event_id)
+        elif completed.scheduled_event_id in fanout:
+            done = event.event_time.ToDatetime(tzinfo=UTC)
+    assert done is not None, "no fan-out page completed"
+    return done
 
 
 async def count_workflows(client: Client, query: str) -> int:
@@ -204,7 +220,7 @@ async def test_launch_and_memory_at_scale(
     bench_user: Caller, sessions: SessionFactory, client: Client, processes: int
 ) -> None:
     tag = -random.randint(10, 10**9)
-    bare_seconds = await start_bare(client, BARE_QUEUE, CONTACTS, 3600, unique("lau"), tag)
+    bare_before = await start_bare(client, BARE_QUEUE, CONTACTS, 3600, unique("lau"), tag)
     # The baseline's workflows run their two activities after starting: let them finish
     # before the launch, or the launch is measured against the baseline's tail.
     await quiet("bare_worker")
@@ -214,6 +230,7 @@ async def test_launch_and_memory_at_scale(
     rss_before = rss_mb_of(processes)
     cpu = cpu_by_program()
     began = time.perf_counter()
+    began_at = datetime.now(UTC)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
     launch_call = time.perf_counter() - began
 
@@ -224,7 +241,11 @@ async def test_launch_and_memory_at_scale(
         )
 
     await eventually(all_started, timeout=3600, interval=0.5)
-    started = time.perf_counter() - began
+    visible = time.perf_counter() - began
+    # Started as the baseline's are: when the last start call returned, which is when
+    # the fan-out's last page completed. Visibility, which the server updates after,
+    # lags further behind under load.
+    started = (await last_fanout_page_done(client, cid) - began_at).total_seconds()
 
     async def all_parked() -> bool:
         return await count_status(sessions, cid, "waiting") == CONTACTS
@@ -232,13 +253,21 @@ async def test_launch_and_memory_at_scale(
     await eventually(all_parked, timeout=3600, interval=1)
     parked = time.perf_counter() - began
     launch_cpu = cpu_delta(cpu, cpu_by_program(), CONTACTS)
+    rss = rss_mb_of(processes)
+    # Starts get slower as the server holds more workflows (10,000 baseline ones before
+    # the launch, 20,000 after it), and a shared machine's speed drifts: the baseline
+    # runs again after the launch, and the launch is compared with the mean of the two.
+    bare_after = await start_bare(client, BARE_QUEUE, CONTACTS, 3600, unique("lau"), tag)
+    bare_seconds = (bare_before + bare_after) / 2
     report(
         "launch",
         contacts=CONTACTS,
         launch_call_s=launch_call,
         target_call="<1s",
         all_started_s=started,
-        bare_starts_s=bare_seconds,
+        all_visible_s=visible,
+        bare_starts_before_s=bare_before,
+        bare_starts_after_s=bare_after,
         ratio_to_bare=started / bare_seconds,
         target_ratio="<=1.5",
         all_waiting_in_delay_s=parked,
@@ -247,7 +276,7 @@ async def test_launch_and_memory_at_scale(
     report(
         "worker_memory",
         contacts_waiting=CONTACTS,
-        rss_mb=rss_mb_of(processes),
+        rss_mb=rss,
         rss_before_launch_mb=rss_before,
         target="<600MB",
         note="the worker process alone",
