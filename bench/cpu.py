@@ -8,10 +8,9 @@ from collections import defaultdict
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_by_program() -> dict[str, float]:
-    """utime + stime of every live process, summed by program name (workers of a
-    program, like PostgreSQL's backends, count together)."""
-    totals: dict[str, float] = defaultdict(float)
+def cpu_by_process() -> dict[tuple[str, int], float]:
+    """utime + stime of every live process, by (program name, pid)."""
+    totals: dict[tuple[str, int], float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -25,7 +24,16 @@ def cpu_by_program() -> dict[str, float]:
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
         seconds = (int(fields[11]) + int(fields[12])) / _TICK
-        totals[_program(name, cmdline)] += seconds
+        totals[(_program(name, cmdline), int(entry))] = seconds
+    return totals
+
+
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds of every live process, summed by program name (workers of a program,
+    like PostgreSQL's backends, count together)."""
+    totals: dict[str, float] = defaultdict(float)
+    for (program, _), seconds in cpu_by_process().items():
+        totals[program] += seconds
     return totals
 
 
@@ -46,10 +54,17 @@ def _program(name: str, cmdline: list[bytes]) -> str:
     return "other"
 
 
-def cpu_delta(before: dict[str, float], after: dict[str, float], per: int) -> dict[str, float]:
-    """Milliseconds of CPU per unit of work (`per` units), by program."""
+def cpu_delta(
+    before: dict[tuple[str, int], float], after: dict[tuple[str, int], float], per: int
+) -> dict[str, float]:
+    """Milliseconds of CPU per unit of work (`per` units), by program, between two
+    `cpu_by_process` snapshots. A process that ended in between is left out (an earlier
+    benchmark's server still exiting), one that started counts from zero."""
     keys = ("temporal", "worker", "bare_worker", "postgres", "simulator", "pytest", "other")
-    return {f"cpu_ms_{k}": 1000 * (after.get(k, 0) - before.get(k, 0)) / per for k in keys}
+    used: dict[str, float] = defaultdict(float)
+    for key, seconds in after.items():
+        used[key[0]] += seconds - before.get(key, 0.0)
+    return {f"cpu_ms_{k}": 1000 * used[k] / per for k in keys}
 
 
 def cpu_by_thread(pid: int) -> dict[str, float]:

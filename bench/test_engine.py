@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from bench.common import CONTACTS, bulk_campaign, report, start_bare
-from bench.cpu import cpu_by_program, cpu_by_thread, cpu_delta
+from bench.cpu import cpu_by_process, cpu_by_program, cpu_by_thread, cpu_delta
 from bench.processes import bare_worker_process, rss_mb_of, simulator_process, worker_process
 from db.models import FlowExecution, Message
 from db.session import SessionFactory
@@ -132,7 +132,7 @@ async def test_engine_overhead(
     bench_user: Caller, sessions: SessionFactory, client: Client, processes: int
 ) -> None:
     n = min(CONTACTS, 1000)
-    cpu = cpu_by_program()
+    cpu = cpu_by_process()
     began = time.perf_counter()
     await start_bare(client, BARE_QUEUE, n, 0, unique("ovh"), -1)
     await eventually(
@@ -141,7 +141,7 @@ async def test_engine_overhead(
         interval=0.5,
     )
     bare_rate = n / (time.perf_counter() - began)
-    bare_cpu = cpu_delta(cpu, cpu := cpu_by_program(), n)
+    bare_cpu = cpu_delta(cpu, cpu := cpu_by_process(), n)
 
     caller = bench_user
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=n, flow=TWO_SENDS)
@@ -154,7 +154,7 @@ async def test_engine_overhead(
 
     await eventually(done, timeout=1800, interval=0.5)
     ours = n / (time.perf_counter() - began)
-    our_cpu = cpu_delta(cpu, cpu_by_program(), n)
+    our_cpu = cpu_delta(cpu, cpu_by_process(), n)
     after = cpu_by_thread(processes)
     worker_threads = {f"cpu_ms_{k}": 1000 * (after[k] - threads.get(k, 0)) / n for k in after}
     phases = await _phases(sessions, cid)
@@ -228,7 +228,7 @@ async def test_launch_and_memory_at_scale(
     caller = bench_user
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=CONTACTS, flow=PARKED)
     rss_before = rss_mb_of(processes)
-    cpu = cpu_by_program()
+    cpu = cpu_by_process()
     began = time.perf_counter()
     began_at = datetime.now(UTC)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
@@ -252,7 +252,7 @@ async def test_launch_and_memory_at_scale(
 
     await eventually(all_parked, timeout=3600, interval=1)
     parked = time.perf_counter() - began
-    launch_cpu = cpu_delta(cpu, cpu_by_program(), CONTACTS)
+    launch_cpu = cpu_delta(cpu, cpu_by_process(), CONTACTS)
     rss = rss_mb_of(processes)
     # Starts get slower as the server holds more workflows (10,000 baseline ones before
     # the launch, 20,000 after it), and a shared machine's speed drifts: the baseline
