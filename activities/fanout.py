@@ -106,11 +106,10 @@ class CampaignActivities:
             if not ids:
                 return FanoutResult(next_after_id=None, touched=0)
             plans: dict[int, ExecutionPlan] = {}
-            was_paused: set[int] = set()
             if op.action in ("launch", "resume"):
                 if op.action == "launch" and op.reset_completed:
                     await repo.reset_completed(session, ids)
-                targets, was_paused = await repo.mark_resumable(session, ids)
+                targets = await repo.mark_resumable(session, ids)
                 if self._planner is not None and targets:
                     plans = await self._planner(session, page.campaign_id, targets)
             elif op.action == "pause":
@@ -123,10 +122,7 @@ class CampaignActivities:
             reason=op.reason,
         )
         if op.action in ("launch", "resume"):
-            await _bounded(
-                targets,
-                lambda t: self._start(page, t, signal, plans.get(t[0]), t[0] in was_paused),
-            )
+            await _bounded(targets, lambda t: self._start(page, t, signal, plans.get(t[0])))
         else:
             await _bounded(targets, lambda t: self._signal(t, signal))
         activity.heartbeat(ids[-1])
@@ -146,28 +142,17 @@ class CampaignActivities:
         target: tuple[int, int],
         signal: ControlSignal,
         plan: ExecutionPlan | None,
-        was_paused: bool,
     ) -> None:
-        """Start the lead's workflow. A paused lead's workflow may be holding where it
-        paused: signal-with-start resumes it or starts it. A pending lead's workflow is
-        new unless this page ran before (a retry), so a plain start, cheaper for the
-        server, carries the op's seq in the input; when it already runs it needs nothing."""
         execution_id, generation = target
         try:
             await self._client.start_workflow(
                 CONTACT_WORKFLOW,
-                ContactInput(
-                    execution_id,
-                    generation,
-                    page.campaign_id,
-                    plan,
-                    seq=None if was_paused else signal.seq,
-                ),
+                ContactInput(execution_id, generation, page.campaign_id, plan),
                 id=contact_workflow_id(execution_id, generation),
                 task_queue=self._task_queue,
+                start_signal="control",
+                start_signal_args=[signal],
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                start_signal="control" if was_paused else None,
-                start_signal_args=[signal] if was_paused else [],
                 static_summary=(
                     f"Campaign {page.campaign_id} · execution {execution_id} · "
                     f"generation {generation}"

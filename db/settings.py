@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, alias="TGFLOWS_SECRET_KEY")
     worker_id: str | None = Field(default=None, alias="TGFLOWS_WORKER_ID")
     worker_roles: str = Field(default="contacts,control", alias="TGFLOWS_WORKER_ROLES")
-    workflow_sandbox: bool = Field(default=False, alias="TGFLOWS_WORKFLOW_SANDBOX")
+    workflow_sandbox: bool = Field(default=True, alias="TGFLOWS_WORKFLOW_SANDBOX")
 
     def roles(self) -> tuple[str, ...]:
         return tuple(r.strip() for r in self.worker_roles.split(",") if r.strip())

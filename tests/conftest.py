@@ -120,7 +120,7 @@ async def worker(
         owner="test-worker",
         lease_interval=0.3,
         health_interval=2.0,
-        # Production runs contact workflows unsandboxed; here the sandbox rejects any
+        # As production runs by default: the sandbox rejects any
         # non-deterministic call a test reaches.
         sandboxed=True,
     ):

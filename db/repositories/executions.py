@@ -295,12 +295,9 @@ async def reset_completed(session: AsyncSession, ids: Sequence[int]) -> None:
     )
 
 
-async def mark_resumable(
-    session: AsyncSession, ids: Sequence[int]
-) -> tuple[list[tuple[int, int]], set[int]]:
-    """Paused and pending executions become runnable: (id, generation) to start, and the
-    ids that were paused (their workflow may exist and must hear the resume)."""
-    paused = await session.scalars(
+async def mark_resumable(session: AsyncSession, ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Paused and pending executions become runnable; returns (id, generation) to start."""
+    await session.execute(
         update(FlowExecution)
         .where(FlowExecution.id.in_(ids), FlowExecution.status == "paused")
         .values(
@@ -310,9 +307,7 @@ async def mark_resumable(
             ),
             updated_at=func.now(),
         )
-        .returning(FlowExecution.id)
     )
-    was_paused = set(paused)
     rows = await session.execute(
         select(FlowExecution.id, FlowExecution.generation).where(
             FlowExecution.id.in_(ids),
@@ -320,7 +315,7 @@ async def mark_resumable(
             FlowExecution.deleted_at.is_(None),
         )
     )
-    return [(r[0], r[1]) for r in rows], was_paused
+    return [(r[0], r[1]) for r in rows]
 
 
 async def mark_paused(session: AsyncSession, ids: Sequence[int]) -> list[tuple[int, int]]:

@@ -31,7 +31,7 @@ async def second_worker(
         task_queue=TASK_QUEUE,
         owner="second-worker",
         lease_interval=0.3,
-        sandboxed=False,  # as production runs: the two workers share the leads
+        sandboxed=False,  # TGFLOWS_WORKFLOW_SANDBOX=false: the two workers share the leads
     ):
         yield
 
