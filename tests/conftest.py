@@ -120,9 +120,6 @@ async def worker(
         owner="test-worker",
         lease_interval=0.3,
         health_interval=2.0,
-        # As production runs by default: the sandbox rejects any
-        # non-deterministic call a test reaches.
-        sandboxed=True,
     ):
         yield
 

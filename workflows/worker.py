@@ -53,10 +53,9 @@ def build_worker(
 ) -> Components:
     """Two workers: the contact workflows with their activities, and campaign control.
 
-    Contact workflows run in Temporal's sandbox unless not `sandboxed`
-    (TGFLOWS_WORKFLOW_SANDBOX=false): outside it the worker spends a sixth less CPU per
-    lead, but a 10,000-lead pause benchmark left some workflows unacknowledged that day,
-    not yet explained, so the sandbox stays the default. Control workflows always run in it.
+    `sandboxed=False` (TGFLOWS_WORKFLOW_SANDBOX=false) runs contact workflows outside
+    Temporal's sandbox, a sixth less worker CPU per lead; see docs/decisions.md for why
+    it is not the default. Control workflows always run in the sandbox.
     """
     executions = ExecutionActivities(sessions)
     campaigns = CampaignActivities(

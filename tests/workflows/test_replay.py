@@ -63,11 +63,11 @@ EVERY_NODE_FLOW: dict[str, Any] = {
 }
 
 
-@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "production"])
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "unsandboxed"])
 @pytest.mark.parametrize("path", [HISTORY, EARLIER_HISTORY], ids=lambda p: p.stem)
 async def test_stored_history_replays(path: Path, sandboxed: bool) -> None:
-    # The worker runs contact workflows unsandboxed; the sandbox also rejects any
-    # non-deterministic call on the way.
+    # Both runners a worker may use (TGFLOWS_WORKFLOW_SANDBOX); the sandbox also rejects
+    # any non-deterministic call on the way.
     history = WorkflowHistory.from_json("contact-replay", json.loads(path.read_text()))
     runner = SandboxedWorkflowRunner() if sandboxed else UnsandboxedWorkflowRunner()
     await Replayer(workflows=[ContactWorkflow], workflow_runner=runner).replay_workflow(history)

@@ -49,7 +49,6 @@ async def skipping(database_url: str, simulator_url: str) -> AsyncIterator[Workf
         owner="skip-worker",
         lease_interval=0.3,
         search_attributes=False,
-        sandboxed=True,
     ):
         yield env
     await env.shutdown()
