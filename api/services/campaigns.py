@@ -22,6 +22,7 @@ from api.policies import (
 from api.schemas.campaigns import CampaignCreate, CampaignUpdate
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
+from db.repositories import send_fence
 from workflows.dispatch import submit_op
 from workflows.types import CampaignOp
 
@@ -59,10 +60,12 @@ class CampaignService:
             include_deleted=include_deleted,
         ).where(CampaignFlow.id == campaign_id)
         if action != Action.VIEW:
-            # FOR NO KEY UPDATE: it waits for sends in flight (they share-lock the row)
-            # but not for workers inserting log rows, whose foreign-key checks take
-            # FOR KEY SHARE on this row while they hold an execution this action
-            # updates next (FOR UPDATE would deadlock with them).
+            # Wait for the sends under way; later ones wait for this commit and then
+            # see what it changed (db.repositories.send_fence).
+            await send_fence.halt_sends(self.session, campaign_id)
+            # FOR NO KEY UPDATE: not FOR UPDATE, which would wait for workers inserting
+            # log rows, whose foreign-key checks take FOR KEY SHARE on this row while
+            # they hold an execution this action updates next (a deadlock).
             stmt = stmt.with_for_update(key_share=True)
         campaign = await self.session.scalar(stmt)
         if campaign is None:

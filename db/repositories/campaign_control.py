@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CampaignFlow, FlowExecution, TelegramAccount
 from db.models.executions import TERMINAL
+from db.repositories import send_fence
 
 
 async def activate_scheduled(session: AsyncSession, campaign_id: int, seq: int) -> bool:
@@ -27,6 +28,18 @@ async def pause_for_account(
     session: AsyncSession, account_id: int, reason: str
 ) -> list[CampaignFlow]:
     """Mark the account unauthorized and pause its active campaigns, returning them."""
+    running = list(
+        await session.scalars(
+            select(CampaignFlow.id)
+            .where(
+                CampaignFlow.telegram_account_id == account_id,
+                CampaignFlow.status.in_(("active", "scheduled")),
+            )
+            .order_by(CampaignFlow.id)
+        )
+    )
+    for campaign_id in running:  # in id order, as any two such pauses take them
+        await send_fence.halt_sends(session, campaign_id)
     await session.execute(
         update(TelegramAccount)
         .where(TelegramAccount.id == account_id)
@@ -35,7 +48,7 @@ async def pause_for_account(
     rows = await session.scalars(
         update(CampaignFlow)
         .where(
-            CampaignFlow.telegram_account_id == account_id,
+            CampaignFlow.id.in_(running),
             CampaignFlow.status.in_(("active", "scheduled")),
         )
         .values(

@@ -30,6 +30,7 @@ from sqlalchemy.types import TypeEngine
 
 from db.models import CampaignFlow, Contact, FlowExecution, FlowExecutionLog
 from db.models.executions import TERMINAL
+from db.repositories import send_fence
 
 ACTIVE_EXECUTION = ("pending", "running", "waiting")
 
@@ -86,10 +87,10 @@ async def lock_execution(
     `also` are more columns of the same row: the lead's (contacts is joined) or
     subqueries on the execution, read in the same round trip.
 
-    With hold_campaign (sends only) the campaign row is share-locked until the caller's
-    transaction ends, so a pause, stop or disable waits for that send and no later one
-    starts. It is locked before the execution everywhere: the api locks a campaign and
-    then updates its executions, so the opposite order could deadlock with it.
+    With hold_campaign (sends only) the campaign's send fence is held shared until the
+    caller's transaction ends, so a pause, stop or disable waits for that send and no
+    later one starts (db.repositories.send_fence). It is taken before the execution is
+    locked, as the api takes it before it updates executions.
 
     The flow document is read only when asked for (it can be large and only the plan
     needs it). Plain columns, no ORM objects: these run for every step of every lead.
@@ -102,26 +103,9 @@ async def lock_execution(
             return None
     campaign_columns = _CAMPAIGN if with_flow else _CAMPAIGN_NO_FLOW
     if hold_campaign:
-        campaign_row = (
-            await session.execute(
-                select(*campaign_columns)
-                .where(CampaignFlow.id == campaign_id)
-                .with_for_update(read=True)
-            )
-        ).one_or_none()
-        if campaign_row is None:
-            return None
-        row = (
-            await session.execute(
-                _executions(also)
-                .where(FlowExecution.id == execution_id, FlowExecution.campaign_id == campaign_id)
-                .with_for_update(key_share=True, of=FlowExecution)
-            )
-        ).one_or_none()
-        if row is None:
-            return None
-        execution, extra = _split(row)
-        return execution, CampaignState(*campaign_row), extra
+        # Its own statement: the read below then sees what an action that held the
+        # fence committed.
+        await send_fence.enter_send(session, campaign_id)
     # One round trip: the campaign as it is, the execution locked.
     row = (
         await session.execute(

@@ -93,3 +93,61 @@ async def test_campaign_is_not_completed_while_contacts_are_being_added(
 async def _complete(session: AsyncSession, campaign_id: int) -> bool:
     async with session.begin():
         return await exec_repo.complete_campaign_if_done(session, campaign_id)
+
+
+async def _waiting_on_fence(sessions: SessionFactory) -> int:
+    async with sessions() as session:
+        return int(
+            await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                )
+            )
+            or 0
+        )
+
+
+async def test_pause_waits_for_sends_under_way_and_later_sends_wait_for_the_pause(
+    make_user: Any, sessions: SessionFactory
+) -> None:
+    """A steady stream of sends cannot hold a pause back: a send that comes after the
+    pause queues behind it and then sees the campaign paused."""
+    caller: Caller = await make_user()
+    cid, _, contacts = await campaign_with_contacts(caller, [unique(), unique()])
+    async with sessions.begin() as session:
+        await session.execute(
+            update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")
+        )
+        first, second = list(
+            await session.scalars(
+                select(FlowExecution.id)
+                .where(FlowExecution.campaign_id == cid)
+                .order_by(FlowExecution.id)
+            )
+        )
+
+    async def later_send() -> str:
+        async with sessions.begin() as tx:
+            locked = await exec_repo.lock_execution(tx, second, campaign_id=cid, hold_campaign=True)
+            assert locked is not None
+            return locked[1].status
+
+    async with sessions.begin() as under_way:
+        # What the send activity does first: hold the fence, lock its execution.
+        locked = await exec_repo.lock_execution(
+            under_way, first, campaign_id=cid, hold_campaign=True
+        )
+        assert locked is not None and locked[1].status == "active"
+        pause = asyncio.create_task(caller.post(f"/campaign-flows/{cid}/pause"))
+        await eventually(lambda: _waiting_on_fence(sessions))
+        later = asyncio.create_task(later_send())
+        await eventually(lambda: _more_waiting_on_fence(sessions, 2))
+        assert not pause.done() and not later.done()
+    response = await pause
+    assert response.status_code == 200, response.text
+    assert await later == "paused"
+
+
+async def _more_waiting_on_fence(sessions: SessionFactory, n: int) -> bool:
+    return await _waiting_on_fence(sessions) >= n
