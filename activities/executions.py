@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
@@ -16,6 +16,7 @@ from db.models import Contact, TelegramAccount
 from db.models.executions import TERMINAL
 from db.repositories import executions as repo
 from db.repositories.executions import CampaignState, ExecutionState
+from db.repositories.writes import NOW
 from db.session import SessionFactory
 from workflows.types import (
     ContactInput,
@@ -142,7 +143,7 @@ class ExecutionActivities:
             values: dict[str, object] = {
                 "status": req.status,
                 "error_message": req.error_message,
-                "completed_at": func.now(),
+                "completed_at": NOW,
                 "next_execution_at": None,
             }
             if req.node_id:

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import UpdateBase
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -25,6 +23,7 @@ from db.repositories import executions as exec_repo
 from db.repositories import messages as msg_repo
 from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.messages import PlannedSend
+from db.repositories.writes import CLOCK, Write
 from db.session import SessionFactory
 from workflows.types import Halt, SendRequest, SendResult
 
@@ -100,7 +99,7 @@ class SendActivities:
             req.execution_id,
             campaign_id=req.campaign_id,
             hold_campaign=True,
-            also=(*PEER_COLUMNS, msg_repo.replies_of_execution()),
+            also=SEND_COLUMNS,
         )
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
@@ -146,7 +145,7 @@ class SendActivities:
                 session, execution, req, claim.deferral, reserved_slot=claim.slot
             )
         account, message, now = claim.account, claim.message, claim.now
-        writes: list[UpdateBase] = []
+        writes: list[Write] = []
         telegram_message_id = message.telegram_message_id
         if message.status != "sent":
             try:
@@ -225,7 +224,7 @@ class SendActivities:
                 current_node_id=req.finish_node_id,
                 status="completed",
                 # Not now(): this transaction began before the message was sent.
-                completed_at=func.clock_timestamp(),
+                completed_at=CLOCK,
             )
             logs += [
                 {
@@ -325,7 +324,7 @@ class SendActivities:
         req: SendRequest,
         deferral: Deferral,
         reserved_slot: datetime | None = None,
-        also: UpdateBase | None = None,
+        also: Write | None = None,
     ) -> SendResult:
         await exec_repo.save_execution(
             session,
@@ -378,6 +377,8 @@ class SendActivities:
 
 
 PEER_COLUMNS = (Contact.username, Contact.phone, Contact.telegram_user_id)
+# Read with the locked execution: the lead's peer and its replies this generation.
+SEND_COLUMNS = (*PEER_COLUMNS, msg_repo.replies_of_execution())
 
 
 def campaign_stops_on_reply(campaign: CampaignState) -> bool:

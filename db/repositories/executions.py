@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -13,12 +14,12 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    Table,
     Text,
     bindparam,
     column,
     func,
     insert,
-    literal,
     select,
     text,
     update,
@@ -31,7 +32,19 @@ from sqlalchemy.types import TypeEngine
 from db.models import CampaignFlow, Contact, FlowExecution, FlowExecutionLog
 from db.models.executions import TERMINAL
 from db.repositories import send_fence
+from db.repositories.writes import (
+    NOW,
+    Shape,
+    Write,
+    bound,
+    params,
+    shape_of,
+    update_of,
+    write_params,
+)
 
+_EXECUTIONS: Table = FlowExecution.__table__  # type: ignore[assignment]
+_LOGS: Table = FlowExecutionLog.__table__  # type: ignore[assignment]
 ACTIVE_EXECUTION = ("pending", "running", "waiting")
 
 
@@ -94,6 +107,7 @@ async def lock_execution(
 
     The flow document is read only when asked for (it can be large and only the plan
     needs it). Plain columns, no ORM objects: these run for every step of every lead.
+    `also` must be constants of the caller's module: the statement is built once each.
     """
     if campaign_id is None:  # workflows started before they carried their campaign
         campaign_id = await session.scalar(
@@ -101,7 +115,6 @@ async def lock_execution(
         )
         if campaign_id is None:
             return None
-    campaign_columns = _CAMPAIGN if with_flow else _CAMPAIGN_NO_FLOW
     if hold_campaign:
         # Its own statement: the read below then sees what an action that held the
         # fence committed.
@@ -109,17 +122,30 @@ async def lock_execution(
     # One round trip: the campaign as it is, the execution locked.
     row = (
         await session.execute(
-            _executions((*campaign_columns, *also))
-            .join(CampaignFlow, CampaignFlow.id == FlowExecution.campaign_id)
-            .where(FlowExecution.id == execution_id, CampaignFlow.id == campaign_id)
-            .with_for_update(key_share=True, of=FlowExecution)
+            _lock_statement(with_flow, tuple(also)),
+            {"execution_id": execution_id, "campaign_id": campaign_id},
         )
     ).one_or_none()
     if row is None:
         return None
     execution, extra = _split(row)
-    n = len(campaign_columns)
+    n = len(_CAMPAIGN if with_flow else _CAMPAIGN_NO_FLOW)
     return execution, CampaignState(*extra[:n]), extra[n:]
+
+
+@lru_cache(maxsize=32)
+def _lock_statement(with_flow: bool, also: tuple[Any, ...]) -> Select[Any]:
+    """Built once per caller: `also` are the callers' module constants."""
+    campaign_columns = _CAMPAIGN if with_flow else _CAMPAIGN_NO_FLOW
+    return (
+        _executions((*campaign_columns, *also))
+        .join(CampaignFlow, CampaignFlow.id == FlowExecution.campaign_id)
+        .where(
+            FlowExecution.id == bindparam("execution_id"),
+            CampaignFlow.id == bindparam("campaign_id"),
+        )
+        .with_for_update(key_share=True, of=FlowExecution)
+    )
 
 
 async def read_states(
@@ -170,8 +196,8 @@ _LOG_FIELDS: dict[str, TypeEngine[Any]] = {
 }
 
 
-def _log_insert(execution: _LogOwner, entries: Iterable[dict[str, Any]]) -> Insert | None:
-    rows = [
+def _log_rows(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
         {
             "node_id": entry.get("node_id"),
             "node_type": entry.get("node_type"),
@@ -183,29 +209,47 @@ def _log_insert(execution: _LogOwner, entries: Iterable[dict[str, Any]]) -> Inse
         }
         for entry in entries
     ]
-    if not rows:
-        return None
+
+
+def _log_insert() -> Insert:
+    """INSERT the log rows of :log_rows (a JSON array) for execution :log_execution."""
     records = (
-        func.jsonb_to_recordset(bindparam("log_rows", rows, type_=JSONB()))
+        func.jsonb_to_recordset(bindparam("log_rows", type_=JSONB()))
         .table_valued(*(column(name, type_) for name, type_ in _LOG_FIELDS.items()))
         .render_derived(with_types=True)
     )
-    return insert(FlowExecutionLog).from_select(
+    return _LOGS.insert().from_select(
         ["execution_id", "campaign_id", "generation", *_LOG_FIELDS],
         select(
-            literal(execution.id, BigInteger()),
-            literal(execution.campaign_id, BigInteger()),
-            literal(execution.generation, Integer()),
+            bindparam("log_execution", type_=BigInteger()),
+            bindparam("log_campaign_id", type_=BigInteger()),
+            bindparam("log_generation", type_=Integer()),
             *(records.c[name] for name in _LOG_FIELDS),
         ),
     )
 
 
+_ADD_LOGS = _log_insert()
+
+
+def _log_params(execution: _LogOwner, rows: list[dict[str, Any]]) -> dict[str, object]:
+    return {
+        "log_execution": execution.id,
+        "log_campaign_id": execution.campaign_id,
+        "log_generation": execution.generation,
+        "log_rows": rows,
+    }
+
+
 async def add_logs(
     session: AsyncSession, execution: _LogOwner, entries: Iterable[dict[str, Any]]
 ) -> None:
-    if (statement := _log_insert(execution, entries)) is not None:
-        await session.execute(statement)
+    if rows := _log_rows(entries):
+        await session.execute(_ADD_LOGS, _log_params(execution, rows))
+
+
+# The first step a workflow records sets started_at (see save_execution).
+STARTED = func.coalesce(_EXECUTIONS.c.started_at, NOW)
 
 
 async def save_execution(
@@ -214,30 +258,48 @@ async def save_execution(
     values: Mapping[str, Any],
     logs: Iterable[dict[str, Any]] = (),
     *,
-    with_: Sequence[UpdateBase] = (),
+    with_: Sequence[Write] = (),
     started: bool = True,
 ) -> None:
     """Update the execution, add its log rows and run the other writes given, in one
     statement (data-modifying CTEs): one round trip per step of a lead.
 
     A step the workflow took (started) sets started_at the first time: the workflow's
-    plan came with its start, read by the fan-out, so this is its first write."""
+    plan came with its start, read by the fan-out, so this is its first write.
+    SQL expressions among the values: NOW, CLOCK (db.repositories.writes)."""
     if started and "started_at" not in values:
-        values = {**values, "started_at": func.coalesce(FlowExecution.started_at, func.now())}
-    moved = (
-        update(FlowExecution)
-        .where(FlowExecution.id == execution.id)
-        .values(**values, updated_at=func.now())
+        values = {**values, "started_at": STARTED}
+    rows = _log_rows(logs)
+    statement = _save_statement(
+        shape_of(values), bool(rows), tuple(write.shape() for write in with_)
     )
-    writes: list[UpdateBase] = [*with_]
-    statement: Insert | Update | None = _log_insert(execution, logs)
-    if statement is not None:
-        writes.append(moved)
+    parameters = {"the_execution": execution.id, **params(values, "v_"), **write_params(with_)}
+    if rows:
+        parameters |= _log_params(execution, rows)
+    await session.execute(statement, parameters)
+
+
+@lru_cache(maxsize=128)
+def _save_statement(
+    values: Shape, logs: bool, writes: tuple[tuple[Table, Shape], ...]
+) -> Insert | Update:
+    moved = (
+        _EXECUTIONS.update()
+        .where(_EXECUTIONS.c.id == bindparam("the_execution"))
+        .values({**bound(values, "v_"), "updated_at": NOW})
+    )
+    others: list[UpdateBase] = [
+        update_of(table, shape, f"w{i}_") for i, (table, shape) in enumerate(writes)
+    ]
+    statement: Insert | Update
+    if logs:
+        statement = _log_insert()
+        others.append(moved)
     else:
         statement = moved
-    for i, write in enumerate(writes):
+    for i, write in enumerate(others):
         statement = statement.add_cte(write.cte(f"w{i}"))
-    await session.execute(statement)
+    return statement
 
 
 async def page_ids(
@@ -346,6 +408,18 @@ async def mark_cancelled(
     return [(eid, gen) for eid, gen, _ in found]
 
 
+# Does the campaign have an execution that has not ended? Run after every lead's end.
+_OPEN_LEFT = select(
+    select(FlowExecution.id)
+    .where(
+        FlowExecution.campaign_id == bindparam("campaign_id"),
+        FlowExecution.deleted_at.is_(None),
+        FlowExecution.status.not_in(TERMINAL),
+    )
+    .exists()
+)
+
+
 async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> bool:
     """An active campaign whose last execution has ended becomes completed.
 
@@ -356,23 +430,14 @@ async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> 
     so it sees what that action committed: a single UPDATE would re-check its row after
     the wait but not the executions, and complete a campaign that just got contacts.
     """
-    open_left = (
-        select(FlowExecution.id)
-        .where(
-            FlowExecution.campaign_id == campaign_id,
-            FlowExecution.deleted_at.is_(None),
-            FlowExecution.status.not_in(TERMINAL),
-        )
-        .exists()
-    )
-    if await session.scalar(select(open_left)):
+    if await session.scalar(_OPEN_LEFT, {"campaign_id": campaign_id}):
         return False
     active = await session.scalar(
         select(CampaignFlow.id)
         .where(CampaignFlow.id == campaign_id, CampaignFlow.status == "active")
         .with_for_update(key_share=True)
     )
-    if active is None or await session.scalar(select(open_left)):
+    if active is None or await session.scalar(_OPEN_LEFT, {"campaign_id": campaign_id}):
         return False
     await session.execute(
         update(CampaignFlow)

@@ -5,13 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import ScalarSelect, func, select, update
+from sqlalchemy import Executable, ScalarSelect, Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import UpdateBase
 
 from db.models import FlowExecution, Message, TelegramAccount
+from db.repositories.writes import Shape, Write, bound, params, shape_of, update_of, write_params
+
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_ACCOUNTS: Table = TelegramAccount.__table__  # type: ignore[assignment]
+
+
+_LOCK_ACCOUNT = (
+    select(TelegramAccount, func.clock_timestamp())
+    .where(TelegramAccount.id == bindparam("account_id"))
+    .with_for_update(key_share=True)
+)
 
 
 async def lock_account(
@@ -23,13 +34,7 @@ async def lock_account(
     committed: a time read before waiting for the lock, or from a worker's own clock,
     can be earlier than the previous send it queues behind.
     """
-    row = (
-        await session.execute(
-            select(TelegramAccount, func.clock_timestamp())
-            .where(TelegramAccount.id == account_id)
-            .with_for_update(key_share=True)
-        )
-    ).one_or_none()
+    row = (await session.execute(_LOCK_ACCOUNT, {"account_id": account_id})).one_or_none()
     return None if row is None else (row[0], row[1])
 
 
@@ -81,24 +86,14 @@ async def mark_account(session: AsyncSession, account_id: int, **values: object)
 
 
 async def record_planned_send(
-    session: AsyncSession, values: dict[str, object], *, with_: Sequence[UpdateBase] = ()
+    session: AsyncSession, values: dict[str, object], *, with_: Sequence[Write] = ()
 ) -> PlannedSend:
     """Insert the outgoing message once; a retry re-claims the row an earlier attempt
     wrote. `with_` are writes made in the same statement (the account's send times)."""
-    statement = (
-        insert(Message)
-        .values(**values)
-        .on_conflict_do_update(
-            index_elements=["account_id", "random_id"],
-            index_where=Message.random_id.is_not(None),
-            set_={"sent_at": values["sent_at"], "status": "pending"},
-            where=Message.status != "sent",
-        )
-        .returning(*_PLANNED)
-    )
-    for i, write in enumerate(with_):
-        statement = statement.add_cte(write.cte(f"w{i}"))
-    row = (await session.execute(statement)).one_or_none()
+    statement = _claim_statement(shape_of(values), tuple(write.shape() for write in with_))
+    row = (
+        await session.execute(statement, {**params(values, "v_"), **write_params(with_)})
+    ).one_or_none()
     if row is not None:
         return PlannedSend(*row)
     # Already sent by an earlier attempt: the row was left alone.
@@ -109,12 +104,26 @@ async def record_planned_send(
     return found
 
 
-def message_update(message_id: int, **values: object) -> UpdateBase:
-    return update(Message).where(Message.id == message_id).values(**values)
+@lru_cache(maxsize=16)
+def _claim_statement(values: Shape, writes: tuple[tuple[Table, Shape], ...]) -> Executable:
+    new = insert(_MESSAGES).values(bound(values, "v_"))
+    statement = new.on_conflict_do_update(
+        index_elements=["account_id", "random_id"],
+        index_where=_MESSAGES.c.random_id.is_not(None),
+        set_={"sent_at": new.excluded.sent_at, "status": "pending"},
+        where=_MESSAGES.c.status != "sent",
+    ).returning(*(_MESSAGES.c[c.key] for c in _PLANNED))
+    for i, (table, shape) in enumerate(writes):
+        statement = statement.add_cte(update_of(table, shape, f"w{i}_").cte(f"w{i}"))
+    return statement
 
 
-def account_update(account_id: int, **values: object) -> UpdateBase:
-    return update(TelegramAccount).where(TelegramAccount.id == account_id).values(**values)
+def message_update(message_id: int, **values: object) -> Write:
+    return Write(_MESSAGES, message_id, values)
+
+
+def account_update(account_id: int, **values: object) -> Write:
+    return Write(_ACCOUNTS, account_id, values)
 
 
 def replies_of_execution() -> ScalarSelect[int]:

@@ -114,7 +114,7 @@ async def test_pause_waits_for_sends_under_way_and_later_sends_wait_for_the_paus
     """A steady stream of sends cannot hold a pause back: a send that comes after the
     pause queues behind it and then sees the campaign paused."""
     caller: Caller = await make_user()
-    cid, _, contacts = await campaign_with_contacts(caller, [unique(), unique()])
+    cid, _, _ = await campaign_with_contacts(caller, [unique(), unique()])
     async with sessions.begin() as session:
         await session.execute(
             update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")

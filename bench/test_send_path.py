@@ -1,0 +1,108 @@
+"""The send activity's own cost: worker CPU per send, outside Temporal (issue 4).
+
+The engine benchmark shows where a lead's CPU goes by process; this one isolates the
+send path (database claim, Telegram call to the simulator, mirror write), which is
+most of what tgflows adds to a bare workflow. It runs the activity in-process through
+`ActivityEnvironment`, ten at a time as the worker does, and reports the process CPU
+per send (the simulator runs in its own process and is not counted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from temporalio.testing import ActivityEnvironment
+
+from activities.sending import SendActivities
+from activities.telegram.pool import ProviderPool
+from bench.common import bulk_campaign, report
+from bench.processes import simulator_process
+from db.models import CampaignFlow, FlowExecution
+from db.session import SessionFactory
+from tests.conftest import Caller
+from workflows.types import SendRequest
+
+pytestmark = pytest.mark.slow
+SENDS = 2000
+
+
+@pytest.fixture(scope="module")
+async def simulator() -> AsyncIterator[str]:
+    async with simulator_process() as url:
+        yield url
+
+
+async def _no_unauthorized(account_id: int, code: str) -> int:
+    raise AssertionError(f"account {account_id} unauthorized: {code}")
+
+
+async def test_send_path_cpu(make_user: Any, sessions: SessionFactory, simulator: str) -> None:
+    caller: Caller = await make_user()
+    flow = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "one", "type": "send_message", "data": {"text": "one"}},
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [{"source": "start", "target": "one"}, {"source": "one", "target": "end"}],
+    }
+    cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=SENDS, flow=flow)
+    async with sessions.begin() as session:
+        await session.execute(
+            update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")
+        )
+        await session.execute(
+            update(FlowExecution)
+            .where(FlowExecution.campaign_id == cid)
+            .values(status="running", current_node_id="one")
+        )
+        targets = list(
+            (
+                await session.execute(
+                    select(FlowExecution.id, FlowExecution.generation).where(
+                        FlowExecution.campaign_id == cid
+                    )
+                )
+            ).all()
+        )
+    pool = ProviderPool(simulator)
+    sending = SendActivities(sessions, pool, _no_unauthorized)
+    env = ActivityEnvironment()
+    gate = asyncio.Semaphore(10)
+
+    async def send(execution_id: int, generation: int, finish: bool) -> str:
+        request = SendRequest(
+            execution_id=execution_id,
+            generation=generation,
+            campaign_id=cid,
+            node_id="one",
+            visit=1,
+            text="hello there",
+            variant=None,
+            next_node_id="end",
+            context={},
+            logs=[],
+            finish_node_id="end" if finish else None,
+        )
+        async with gate:
+            result = await env.run(sending.send_message, request)
+        return result.outcome
+
+    # Warm up: connections, the provider, SQLAlchemy's statement cache.
+    warm, measured = targets[:100], targets[100:]
+    assert {await send(e, g, False) for e, g in warm} == {"sent"}
+    cpu, wall = time.process_time(), time.perf_counter()
+    outcomes = await asyncio.gather(*(send(e, g, True) for e, g in measured))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    assert set(outcomes) == {"sent"}
+    report(
+        "send_path",
+        sends=len(measured),
+        cpu_ms_per_send=1000 * cpu / len(measured),
+        wall_ms_per_send=1000 * wall / len(measured),
+    )
