@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -27,6 +28,7 @@ from workflows.types import (
     FanoutPage,
     FanoutResult,
     contact_workflow_id,
+    control_workflow_id,
 )
 
 Planner = Callable[
@@ -78,7 +80,11 @@ class CampaignActivities:
             removals = {
                 c.id: await campaign_control.removed_but_open(session, c.id) for c in campaigns
             }
+        resubmitted = 0
         for campaign in campaigns:
+            if await self._received(campaign) >= campaign.control_seq:
+                continue  # still carrying it out (a long fan-out): nothing was lost
+            resubmitted += 1
             for op in ops_for_state(campaign, removals[campaign.id]):
                 await submit_op(
                     self._client,
@@ -88,7 +94,18 @@ class CampaignActivities:
                     op=op,
                     search_attributes=self._search_attributes,
                 )
-        return len(campaigns)
+        return resubmitted
+
+    async def _received(self, campaign: CampaignFlow) -> int:
+        """The newest op the campaign's control workflow has received; -1 if unknown."""
+        handle = self._client.get_workflow_handle(control_workflow_id(campaign.id))
+        try:
+            seq: int = await handle.query(
+                "received_seq", result_type=int, rpc_timeout=timedelta(seconds=10)
+            )
+        except (RPCError, WorkflowQueryFailedError):
+            return -1  # no such workflow, or it cannot answer: submit again
+        return seq
 
     @activity.defn(name="fanout_page")
     async def fanout_page(self, page: FanoutPage) -> FanoutResult:
@@ -97,8 +114,20 @@ class CampaignActivities:
         if op.action == "remove":
             return await self._remove(page)
         statuses = PAGE_STATUSES[op.action]
+        signal = ControlSignal(
+            seq=op.seq,
+            action={"launch": "resume", "resume": "resume"}.get(op.action, op.action),
+            reason=op.reason,
+        )
+        if op.action not in ("launch", "resume"):
+            return await self._halt_page(page, statuses, signal)
         if op.action == "launch" and not op.reset_completed:
             statuses = PAGE_STATUSES["resume"]
+        if activity.in_activity() and activity.info().attempt > 1:
+            # An earlier attempt may have resumed paused executions (now waiting) and
+            # died before starting their workflows: page them too. A workflow already
+            # running just hears the resume again.
+            statuses = (*statuses, "waiting")
         async with self._sessions.begin() as session:
             ids = await repo.page_ids(
                 session, page.campaign_id, page.after_id, page.limit, statuses
@@ -106,34 +135,50 @@ class CampaignActivities:
             if not ids:
                 return FanoutResult(next_after_id=None, touched=0)
             plans: dict[int, ExecutionPlan] = {}
-            if op.action in ("launch", "resume"):
-                if op.action == "launch" and op.reset_completed:
-                    await repo.reset_completed(session, ids)
-                targets = await repo.mark_resumable(session, ids)
-                if self._planner is not None and targets:
-                    plans = await self._planner(session, page.campaign_id, targets)
-            elif op.action == "pause":
-                targets = await repo.mark_paused(session, ids)
+            if op.action == "launch" and op.reset_completed:
+                await repo.reset_completed(session, ids)
+            targets = await repo.mark_resumable(session, ids)
+            if self._planner is not None and targets:
+                plans = await self._planner(session, page.campaign_id, targets)
+        await _bounded(targets, lambda t: self._start(page, t, signal, plans.get(t[0])))
+        activity.heartbeat(ids[-1])
+        return FanoutResult(next_after_id=ids[-1], touched=len(targets))
+
+    async def _halt_page(
+        self, page: FanoutPage, statuses: Sequence[str], signal: ControlSignal
+    ) -> FanoutResult:
+        """Pause or cancel a page: signal the workflows first, then mark the executions.
+
+        In this order a retried page (its first attempt died between the two) finds the
+        same executions again, as they still have the statuses it pages by. Marked first,
+        they were hidden from the retry and their workflows never heard the op. Sends
+        stop before either: they check the campaign, changed by the api already.
+        """
+        async with self._sessions() as session:
+            targets = await repo.page_targets(
+                session, page.campaign_id, page.after_id, page.limit, statuses
+            )
+        if not targets:
+            return FanoutResult(next_after_id=None, touched=0)
+        await _bounded(targets, lambda t: self._signal(t, signal))
+        ids = [execution_id for execution_id, _ in targets]
+        async with self._sessions.begin() as session:
+            if signal.action == "pause":
+                await repo.mark_paused(session, ids)
             else:
-                targets = await repo.mark_cancelled(session, ids, op.reason or "Cancelled")
-        signal = ControlSignal(
-            seq=op.seq,
-            action={"launch": "resume", "resume": "resume"}.get(op.action, op.action),
-            reason=op.reason,
-        )
-        if op.action in ("launch", "resume"):
-            await _bounded(targets, lambda t: self._start(page, t, signal, plans.get(t[0])))
-        else:
-            await _bounded(targets, lambda t: self._signal(t, signal))
+                await repo.mark_cancelled(session, ids, signal.reason or "Cancelled")
         activity.heartbeat(ids[-1])
         return FanoutResult(next_after_id=ids[-1], touched=len(targets))
 
     async def _remove(self, page: FanoutPage) -> FanoutResult:
-        ids = page.op.execution_ids
-        signal = ControlSignal(seq=page.op.seq, action="cancel", reason=page.op.reason)
-        async with self._sessions.begin() as session:
-            targets = await repo.mark_cancelled(session, ids, page.op.reason or "Contact removed")
+        """Cancel removed leads' workflows, then mark them (as _halt_page, for a retry)."""
+        reason = page.op.reason or "Contact removed"
+        signal = ControlSignal(seq=page.op.seq, action="cancel", reason=reason)
+        async with self._sessions() as session:
+            targets = await repo.open_of(session, page.op.execution_ids)
         await _bounded(targets, lambda t: self._signal(t, signal))
+        async with self._sessions.begin() as session:
+            await repo.mark_cancelled(session, [t[0] for t in targets], reason)
         return FanoutResult(next_after_id=None, touched=len(targets))
 
     async def _start(

@@ -30,10 +30,17 @@ class CampaignControlWorkflow:
         self._ops: list[CampaignOp] = []
         self._current: CampaignOp | None = None
         self._done = 0
+        self._received = -1
 
     @workflow.signal
     def submit(self, op: CampaignOp) -> None:
         self._ops.append(op)
+        self._received = max(self._received, op.seq)
+
+    @workflow.query
+    def received_seq(self) -> int:
+        """The newest op received: the reconciler re-submits only what never arrived."""
+        return self._received
 
     @workflow.query
     def pending(self) -> list[CampaignOp]:

@@ -318,6 +318,33 @@ async def page_ids(
     return list(rows)
 
 
+async def page_targets(
+    session: AsyncSession, campaign_id: int, after_id: int, limit: int, statuses: Sequence[str]
+) -> list[tuple[int, int]]:
+    """(id, generation) of the next page of the campaign's executions in these statuses."""
+    rows = await session.execute(
+        select(FlowExecution.id, FlowExecution.generation)
+        .where(
+            FlowExecution.campaign_id == campaign_id,
+            FlowExecution.id > after_id,
+            FlowExecution.status.in_(statuses),
+        )
+        .order_by(FlowExecution.id)
+        .limit(limit)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def open_of(session: AsyncSession, ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(id, generation) of those executions that have not ended."""
+    rows = await session.execute(
+        select(FlowExecution.id, FlowExecution.generation)
+        .where(FlowExecution.id.in_(ids), FlowExecution.status.not_in(TERMINAL))
+        .order_by(FlowExecution.id)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
 async def reset_completed(session: AsyncSession, ids: Sequence[int]) -> None:
     """Completed executions run again under a new generation (fresh random_ids)."""
     await session.execute(
