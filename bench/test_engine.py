@@ -340,16 +340,34 @@ async def test_pause_under_load(
             # running): it has ended and sends nothing more.
             finished.add(workflow_id)
             return True
-        return state.paused
+        return bool(state.paused)
 
     # The database says paused at once; the workflows hear it as the fan-out signals them.
     pending = list(sample)
+    window_cpu, window_began = cpu_by_process(), time.perf_counter()
     while pending and time.perf_counter() - began < paused_in_db + 600:
         answers = await asyncio.gather(*(acknowledged(t) for t in pending))
         pending = [t for t, ok in zip(pending, answers, strict=True) if not ok]
         if pending:
             await asyncio.sleep(0.5)
     workflows_paused = time.perf_counter() - began
+    # Cores each program kept busy while the sample was asked (1000 = one core).
+    window_s = time.perf_counter() - window_began
+    busy = cpu_delta(window_cpu, cpu_by_process(), 1)
+    busy = {k.replace("cpu_ms_", "cores_milli_"): v / window_s for k, v in busy.items() if v}
+    # Of those that did not answer: had the pause reached their history, and has a
+    # workflow task completed since (the worker handled it)?
+    heard = handled = 0
+    for workflow_id in pending:
+        signal_at: int | None = None
+        async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+            signalled = event.workflow_execution_signaled_event_attributes
+            if any(b'"pause"' in p.data for p in signalled.input.payloads):
+                signal_at = event.event_id
+            elif signal_at and event.HasField("workflow_task_completed_event_attributes"):
+                handled += 1
+                break
+        heard += signal_at is not None
     await asyncio.sleep(5)
     async with sessions() as session:
         late = await session.scalar(
@@ -377,6 +395,9 @@ async def test_pause_under_load(
         sampled_workflows_paused_s=workflows_paused,
         sampled_not_paused=len(pending),
         sampled_ended_instead=len(finished),
+        unanswered_with_signal=heard,
+        unanswered_task_after_signal=handled,
     )
+    report("pause_ack_window", seconds=window_s, **busy)
     assert late == 0
     await caller.ok("post", f"/campaign-flows/{cid}/stop")
