@@ -129,9 +129,10 @@ class CampaignActivities:
             # running just hears the resume again.
             statuses = (*statuses, "waiting")
         async with self._sessions.begin() as session:
-            ids = await repo.page_ids(
+            page_rows = await repo.page_targets(
                 session, page.campaign_id, page.after_id, page.limit, statuses
             )
+            ids = [execution_id for execution_id, _ in page_rows]
             if not ids:
                 return FanoutResult(next_after_id=None, touched=0)
             plans: dict[int, ExecutionPlan] = {}
@@ -160,6 +161,13 @@ class CampaignActivities:
             )
         if not targets:
             return FanoutResult(next_after_id=None, touched=0)
+        await self._signal_then_mark(targets, signal)
+        activity.heartbeat(targets[-1][0])
+        return FanoutResult(next_after_id=targets[-1][0], touched=len(targets))
+
+    async def _signal_then_mark(
+        self, targets: Sequence[tuple[int, int]], signal: ControlSignal
+    ) -> None:
         await _bounded(targets, lambda t: self._signal(t, signal))
         ids = [execution_id for execution_id, _ in targets]
         async with self._sessions.begin() as session:
@@ -167,8 +175,6 @@ class CampaignActivities:
                 await repo.mark_paused(session, ids)
             else:
                 await repo.mark_cancelled(session, ids, signal.reason or "Cancelled")
-        activity.heartbeat(ids[-1])
-        return FanoutResult(next_after_id=ids[-1], touched=len(targets))
 
     async def _remove(self, page: FanoutPage) -> FanoutResult:
         """Cancel removed leads' workflows, then mark them (as _halt_page, for a retry)."""
@@ -176,9 +182,7 @@ class CampaignActivities:
         signal = ControlSignal(seq=page.op.seq, action="cancel", reason=reason)
         async with self._sessions() as session:
             targets = await repo.open_of(session, page.op.execution_ids)
-        await _bounded(targets, lambda t: self._signal(t, signal))
-        async with self._sessions.begin() as session:
-            await repo.mark_cancelled(session, [t[0] for t in targets], reason)
+        await self._signal_then_mark(targets, signal)
         return FanoutResult(next_after_id=None, touched=len(targets))
 
     async def _start(

@@ -302,22 +302,6 @@ def _save_statement(
     return statement
 
 
-async def page_ids(
-    session: AsyncSession, campaign_id: int, after_id: int, limit: int, statuses: Sequence[str]
-) -> list[int]:
-    rows = await session.scalars(
-        select(FlowExecution.id)
-        .where(
-            FlowExecution.campaign_id == campaign_id,
-            FlowExecution.id > after_id,
-            FlowExecution.status.in_(statuses),
-        )
-        .order_by(FlowExecution.id)
-        .limit(limit)
-    )
-    return list(rows)
-
-
 async def page_targets(
     session: AsyncSession, campaign_id: int, after_id: int, limit: int, statuses: Sequence[str]
 ) -> list[tuple[int, int]]:
@@ -391,19 +375,15 @@ async def mark_resumable(session: AsyncSession, ids: Sequence[int]) -> list[tupl
     return [(r[0], r[1]) for r in rows]
 
 
-async def mark_paused(session: AsyncSession, ids: Sequence[int]) -> list[tuple[int, int]]:
-    rows = await session.execute(
+async def mark_paused(session: AsyncSession, ids: Sequence[int]) -> None:
+    await session.execute(
         update(FlowExecution)
         .where(FlowExecution.id.in_(ids), FlowExecution.status.in_(ACTIVE_EXECUTION))
         .values(status="paused", updated_at=func.now())
-        .returning(FlowExecution.id, FlowExecution.generation)
     )
-    return [(r[0], r[1]) for r in rows]
 
 
-async def mark_cancelled(
-    session: AsyncSession, ids: Sequence[int], reason: str
-) -> list[tuple[int, int]]:
+async def mark_cancelled(session: AsyncSession, ids: Sequence[int], reason: str) -> None:
     rows = await session.execute(
         update(FlowExecution)
         .where(FlowExecution.id.in_(ids), FlowExecution.status.not_in(TERMINAL))
@@ -432,7 +412,6 @@ async def mark_cancelled(
                 for eid, gen, cid in found
             ],
         )
-    return [(eid, gen) for eid, gen, _ in found]
 
 
 # Does the campaign have an execution that has not ended? Run after every lead's end.

@@ -15,18 +15,22 @@ from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
 
 
-async def _waiting_to_update_executions(sessions: SessionFactory) -> int:
+async def _lock_waiters(sessions: SessionFactory, which: str) -> int:
+    """Sessions of this database waiting for a lock, narrowed by an SQL condition."""
     async with sessions() as session:
         return int(
             await session.scalar(
                 text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock' "
-                    "AND query LIKE 'UPDATE flow_executions%'"
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    f"AND wait_event_type = 'Lock' AND {which}"
                 )
             )
             or 0
         )
+
+
+async def _waiting_to_update_executions(sessions: SessionFactory) -> int:
+    return await _lock_waiters(sessions, "query LIKE 'UPDATE flow_executions%'")
 
 
 async def test_action_waits_for_a_worker_that_writes_logs_and_does_not_deadlock(
@@ -95,17 +99,8 @@ async def _complete(session: AsyncSession, campaign_id: int) -> bool:
         return await exec_repo.complete_campaign_if_done(session, campaign_id)
 
 
-async def _waiting_on_fence(sessions: SessionFactory) -> int:
-    async with sessions() as session:
-        return int(
-            await session.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
-                )
-            )
-            or 0
-        )
+async def _waiting_on_fence(sessions: SessionFactory, at_least: int = 1) -> bool:
+    return await _lock_waiters(sessions, "wait_event = 'advisory'") >= at_least
 
 
 async def test_pause_waits_for_sends_under_way_and_later_sends_wait_for_the_pause(
@@ -142,12 +137,8 @@ async def test_pause_waits_for_sends_under_way_and_later_sends_wait_for_the_paus
         pause = asyncio.create_task(caller.post(f"/campaign-flows/{cid}/pause"))
         await eventually(lambda: _waiting_on_fence(sessions))
         later = asyncio.create_task(later_send())
-        await eventually(lambda: _more_waiting_on_fence(sessions, 2))
+        await eventually(lambda: _waiting_on_fence(sessions, at_least=2))
         assert not pause.done() and not later.done()
     response = await pause
     assert response.status_code == 200, response.text
     assert await later == "paused"
-
-
-async def _more_waiting_on_fence(sessions: SessionFactory, n: int) -> bool:
-    return await _waiting_on_fence(sessions) >= n
