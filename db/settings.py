@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     worker_id: str | None = Field(default=None, alias="TGFLOWS_WORKER_ID")
     worker_roles: str = Field(default="contacts,control", alias="TGFLOWS_WORKER_ROLES")
     workflow_sandbox: bool = Field(default=True, alias="TGFLOWS_WORKFLOW_SANDBOX")
+    # Contact workflows the worker keeps in memory between their tasks.
+    workflow_cache: int = Field(default=2000, ge=1, alias="TGFLOWS_WORKFLOW_CACHE")
 
     def roles(self) -> tuple[str, ...]:
         return tuple(r.strip() for r in self.worker_roles.split(",") if r.strip())

@@ -208,6 +208,7 @@ async def main(settings: Settings) -> None:
         owner=owner,
         roles=settings.roles(),
         sandboxed=settings.workflow_sandbox,
+        max_cached_workflows=settings.workflow_cache,
     ):
         log.info(
             "worker %s polling task queue %s as %s",
