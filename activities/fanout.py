@@ -123,7 +123,8 @@ class CampaignActivities:
             return await self._halt_page(page, statuses, signal)
         if op.action == "launch" and not op.reset_completed:
             statuses = PAGE_STATUSES["resume"]
-        if activity.in_activity() and activity.info().attempt > 1:
+        retried = activity.in_activity() and activity.info().attempt > 1
+        if retried:
             # An earlier attempt may have resumed paused executions (now waiting) and
             # died before starting their workflows: page them too. A workflow already
             # running just hears the resume again.
@@ -138,10 +139,15 @@ class CampaignActivities:
             plans: dict[int, ExecutionPlan] = {}
             if op.action == "launch" and op.reset_completed:
                 await repo.reset_completed(session, ids)
-            targets = await repo.mark_resumable(session, ids)
+            targets, was_paused = await repo.mark_resumable(session, ids)
             if self._planner is not None and targets:
                 plans = await self._planner(session, page.campaign_id, targets)
-        await _bounded(targets, lambda t: self._start(page, t, signal, plans.get(t[0])))
+        if retried:
+            was_paused = set(ids)  # an earlier attempt may have resumed them already
+        await _bounded(
+            targets,
+            lambda t: self._start(page, t, signal, plans.get(t[0]), t[0] in was_paused),
+        )
         activity.heartbeat(ids[-1])
         return FanoutResult(next_after_id=ids[-1], touched=len(targets))
 
@@ -191,16 +197,27 @@ class CampaignActivities:
         target: tuple[int, int],
         signal: ControlSignal,
         plan: ExecutionPlan | None,
+        may_exist: bool,
     ) -> None:
+        """Start the lead's workflow. One that may exist (a paused lead's, holding where
+        it paused) is signalled-with-start: the resume reaches it, or it starts. A pending
+        lead's is new, so a plain start, cheaper for the server, carries the op's seq in
+        its input; should it run already (a retried page), it needs nothing."""
         execution_id, generation = target
         try:
             await self._client.start_workflow(
                 CONTACT_WORKFLOW,
-                ContactInput(execution_id, generation, page.campaign_id, plan),
+                ContactInput(
+                    execution_id,
+                    generation,
+                    page.campaign_id,
+                    plan,
+                    seq=None if may_exist else signal.seq,
+                ),
                 id=contact_workflow_id(execution_id, generation),
                 task_queue=self._task_queue,
-                start_signal="control",
-                start_signal_args=[signal],
+                start_signal="control" if may_exist else None,
+                start_signal_args=[signal] if may_exist else [],
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 static_summary=(
                     f"Campaign {page.campaign_id} · execution {execution_id} · "

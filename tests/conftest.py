@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.devstack import DEV_SERVER_ARGS
 from db.migrate import upgrade
 from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
@@ -89,6 +90,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         # `make bench` sets "never": at shutdown the server logs an error for every
         # workflow still running, thousands of lines after a load test.
         dev_server_log_level=os.environ.get("TGFLOWS_TEST_TEMPORAL_LOG_LEVEL", "error"),
+        dev_server_extra_args=list(DEV_SERVER_ARGS),  # as `tgflows dev` runs it
     )
     yield env
     await env.shutdown()

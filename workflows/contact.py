@@ -114,6 +114,8 @@ class ContactWorkflow:
         # sent before the workflow's first task) are applied before this runs.
         self._state.execution_id = inp.execution_id
         self._state.generation = inp.generation
+        if inp.seq is not None:  # started without a signal: a fresh lead of this launch
+            self._apply(Halt(action="resume", seq=inp.seq))
         # The fan-out reads the plans of a page of leads at once and starts each workflow
         # with its own; a workflow started without one reads it here.
         plan = inp.plan if inp.plan is not None else await self._load()

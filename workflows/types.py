@@ -79,6 +79,9 @@ class ContactInput:
     # Read by the fan-out for a whole page at once; without it (workflows started before
     # it was added) the workflow reads its plan with the load_execution activity.
     plan: ExecutionPlan | None = None
+    # The control op that started a lead with no workflow yet; a workflow that may exist
+    # (a paused lead's) hears its op as a control signal instead.
+    seq: int | None = None
 
 
 @dataclass

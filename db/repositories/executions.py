@@ -352,9 +352,12 @@ async def reset_completed(session: AsyncSession, ids: Sequence[int]) -> None:
     )
 
 
-async def mark_resumable(session: AsyncSession, ids: Sequence[int]) -> list[tuple[int, int]]:
-    """Paused and pending executions become runnable; returns (id, generation) to start."""
-    await session.execute(
+async def mark_resumable(
+    session: AsyncSession, ids: Sequence[int]
+) -> tuple[list[tuple[int, int]], set[int]]:
+    """Paused and pending executions become runnable: (id, generation) to start, and the
+    ids that were paused (their workflow may exist and must hear the resume)."""
+    paused = await session.scalars(
         update(FlowExecution)
         .where(FlowExecution.id.in_(ids), FlowExecution.status == "paused")
         .values(
@@ -364,7 +367,9 @@ async def mark_resumable(session: AsyncSession, ids: Sequence[int]) -> list[tupl
             ),
             updated_at=func.now(),
         )
+        .returning(FlowExecution.id)
     )
+    was_paused = set(paused)
     rows = await session.execute(
         select(FlowExecution.id, FlowExecution.generation).where(
             FlowExecution.id.in_(ids),
@@ -372,7 +377,7 @@ async def mark_resumable(session: AsyncSession, ids: Sequence[int]) -> list[tupl
             FlowExecution.deleted_at.is_(None),
         )
     )
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], r[1]) for r in rows], was_paused
 
 
 async def mark_paused(session: AsyncSession, ids: Sequence[int]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -127,3 +128,78 @@ async def test_reconciler_leaves_alone_an_op_the_control_workflow_already_receiv
         if e.HasField("workflow_execution_signaled_event_attributes")
     ]
     assert len(submits) == 1  # the launch's own, nothing re-submitted
+
+
+async def _holding(client: Client, sessions: SessionFactory, cid: int) -> list[bool]:
+    """For each execution of the campaign, in id order: does its workflow say paused?"""
+    async with sessions() as session:
+        rows = list(
+            await session.execute(
+                select(FlowExecution.id, FlowExecution.generation)
+                .where(FlowExecution.campaign_id == cid)
+                .order_by(FlowExecution.id)
+            )
+        )
+    states = [
+        await client.get_workflow_handle(contact_workflow_id(*row)).query("state") for row in rows
+    ]
+    return [bool(state["paused"]) for state in states]
+
+
+async def test_a_launch_page_retried_after_a_failed_attempt_resumes_every_paused_workflow(
+    make_user: Any, sessions: SessionFactory, client: Client
+) -> None:
+    caller: Caller = await make_user()
+    cid, _, _ = await campaign_with_contacts(caller, [unique() for _ in range(6)], flow=PARKED)
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def parked() -> bool:
+        return await _statuses(sessions, cid) == ["waiting"] * 6
+
+    await eventually(parked)
+    await caller.ok("post", f"/campaign-flows/{cid}/pause")
+
+    async def all_hold() -> bool:
+        return await _holding(client, sessions, cid) == [True] * 6
+
+    await eventually(all_hold)
+    async with sessions.begin() as session:  # what the api's second launch wrote
+        await session.execute(
+            update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")
+        )
+    activities = CampaignActivities(sessions, client, TASK_QUEUE)
+    started: list[tuple[int, int]] = []
+    real_start = activities._start
+
+    async def dies_after_two(page: FanoutPage, target: tuple[int, int], *args: Any) -> None:
+        if len(started) >= 2:
+            raise ConnectionError("worker lost Temporal mid-page")
+        started.append(target)
+        await real_start(page, target, *args)
+
+    page = FanoutPage(
+        campaign_id=cid,
+        organization_id=None,
+        op=CampaignOp(seq=10**6, action="launch"),
+        after_id=0,
+    )
+    activities._start = dies_after_two  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await ActivityEnvironment().run(activities.fanout_page, page)
+    # The attempt resumed every execution in the database but reached two workflows.
+    assert await _statuses(sessions, cid) == ["waiting"] * 6
+
+    async def two_resumed() -> bool:
+        return sorted(await _holding(client, sessions, cid)) == [False] * 2 + [True] * 4
+
+    await eventually(two_resumed)
+    activities._start = real_start  # type: ignore[method-assign]
+    retry = ActivityEnvironment()
+    retry.info = dataclasses.replace(retry.info, attempt=2)
+    result = await retry.run(activities.fanout_page, page)
+    assert result.touched == 6
+
+    async def all_resumed() -> bool:
+        return await _holding(client, sessions, cid) == [False] * 6
+
+    await eventually(all_resumed)

@@ -77,15 +77,28 @@ async def test_pause_keeps_place_and_resume_continues(
     page = await caller.ok("get", f"/campaign-flows/{cid}/contacts")
     item = page["items"][0]
     assert item["current_node_id"] == "pause" and item["next_execution_at"] is not None
-    state = await client.get_workflow_handle(contact_workflow_id(item["execution_id"], 1)).query(
-        "state", result_type=ContactState
-    )
+    handle = client.get_workflow_handle(contact_workflow_id(item["execution_id"], 1))
+    state = await handle.query("state", result_type=ContactState)
     assert state.paused and state.current_node_id == "pause"
     await asyncio.sleep(4)  # the delay's deadline passes while paused
     assert await received(sim, peer) == ["one " + peer.capitalize()]
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
     await eventually(lambda: all_status(caller, cid, "completed"))
     assert await received(sim, peer) == ["one " + peer.capitalize(), "two"]
+    # One workflow all along: started plainly by the launch, its seq in the input (the
+    # lead was pending), then paused and resumed by control signals.
+    started: list[ContactInput] = []
+    heard: list[ControlSignal] = []
+    async for e in handle.fetch_history_events():
+        if e.HasField("workflow_execution_started_event_attributes"):
+            payloads = e.workflow_execution_started_event_attributes.input.payloads
+            started += await client.data_converter.decode(payloads, [ContactInput])
+        if e.HasField("workflow_execution_signaled_event_attributes"):
+            payloads = e.workflow_execution_signaled_event_attributes.input.payloads
+            heard += await client.data_converter.decode(payloads, [ControlSignal])
+    assert started[0].seq is not None, started
+    pause = next(h for h in heard if h.action == "pause")
+    assert heard[-1].action == "resume" and heard[-1].seq > pause.seq > started[0].seq, heard
     assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "completed"
 
 
@@ -341,12 +354,16 @@ async def test_control_workflow_on_the_shared_queue_is_still_served(
     await handle.terminate("test done")
 
 
+@pytest.mark.parametrize("launched_by", ["input", "signal"])
 async def test_pause_signalled_before_the_first_task_shows_in_the_state_query(
-    client: Client,
+    client: Client, launched_by: str
 ) -> None:
     # The fan-out starts a lead with its plan (read before the pause) and the pause
-    # reaches the workflow before its first task: it must hold, and say so when asked.
+    # reaches the workflow before its first task: it must hold, and say so when asked,
+    # whether the launch's seq came in the input (a pending lead) or as the start
+    # signal (a paused lead resumed by signal-with-start).
     queue = unique("early-pause")
+    by_signal = launched_by == "signal"
     handle = await client.start_workflow(
         CONTACT_WORKFLOW,
         ContactInput(
@@ -367,11 +384,12 @@ async def test_pause_signalled_before_the_first_task_shows_in_the_state_query(
                     ],
                 },
             ),
+            seq=None if by_signal else 1,
         ),
         id=unique("contact-early-pause"),
         task_queue=queue,
-        start_signal="control",
-        start_signal_args=[ControlSignal(seq=1, action="resume")],
+        start_signal="control" if by_signal else None,
+        start_signal_args=[ControlSignal(seq=1, action="resume")] if by_signal else [],
     )
     await handle.signal("control", ControlSignal(seq=2, action="pause"))
     # No activities: a send would mean the pause was not held.
