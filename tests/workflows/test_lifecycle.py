@@ -86,7 +86,8 @@ async def test_pause_keeps_place_and_resume_continues(
     await eventually(lambda: all_status(caller, cid, "completed"))
     assert await received(sim, peer) == ["one " + peer.capitalize(), "two"]
     # One workflow all along: started plainly by the launch, its seq in the input (the
-    # lead was pending), then paused and resumed by control signals.
+    # lead was pending), paused (by the fan-out's signal, or by the delay's bookkeeping
+    # when it ran after the pause and read the campaign first) and resumed by a signal.
     started: list[ContactInput] = []
     heard: list[ControlSignal] = []
     async for e in handle.fetch_history_events():
@@ -97,8 +98,8 @@ async def test_pause_keeps_place_and_resume_continues(
             payloads = e.workflow_execution_signaled_event_attributes.input.payloads
             heard += await client.data_converter.decode(payloads, [ControlSignal])
     assert started[0].seq is not None, started
-    pause = next(h for h in heard if h.action == "pause")
-    assert heard[-1].action == "resume" and heard[-1].seq > pause.seq > started[0].seq, heard
+    assert heard[-1].action == "resume" and heard[-1].seq > started[0].seq, heard
+    assert all(h.seq > started[0].seq for h in heard), heard
     assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "completed"
 
 
