@@ -123,11 +123,10 @@ class CampaignActivities:
             return await self._halt_page(page, statuses, signal)
         if op.action == "launch" and not op.reset_completed:
             statuses = PAGE_STATUSES["resume"]
-        retried = activity.in_activity() and activity.info().attempt > 1
-        if retried:
+        if activity.in_activity() and activity.info().attempt > 1:
             # An earlier attempt may have resumed paused executions (now waiting) and
-            # died before starting their workflows: page them too. A workflow already
-            # running just hears the resume again.
+            # died before starting their workflows: page them too. Theirs may hold where
+            # they paused, so they are signalled-with-start like paused ones.
             statuses = (*statuses, "waiting")
         async with self._sessions.begin() as session:
             page_rows = await repo.page_targets(
@@ -139,14 +138,12 @@ class CampaignActivities:
             plans: dict[int, ExecutionPlan] = {}
             if op.action == "launch" and op.reset_completed:
                 await repo.reset_completed(session, ids)
-            targets, was_paused = await repo.mark_resumable(session, ids)
+            targets, may_exist = await repo.mark_resumable(session, ids)
             if self._planner is not None and targets:
                 plans = await self._planner(session, page.campaign_id, targets)
-        if retried:
-            was_paused = set(ids)  # an earlier attempt may have resumed them already
         await _bounded(
             targets,
-            lambda t: self._start(page, t, signal, plans.get(t[0]), t[0] in was_paused),
+            lambda t: self._start(page, t, signal, plans.get(t[0]), t[0] in may_exist),
         )
         activity.heartbeat(ids[-1])
         return FanoutResult(next_after_id=ids[-1], touched=len(targets))
@@ -199,10 +196,11 @@ class CampaignActivities:
         plan: ExecutionPlan | None,
         may_exist: bool,
     ) -> None:
-        """Start the lead's workflow. One that may exist (a paused lead's, holding where
-        it paused) is signalled-with-start: the resume reaches it, or it starts. A pending
-        lead's is new, so a plain start, cheaper for the server, carries the op's seq in
-        its input; should it run already (a retried page), it needs nothing."""
+        """Start the lead's workflow. One that may exist (see mark_resumable) is
+        signalled-with-start: the resume reaches it, or it starts. A pending lead's is
+        new, so a plain start, cheaper for the server, carries the op's seq in its input;
+        should it run already (started by a failed attempt of this page), it needs
+        nothing."""
         execution_id, generation = target
         try:
             await self._client.start_workflow(

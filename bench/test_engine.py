@@ -366,20 +366,20 @@ async def test_pause_under_load(
         seen: Counter[str] = Counter()
         async with gate:
             async for event in handle.fetch_history_events():
-                signalled = event.workflow_execution_signaled_event_attributes
                 if event.HasField("workflow_task_completed_event_attributes"):
                     last_task = event.event_time.ToDatetime(tzinfo=UTC)
+                    if signal_at is not None:  # the task that ran the pause's handler
+                        acked[workflow_id] = (last_task - returned_at).total_seconds()
+                        return
+                signalled = event.workflow_execution_signaled_event_attributes
                 if any(b'"pause"' in p.data for p in signalled.input.payloads):
                     signal_at = event.event_id
                     heard.add(workflow_id)
-                elif signal_at is None and event.event_type in CLOSED_EVENTS:
-                    finished.add(workflow_id)  # ended before the pause reached it
-                    return
                 elif signal_at is not None:
                     seen[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")] += 1
-                    if last_task and event.HasField("workflow_task_completed_event_attributes"):
-                        acked[workflow_id] = (last_task - returned_at).total_seconds()
-                        return
+                elif event.event_type in CLOSED_EVENTS:
+                    finished.add(workflow_id)  # ended before the pause reached it
+                    return
             if signal_at is None and last_task is not None and last_task > returned_at:
                 # No signal: the fan-out found it paused already. Its send came back
                 # "halted" (the send checks the campaign) and it paused on that.

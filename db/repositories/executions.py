@@ -355,8 +355,10 @@ async def reset_completed(session: AsyncSession, ids: Sequence[int]) -> None:
 async def mark_resumable(
     session: AsyncSession, ids: Sequence[int]
 ) -> tuple[list[tuple[int, int]], set[int]]:
-    """Paused and pending executions become runnable: (id, generation) to start, and the
-    ids that were paused (their workflow may exist and must hear the resume)."""
+    """Paused and pending executions become runnable: (id, generation) to start, and
+    the ids whose workflow may exist already. Only a lead still pending has none: a
+    paused one's holds where it paused, and one found waiting (a retried page, whose
+    failed attempt resumed it) may hold too."""
     paused = await session.scalars(
         update(FlowExecution)
         .where(FlowExecution.id.in_(ids), FlowExecution.status == "paused")
@@ -369,15 +371,20 @@ async def mark_resumable(
         )
         .returning(FlowExecution.id)
     )
-    was_paused = set(paused)
+    may_exist = set(paused)
     rows = await session.execute(
-        select(FlowExecution.id, FlowExecution.generation).where(
+        select(FlowExecution.id, FlowExecution.generation, FlowExecution.status).where(
             FlowExecution.id.in_(ids),
             FlowExecution.status.in_(ACTIVE_EXECUTION),
             FlowExecution.deleted_at.is_(None),
         )
     )
-    return [(r[0], r[1]) for r in rows], was_paused
+    targets = []
+    for execution_id, generation, status in rows:
+        targets.append((execution_id, generation))
+        if status != "pending":
+            may_exist.add(execution_id)
+    return targets, may_exist
 
 
 async def mark_paused(session: AsyncSession, ids: Sequence[int]) -> None:

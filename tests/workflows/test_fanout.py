@@ -43,9 +43,24 @@ async def _statuses(sessions: SessionFactory, cid: int) -> list[str]:
         return list(rows)
 
 
-async def test_a_pause_page_retried_after_a_failed_attempt_signals_every_workflow(
-    make_user: Any, sessions: SessionFactory, client: Client
-) -> None:
+async def _holding(client: Client, sessions: SessionFactory, cid: int) -> list[bool]:
+    """For each execution of the campaign, in id order: does its workflow say paused?"""
+    async with sessions() as session:
+        rows = list(
+            await session.execute(
+                select(FlowExecution.id, FlowExecution.generation)
+                .where(FlowExecution.campaign_id == cid)
+                .order_by(FlowExecution.id)
+            )
+        )
+    states = [
+        await client.get_workflow_handle(contact_workflow_id(*row)).query("state") for row in rows
+    ]
+    return [bool(state["paused"]) for state in states]
+
+
+async def _parked(make_user: Any, sessions: SessionFactory) -> tuple[Caller, int]:
+    """A launched campaign whose six leads all wait in an hour's delay."""
     caller: Caller = await make_user()
     cid, _, _ = await campaign_with_contacts(caller, [unique() for _ in range(6)], flow=PARKED)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
@@ -54,6 +69,13 @@ async def test_a_pause_page_retried_after_a_failed_attempt_signals_every_workflo
         return await _statuses(sessions, cid) == ["waiting"] * 6
 
     await eventually(parked)
+    return caller, cid
+
+
+async def test_a_pause_page_retried_after_a_failed_attempt_signals_every_workflow(
+    make_user: Any, sessions: SessionFactory, client: Client
+) -> None:
+    _, cid = await _parked(make_user, sessions)
     async with sessions.begin() as session:  # what the api's pause wrote
         await session.execute(
             update(CampaignFlow).where(CampaignFlow.id == cid).values(status="paused")
@@ -83,20 +105,7 @@ async def test_a_pause_page_retried_after_a_failed_attempt_signals_every_workflo
     assert await _statuses(sessions, cid) == ["paused"] * 6
 
     async def all_hold() -> bool:
-        async with sessions() as session:
-            ids = list(
-                await session.execute(
-                    select(FlowExecution.id, FlowExecution.generation).where(
-                        FlowExecution.campaign_id == cid
-                    )
-                )
-            )
-        for execution_id, generation in ids:
-            handle = client.get_workflow_handle(contact_workflow_id(execution_id, generation))
-            state = await handle.query("state")
-            if not state["paused"]:
-                return False
-        return True
+        return await _holding(client, sessions, cid) == [True] * 6
 
     await eventually(all_hold)
 
@@ -130,33 +139,10 @@ async def test_reconciler_leaves_alone_an_op_the_control_workflow_already_receiv
     assert len(submits) == 1  # the launch's own, nothing re-submitted
 
 
-async def _holding(client: Client, sessions: SessionFactory, cid: int) -> list[bool]:
-    """For each execution of the campaign, in id order: does its workflow say paused?"""
-    async with sessions() as session:
-        rows = list(
-            await session.execute(
-                select(FlowExecution.id, FlowExecution.generation)
-                .where(FlowExecution.campaign_id == cid)
-                .order_by(FlowExecution.id)
-            )
-        )
-    states = [
-        await client.get_workflow_handle(contact_workflow_id(*row)).query("state") for row in rows
-    ]
-    return [bool(state["paused"]) for state in states]
-
-
 async def test_a_launch_page_retried_after_a_failed_attempt_resumes_every_paused_workflow(
     make_user: Any, sessions: SessionFactory, client: Client
 ) -> None:
-    caller: Caller = await make_user()
-    cid, _, _ = await campaign_with_contacts(caller, [unique() for _ in range(6)], flow=PARKED)
-    await caller.ok("post", f"/campaign-flows/{cid}/launch")
-
-    async def parked() -> bool:
-        return await _statuses(sessions, cid) == ["waiting"] * 6
-
-    await eventually(parked)
+    caller, cid = await _parked(make_user, sessions)
     await caller.ok("post", f"/campaign-flows/{cid}/pause")
 
     async def all_hold() -> bool:

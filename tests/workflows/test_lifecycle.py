@@ -98,8 +98,7 @@ async def test_pause_keeps_place_and_resume_continues(
             payloads = e.workflow_execution_signaled_event_attributes.input.payloads
             heard += await client.data_converter.decode(payloads, [ControlSignal])
     assert started[0].seq is not None, started
-    assert heard[-1].action == "resume" and heard[-1].seq > started[0].seq, heard
-    assert all(h.seq > started[0].seq for h in heard), heard
+    assert heard[-1].action == "resume" and all(h.seq > started[0].seq for h in heard), heard
     assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "completed"
 
 
