@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.errors import Invalid, NotFound, Unauthenticated, Unavailable
-from api.metrics import bind_request_ids
 from api.policies import Actor, Role
 from db.models import ApiToken, Organization, OrganizationMember, User
 
@@ -22,7 +21,6 @@ def hash_token(token: str) -> str:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    bind_request_ids(request)
     async with request.app.state.sessions() as session:
         yield session
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,13 +37,13 @@ def route_of(scope: Scope) -> str:
     return str(template) if template else UNMATCHED
 
 
-def bind_request_ids(request: Request) -> None:
-    """Called once routing is done (by the session dependency): ids on the request's lines."""
-    params = request.path_params
-    telemetry.bind(
-        route=route_of(request.scope),
-        **{PATH_IDS[k]: v for k, v in params.items() if k in PATH_IDS},
-    )
+def ids_of(scope: Scope) -> dict[str, object]:
+    """The ids among the request's path parameters (set in the scope by routing)."""
+    return {
+        PATH_IDS[k]: int(v) if str(v).isdigit() else v
+        for k, v in scope.get("path_params", {}).items()
+        if k in PATH_IDS
+    }
 
 
 class RequestObserver:
@@ -56,11 +56,6 @@ class RequestObserver:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        # Scoped: what the handler binds is gone when the request is.
-        with telemetry.bound():
-            await self._observe(scope, receive, send)
-
-    async def _observe(self, scope: Scope, receive: Receive, send: Send) -> None:
         status = 500
         started = time.perf_counter()
 
@@ -80,7 +75,8 @@ class RequestObserver:
             LATENCY.labels(method, route).observe(elapsed)
             level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
             # The template, never the raw path or query: those carry names and search terms.
-            access.log(level, "%s %s %d %.1fms", method, route, status, elapsed * 1000)
+            with telemetry.bound(route=route, **ids_of(scope)):
+                access.log(level, "%s %s %d %.1fms", method, route, status, elapsed * 1000)
 
 
 def install_metrics(app: FastAPI) -> None:
