@@ -11,7 +11,14 @@ from datetime import timedelta
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.worker import Worker
 
 from activities.metrics import StateGauges
@@ -110,14 +117,18 @@ async def serving(app: web.Application, host: str, port: int) -> AsyncIterator[b
         await runner.cleanup()
 
 
-def sdk_runtime(host: str, port: int | None) -> Runtime | None:
-    """A Temporal runtime exporting the SDK's own metrics in Prometheus format on port."""
-    if not port:
-        return None
-    try:
-        return Runtime(
-            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{host}:{port}"))
-        )
-    except Exception as err:
-        log.error("Temporal SDK metrics port %s:%s unavailable: %s", host, port, err)
-        return None
+def sdk_runtime(host: str, port: int) -> Runtime:
+    """The Temporal runtime of the worker: the SDK core's log lines forwarded to Python
+    logging (so they come out as JSON lines too), its metrics in Prometheus format on
+    port (0: none)."""
+    logs = LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+    )
+    if port:
+        try:
+            metrics = PrometheusConfig(bind_address=f"{host}:{port}")
+            return Runtime(telemetry=TelemetryConfig(logging=logs, metrics=metrics))
+        except Exception as err:
+            log.error("Temporal SDK metrics port %s:%s unavailable: %s", host, port, err)
+    return Runtime(telemetry=TelemetryConfig(logging=logs))
