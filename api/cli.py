@@ -68,7 +68,7 @@ def simulator() -> None:
     settings = get_settings()
     uvicorn.run(
         create_app(),
-        host="127.0.0.1",
+        host=settings.simulator_host,
         port=settings.simulator_port,
         log_config=None,
         access_log=False,

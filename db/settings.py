@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, alias="TGFLOWS_TEMPORAL_PORT")
     ui_port: int = Field(default=8233, alias="TGFLOWS_UI_PORT")
     simulator_port: int = Field(default=8300, alias="TGFLOWS_SIMULATOR_PORT")
+    simulator_host: str = Field(default="127.0.0.1", alias="TGFLOWS_SIMULATOR_HOST")
     simulator_url: str | None = Field(default=None, alias="TGFLOWS_SIMULATOR_URL")
     secret_key: str | None = Field(default=None, alias="TGFLOWS_SECRET_KEY")
     worker_id: str | None = Field(default=None, alias="TGFLOWS_WORKER_ID")
