@@ -163,11 +163,16 @@ def run_dev(settings: Settings) -> int:
             f"http://127.0.0.1:{settings.simulator_port}/health", children["simulator"], "simulator"
         )
         wait_port(settings.ui_port, children["Temporal"], "Temporal web UI")
-        from api.demo import seed_demo
+        from api.demo import DEMO_EMAIL, demo_password, seed_demo
 
         token = asyncio.run(seed_demo(database_url, home))
+        password = asyncio.run(demo_password(database_url, home))
         ui_url = f"http://127.0.0.1:{settings.ui_port}"
-        print(f"READY api={api_url} ui={ui_url} token={token}", flush=True)
+        print(
+            f"READY api={api_url} ui={ui_url} token={token} "
+            f"console={api_url}/ login={DEMO_EMAIL}/{password}",
+            flush=True,
+        )
         while True:
             for name, proc in children.items():
                 if proc.poll() is not None:
