@@ -10,5 +10,7 @@ from db.settings import Settings
 
 if __name__ == "__main__":
     document = create_app(Settings()).openapi()
+    # Same origin: otherwise the generator derives a base URL from the input's file name.
+    document["servers"] = [{"url": "/"}]
     json.dump(document, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
