@@ -1,6 +1,18 @@
 import { Alert, Badge, Button, Group, Paper, Stack, Text, Textarea, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Background, Controls, Handle, Position, ReactFlow, type NodeProps, type Node } from "@xyflow/react";
+import {
+  Background,
+  BaseEdge,
+  Controls,
+  EdgeLabelRenderer,
+  Handle,
+  Position,
+  ReactFlow,
+  type Edge,
+  type EdgeProps,
+  type Node,
+  type NodeProps,
+} from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useMemo, useState } from "react";
 import {
@@ -15,7 +27,7 @@ import {
 import { ErrorState } from "../../components/States";
 import { age } from "../../format";
 import { REFRESH_MS } from "./CampaignPage";
-import { faultOf, layoutFlow, NODE_WIDTH, type FlowJson, type StepData } from "./flowLayout";
+import { faultOf, layoutFlow, NODE_WIDTH, type FlowJson, type RouteData, type StepData } from "./flowLayout";
 
 function Step({ data }: NodeProps<Node<StepData>>) {
   const c = data.counts;
@@ -60,7 +72,37 @@ function Step({ data }: NodeProps<Node<StepData>>) {
   );
 }
 
+/** An edge along dagre's route, its label where dagre made room for it. */
+function Routed({ id, sourceX, sourceY, targetX, targetY, data, label, animated, markerEnd }: EdgeProps<Edge<RouteData>>) {
+  const inner = (data?.points ?? []).slice(1, -1);
+  const path = [`M ${sourceX} ${sourceY}`, ...inner.map((p) => `L ${p.x} ${p.y}`), `L ${targetX} ${targetY}`].join(" ");
+  return (
+    <>
+      <BaseEdge id={id} path={path} markerEnd={markerEnd} style={animated ? { strokeDasharray: 5, stroke: "#228be6" } : undefined} />
+      {label ? (
+        <EdgeLabelRenderer>
+          <div
+            className="nodrag nopan"
+            style={{
+              position: "absolute",
+              transform: `translate(-50%, -50%) translate(${data?.labelX ?? 0}px, ${data?.labelY ?? 0}px)`,
+              background: "white",
+              fontSize: 11,
+              padding: "1px 4px",
+              borderRadius: 4,
+              border: "1px solid #dee2e6",
+            }}
+          >
+            {label}
+          </div>
+        </EdgeLabelRenderer>
+      ) : null}
+    </>
+  );
+}
+
 const NODE_TYPES = { step: Step };
+const EDGE_TYPES = { routed: Routed };
 
 export function FlowTab({ campaign, org }: { campaign: CampaignOut; org: string }) {
   const path = { path: { campaign_id: campaign.id } };
@@ -124,7 +166,7 @@ export function FlowTab({ campaign, org }: { campaign: CampaignOut; org: string 
         <Alert color="red">This flow cannot be drawn: check its nodes and edges.</Alert>
       ) : (
         <div style={{ height: 560 }} data-testid="flow-graph">
-          <ReactFlow nodes={graph.nodes} edges={graph.edges} nodeTypes={NODE_TYPES} fitView nodesDraggable={false} nodesConnectable={false}>
+          <ReactFlow nodes={graph.nodes} edges={graph.edges} nodeTypes={NODE_TYPES} edgeTypes={EDGE_TYPES} fitView nodesDraggable={false} nodesConnectable={false}>
             <Background />
             <Controls showInteractive={false} />
           </ReactFlow>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describe as describeNode, faultOf, layoutFlow, type FlowJson } from "./flowLayout";
+import { describe as describeNode, faultOf, layoutFlow, NODE_WIDTH, type FlowJson } from "./flowLayout";
 
 const FLOW: FlowJson = {
   nodes: [
@@ -26,6 +26,18 @@ describe("layoutFlow", () => {
     const xs = nodes.filter((n) => Math.abs(n.position.y - y.end) < 1);
     expect(xs).toHaveLength(1);
     expect(edges.map((e) => e.label)).toEqual(["", "", "replied", "no_reply", ""]);
+  });
+
+  it("puts every edge label where no node covers it", () => {
+    const { nodes, edges } = layoutFlow(FLOW);
+    for (const edge of edges) {
+      const { labelX, labelY } = edge.data!;
+      for (const node of nodes) {
+        const inside =
+          labelX > node.position.x && labelX < node.position.x + NODE_WIDTH && labelY > node.position.y && labelY < node.position.y + 90;
+        expect(inside, `${edge.id} label under ${node.id}`).toBe(false);
+      }
+    }
   });
 
   it("shows texts, variants, waits and live counts with each edge's share", () => {

@@ -11,6 +11,7 @@ export type FlowCounts = {
   nodes: Record<string, NodeCounts>;
   edges: { source: string; target: string; leads: number; share: number }[];
 };
+export type RouteData = { points: { x: number; y: number }[]; labelX: number; labelY: number };
 export type StepData = {
   nodeId: string;
   kind: string;
@@ -43,13 +44,14 @@ function height(lines: string[]): number {
 }
 
 /** Lay the flow out top to bottom; edges carry the share of leads that took them. */
-export function layoutFlow(flow: FlowJson, counts?: FlowCounts, faultNode?: string | null): { nodes: Node<StepData>[]; edges: Edge[] } {
-  const graph = new dagre.graphlib.Graph();
+export function layoutFlow(flow: FlowJson, counts?: FlowCounts, faultNode?: string | null): { nodes: Node<StepData>[]; edges: Edge<RouteData>[] } {
+  const graph = new dagre.graphlib.Graph({ multigraph: true });
   graph.setGraph({ rankdir: "TB", nodesep: 40, ranksep: 70 });
   graph.setDefaultEdgeLabel(() => ({}));
   const lines = new Map(flow.nodes.map((n) => [n.id, describe(n)]));
   for (const node of flow.nodes) graph.setNode(node.id, { width: NODE_WIDTH, height: height(lines.get(node.id) ?? []) });
-  for (const edge of flow.edges) graph.setEdge(edge.source, edge.target);
+  // Edges get room for their labels, so dagre routes them clear of the nodes.
+  flow.edges.forEach((edge, i) => graph.setEdge(edge.source, edge.target, { width: 110, height: 18, labelpos: "c" }, `e${i}`));
   dagre.layout(graph);
   const nodes: Node<StepData>[] = flow.nodes.map((node) => {
     const box = graph.node(node.id);
@@ -67,7 +69,8 @@ export function layoutFlow(flow: FlowJson, counts?: FlowCounts, faultNode?: stri
       },
     };
   });
-  const edges: Edge[] = flow.edges.map((edge, i) => {
+  const edges: Edge<RouteData>[] = flow.edges.map((edge, i) => {
+    const route = graph.edge({ v: edge.source, w: edge.target, name: `e${i}` });
     const taken = counts?.edges.find((e) => e.source === edge.source && e.target === edge.target);
     const share = taken ? `${taken.share}% · ${taken.leads} leads` : counts ? "0 leads" : "";
     const label = [edge.label, share].filter(Boolean).join(" · ");
@@ -76,6 +79,8 @@ export function layoutFlow(flow: FlowJson, counts?: FlowCounts, faultNode?: stri
       source: edge.source,
       target: edge.target,
       label,
+      type: "routed",
+      data: { points: route.points, labelX: route.x, labelY: route.y },
       animated: Boolean(taken && taken.leads > 0),
     };
   });
