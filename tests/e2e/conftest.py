@@ -111,4 +111,5 @@ async def sign_in(browser: Browser, base_url: str, person: Person) -> Page:
 async def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.wait_for_load_state("networkidle")
+    await page.evaluate("window.scrollTo(0, 0)")  # the fixed header stays on top
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -74,6 +75,19 @@ async def test_owner_launches_watches_the_flow_sees_a_reply_pauses_and_exports(
     await expect(actions.get_by_role("button", name="Launch")).to_be_visible()
     await expect(actions.get_by_role("button", name="Pause")).to_have_count(0)
     await shot(page, "overview")
+
+    # A draft's flow is editable; the API's verdict on a bad node outlines that node.
+    await page.get_by_role("tab", name="Flow").click()
+    broken = json.loads(json.dumps(REPLY_FLOW))
+    broken["nodes"][2]["data"]["timeout_seconds"] = "soon"
+    await page.get_by_label("Flow JSON").fill(json.dumps(broken))
+    await page.get_by_role("button", name="Save flow").click()
+    await expect(page.get_by_test_id("flow-error")).to_contain_text("node 'wait'")
+    await expect(page.get_by_test_id("flow-node-wait")).to_have_attribute("data-fault", "true")
+    await expect(page.get_by_test_id("flow-node-hello")).to_have_attribute("data-fault", "false")
+    await shot(page, "flow-editor-error")
+    await page.get_by_role("button", name="Discard changes").click()
+    await page.get_by_role("tab", name="Overview").click()
     await confirm(page, "Launch")
     await expect(page.get_by_test_id("campaign-status")).to_have_text("active")
 

@@ -37,6 +37,7 @@ function Step({ data }: NodeProps<Node<StepData>>) {
       p={8}
       w={NODE_WIDTH}
       data-testid={`flow-node-${data.nodeId}`}
+      data-fault={data.fault}
       style={{ borderColor: data.fault ? "var(--mantine-color-red-6)" : undefined, borderWidth: data.fault ? 3 : 1 }}
     >
       <Handle type="target" position={Position.Top} />
