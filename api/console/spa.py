@@ -7,7 +7,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
 
 from api.errors import NotFound
 
@@ -24,12 +23,13 @@ def console_dir() -> Path:
     return Path(os.environ.get("TGFLOWS_CONSOLE_DIR") or DEFAULT_DIST).resolve()
 
 
-def _api_roots(routes: list[BaseRoute]) -> frozenset[str]:
+def _api_roots(app: FastAPI) -> frozenset[str]:
     """First path segments the API owns: those never fall back to the console."""
-    roots = set()
-    for route in routes:
-        if isinstance(route, Route | Mount) and route.path != "/{path:path}":
-            roots.add(route.path.strip("/").split("/", 1)[0])
+    # The OpenAPI paths, because included routers are not listed one route each in
+    # app.routes; plus the routes listed there (the documentation pages).
+    paths = set(app.openapi().get("paths", {}))
+    paths |= {getattr(route, "path", "") for route in app.routes}
+    roots = {path.strip("/").split("/", 1)[0] for path in paths - {"/{path:path}"}}
     return frozenset(roots - {""})
 
 
@@ -46,7 +46,7 @@ def mount_console(app: FastAPI, dist: Path | None = None) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     async def console(path: str) -> Response:
         if not api_roots:
-            api_roots.append(_api_roots(app.routes))
+            api_roots.append(_api_roots(app))
         if path.split("/", 1)[0] in api_roots[0]:
             raise NotFound("Not found")
         file = (root / path).resolve()

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from api.console.spa import mount_console
 from api.errors import install_error_handlers
@@ -100,11 +100,13 @@ async def test_the_spa_is_served_with_client_routes_and_api_paths_kept(tmp_path:
     (tmp_path / "assets" / "app-1234.js").write_text("console.log(1)")
     app = FastAPI()
     install_error_handlers(app)
+    router = APIRouter(prefix="/campaign-flows")
 
-    @app.get("/campaign-flows/{campaign_id}")
+    @router.get("/{campaign_id}")
     async def campaign(campaign_id: int) -> dict[str, int]:
         return {"id": campaign_id}
 
+    app.include_router(router)
     mount_console(app, tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         assert (await c.get("/")).text == "<html>console</html>"
@@ -116,6 +118,8 @@ async def test_the_spa_is_served_with_client_routes_and_api_paths_kept(tmp_path:
         unknown_api = await c.get("/campaign-flows/5/nothing-here")
         assert unknown_api.status_code == 404 and "console" not in unknown_api.text
         assert (await c.get("/../../etc/passwd")).text == "<html>console</html>"
+        assert (await c.get("/docs")).status_code == 200
+        assert (await c.get("/openapi.json")).json()["paths"]
     bare = FastAPI()
     mount_console(bare, tmp_path / "missing")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url="http://t") as c:
