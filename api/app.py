@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from activities.telegram.login import TelethonLogin
+from api.console.spa import mount_console
 from api.errors import install_error_handlers
 from api.metrics import install_metrics
 from api.routers import accounts, campaigns, contacts, identity, reports, telethon_login
@@ -55,4 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    # Last: sign-in and the console's own endpoints, then the catch-all serving the SPA.
+    mount_console(app)
     return app

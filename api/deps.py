@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api.console.cookies import cookie_user
 from api.errors import Invalid, NotFound, Unauthenticated, Unavailable
 from api.policies import Actor, Role
 from db.models import ApiToken, Organization, OrganizationMember, User
@@ -29,10 +30,13 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 async def get_current_user(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
 ) -> User:
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthenticated("Send 'Authorization: Bearer <token>'")
+        user = await cookie_user(request, session)
+        if user is None:
+            raise Unauthenticated("Send 'Authorization: Bearer <token>' or sign in")
+        return user
     digest = hash_token(authorization[7:].strip())
     row = await session.execute(
         select(User, ApiToken.id)

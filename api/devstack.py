@@ -168,12 +168,17 @@ def run_dev(settings: Settings) -> int:
         if settings.worker_metrics_port:
             worker_health = f"http://127.0.0.1:{settings.worker_metrics_port}/health/live"
             wait_http(worker_health, children["worker"], "worker")
-        from api.demo import seed_demo
+        from api.demo import DEMO_EMAIL, demo_password, seed_demo
 
         token = asyncio.run(seed_demo(database_url, home))
+        password = asyncio.run(demo_password(database_url, home))
         ui_url = f"http://127.0.0.1:{settings.ui_port}"
         metrics = f"http://127.0.0.1:{settings.worker_metrics_port}/metrics"
-        print(f"READY api={api_url} ui={ui_url} token={token} worker={metrics}", flush=True)
+        print(
+            f"READY api={api_url} ui={ui_url} token={token} worker={metrics} "
+            f"console={api_url}/ login={DEMO_EMAIL}/{password}",
+            flush=True,
+        )
         while True:
             for name, proc in children.items():
                 if proc.poll() is not None:
