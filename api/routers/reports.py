@@ -16,6 +16,7 @@ from api.policies import Action
 from api.routers.campaigns import Service
 from api.schemas.common import Page
 from db.repositories import reports as repo
+from db.vocabulary import LogEvent, LogStatus, NodeType
 
 router = APIRouter(
     prefix="/campaign-flows", tags=["statistics and logs"], responses=ERROR_RESPONSES
@@ -85,9 +86,9 @@ async def logs(
     request: Request,
     service: Service,
     execution_id: int | None = None,
-    node_type: str | None = None,
-    status: str | None = None,
-    event_type: str | None = None,
+    node_type: NodeType | None = None,
+    status: LogStatus | None = None,
+    event_type: LogEvent | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     search: str | None = Query(None, max_length=200, description="contact name or message"),

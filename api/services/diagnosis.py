@@ -1,0 +1,418 @@
+"""Why a campaign is (not) sending: the checks of the troubleshooting pages, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from activities.limits import DAY, HOUR, window_deferral
+from activities.supervisor import account_task_queue
+from api.schemas.diagnosis import (
+    DiagnosisOut,
+    ReasonOut,
+    Severity,
+    Verdict,
+    WaitingGroupOut,
+)
+from api.services.waiting import waiting_of
+from db.models import CampaignFlow, TelegramAccount
+from db.repositories import diagnosis as repo
+from db.repositories.diagnosis import WaitGroup
+from db.vocabulary import CampaignStatus, ExecutionStatus, WaitingReason
+from workflows import flowgraph
+from workflows.inspection import live_pollers
+from workflows.types import control_task_queue
+
+UNHEALTHY = {
+    "unauthorized": "Reconnect the account: log in again or give it a new session string",
+    "banned": "Telegram banned this account; give the campaign another account",
+    "pending_login": "Finish the account's login (code, then password if asked)",
+}
+WAIT_TEXT = {
+    WaitingReason.RATE_LIMIT: "queued behind the account's rate limit",
+    WaitingReason.DAILY_CAP: "held by the account's daily cap",
+    WaitingReason.OUTSIDE_WINDOW: "held until the sending window opens",
+    WaitingReason.FLOOD_WAIT: "held by Telegram's flood wait",
+    WaitingReason.PEER_FLOOD: "held by the peer-flood cooldown",
+    WaitingReason.DELAY: "in a delay node",
+    WaitingReason.REPLY: "waiting for a reply",
+    WaitingReason.SCHEDULED: "waiting for the scheduled start",
+    WaitingReason.QUEUED: "about to start (fan-out or worker)",
+    WaitingReason.PAUSED: "paused",
+}
+
+
+def _r(
+    code: str,
+    severity: Severity,
+    message: str,
+    action: str | None = None,
+    until: datetime | None = None,
+    **details: object,
+) -> ReasonOut:
+    return ReasonOut(
+        code=code, severity=severity, message=message, action=action, until=until, details=details
+    )
+
+
+def _local(at: datetime, tz: str) -> str:
+    return f"{at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M %Z} ({tz})"
+
+
+class DiagnosisService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        temporal: Callable[[], Awaitable[Client]],
+        task_queue: str,
+    ) -> None:
+        self.session = session
+        self._temporal = temporal
+        self._task_queue = task_queue
+
+    async def diagnose(self, campaign: CampaignFlow) -> DiagnosisOut:
+        """The verdict and its reasons: what stops the campaign first, then what slows it."""
+        now = await repo.database_now(self.session)
+        by_status = await repo.count_by_status(self.session, campaign.id)
+        groups = await repo.open_groups(self.session, campaign.id)
+        waiting = [self._group(campaign, g) for g in groups]
+        account = (
+            await self.session.get(TelegramAccount, campaign.telegram_account_id)
+            if campaign.telegram_account_id
+            else None
+        )
+        reasons: list[ReasonOut] = []
+        reasons += self._lifecycle(campaign, by_status, account)
+        runs = campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)
+        open_leads = sum(g.count for g in groups)
+        if runs or campaign.control_seq > campaign.applied_seq:
+            reasons += await self._workers(campaign, account)
+        if runs and open_leads:
+            reasons += self._account_waits(account, now)
+            reasons += await self._caps(account, now)
+            reasons += self._window(campaign, now)
+        if campaign.control_seq > campaign.applied_seq:
+            reasons.append(
+                _r(
+                    "fanout_in_progress",
+                    Severity.WAITING,
+                    f"The campaign's last action (#{campaign.control_seq}) is still being "
+                    f"carried out to its leads (done up to #{campaign.applied_seq})",
+                    "Wait: large campaigns take a minute per few thousand leads",
+                    control_seq=campaign.control_seq,
+                    applied_seq=campaign.applied_seq,
+                )
+            )
+        if runs and open_leads:
+            reasons += self._leads(waiting, now)
+        reasons += await self._history(campaign, account, by_status, waiting)
+        first = next((r.severity for r in reasons if r.severity != Severity.INFO), None)
+        verdict = Verdict(first.value) if first is not None else Verdict.SENDING
+        return DiagnosisOut(
+            campaign_id=campaign.id,
+            verdict=verdict,
+            checked_at=now,
+            reasons=reasons,
+            executions_by_status=by_status,
+            waiting=[w for w in waiting if w.reason],
+        )
+
+    def _group(self, campaign: CampaignFlow, g: WaitGroup) -> WaitingGroupOut:
+        reason, until = waiting_of(
+            status=g.status,
+            wait_event=g.wait_event,
+            deferral_reason=g.deferral_reason,
+            deferral_until=None,
+            next_execution_at=g.earliest,
+            campaign_status=campaign.status,
+            scheduled_start_at=campaign.scheduled_start_at,
+        )
+        return WaitingGroupOut(
+            reason=reason.value if reason else g.status, count=g.count, until=until, nodes=g.nodes
+        )
+
+    def _lifecycle(
+        self, campaign: CampaignFlow, by_status: dict[str, int], account: TelegramAccount | None
+    ) -> list[ReasonOut]:
+        """Status, enabled flag, account, contacts and flow: what needs a person to act."""
+        status = campaign.status
+        if campaign.deleted_at is not None:
+            return [
+                _r(
+                    "deleted",
+                    Severity.BLOCKED,
+                    "The campaign is deleted (and paused)",
+                    "Restore it, then launch it",
+                )
+            ]
+        if status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+            text = (
+                "Every lead has finished"
+                if status == CampaignStatus.COMPLETED
+                else "The campaign was stopped; its open leads were cancelled"
+            )
+            return [_r(status, Severity.DONE, text, "Duplicate it to run it again")]
+        out: list[ReasonOut] = []
+        if not campaign.enabled:
+            out.append(
+                _r(
+                    "disabled",
+                    Severity.BLOCKED,
+                    "The campaign is disabled: its open leads were cancelled and it cannot "
+                    "be launched",
+                    "Enable it, then launch it",
+                )
+            )
+        if account is None or account.deleted_at is not None:
+            out.append(
+                _r(
+                    "no_account",
+                    Severity.BLOCKED,
+                    "The campaign has no Telegram account to send from",
+                    "Choose an account in the campaign's settings",
+                )
+            )
+        elif account.status in UNHEALTHY:
+            out.append(
+                _r(
+                    f"account_{account.status}",
+                    Severity.BLOCKED,
+                    f"The account {account.display_name or account.phone} is {account.status}"
+                    + (f": {account.status_reason}" if account.status_reason else ""),
+                    UNHEALTHY[account.status],
+                    account_id=account.id,
+                )
+            )
+        if not by_status:
+            out.append(
+                _r(
+                    "no_contacts",
+                    Severity.BLOCKED,
+                    "The campaign has no contacts",
+                    "Add contacts to the campaign",
+                )
+            )
+        try:
+            flowgraph.parse(campaign.flow)
+        except flowgraph.FlowError as err:
+            out.append(
+                _r("invalid_flow", Severity.BLOCKED, f"The flow is invalid: {err}", "Fix the flow")
+            )
+        if status == CampaignStatus.DRAFT:
+            out.append(_r("not_launched", Severity.BLOCKED, "The campaign is a draft", "Launch it"))
+        elif status == CampaignStatus.PAUSED:
+            out.append(
+                _r(
+                    "paused",
+                    Severity.BLOCKED,
+                    "The campaign is paused; its leads keep their place",
+                    "Launch it to resume",
+                )
+            )
+        elif status == CampaignStatus.SCHEDULED and campaign.scheduled_start_at is not None:
+            out.append(
+                _r(
+                    "scheduled",
+                    Severity.WAITING,
+                    "The campaign starts at "
+                    + _local(campaign.scheduled_start_at, campaign.timezone),
+                    None,
+                    campaign.scheduled_start_at,
+                )
+            )
+        return out
+
+    async def _workers(
+        self, campaign: CampaignFlow, account: TelegramAccount | None
+    ) -> list[ReasonOut]:
+        """Is a worker polling each queue this campaign needs?"""
+        queues = [
+            (self._task_queue, False, "contact workflows"),
+            (control_task_queue(self._task_queue), False, "campaign control (fan-out)"),
+        ]
+        if account is not None and account.provider == "telethon":
+            queues.append((account_task_queue(account.id), True, "the account's sends"))
+        try:
+            client = await self._temporal()
+            idle = [
+                (queue, what)
+                for queue, activities, what in queues
+                if await live_pollers(client, queue, activities=activities) == 0
+            ]
+        except Exception as err:
+            return [
+                _r(
+                    "temporal_unreachable",
+                    Severity.BLOCKED,
+                    f"Temporal could not be asked ({type(err).__name__})",
+                    "Start Temporal, or check TEMPORAL_ADDRESS",
+                )
+            ]
+        return [
+            _r(
+                "no_worker",
+                Severity.BLOCKED,
+                f"No worker polls the task queue {queue!r} ({what})",
+                "Start a worker: `tgflows worker` (or `make dev`)",
+                task_queue=queue,
+            )
+            for queue, what in idle
+        ]
+
+    def _account_waits(self, account: TelegramAccount | None, now: datetime) -> list[ReasonOut]:
+        if account is None:
+            return []
+        out = []
+        if account.flood_wait_until and account.flood_wait_until > now:
+            out.append(
+                _r(
+                    "flood_wait",
+                    Severity.WAITING,
+                    f"Telegram asked the account to wait until {account.flood_wait_until:%H:%M:%S} "
+                    "UTC (FLOOD_WAIT)",
+                    "Wait; sends resume by themselves. Lower the account's rate if it recurs",
+                    account.flood_wait_until,
+                )
+            )
+        if account.cooldown_until and account.cooldown_until > now:
+            out.append(
+                _r(
+                    "peer_flood",
+                    Severity.WAITING,
+                    "Telegram limited the account's messages to non-contacts (PEER_FLOOD); it "
+                    f"cools down until {account.cooldown_until:%H:%M:%S} UTC",
+                    "Wait; send less to strangers from this account",
+                    account.cooldown_until,
+                )
+            )
+        return out
+
+    async def _caps(self, account: TelegramAccount | None, now: datetime) -> list[ReasonOut]:
+        """Daily and hourly caps, and the account's next free slot."""
+        if account is None:
+            return []
+        out = []
+        for code, cap, span, word in (
+            ("daily_cap", account.max_per_day, DAY, "day"),
+            ("hourly_cap", account.max_per_hour, HOUR, "hour"),
+        ):
+            if cap is None:
+                continue
+            sent = await repo.sends_since(self.session, account.id, now - span)
+            if len(sent) >= cap:
+                resets = sent[len(sent) - cap] + span
+                out.append(
+                    _r(
+                        code,
+                        Severity.WAITING,
+                        f"The account sent {len(sent)} messages in the last {word}, its cap "
+                        f"is {cap}; the next send may go at {resets:%Y-%m-%d %H:%M:%S} UTC",
+                        f"Wait, or raise max_per_{word} on the account",
+                        resets,
+                        sent=len(sent),
+                        cap=cap,
+                    )
+                )
+        if account.next_send_at and account.next_send_at > now:
+            out.append(
+                _r(
+                    "next_slot",
+                    Severity.INFO,
+                    f"The account's next free send slot is at {account.next_send_at:%H:%M:%S} UTC "
+                    f"(interval {account.min_interval_seconds}s, jitter "
+                    f"{account.jitter_seconds}s)",
+                    None,
+                    account.next_send_at,
+                )
+            )
+        return out
+
+    def _window(self, campaign: CampaignFlow, now: datetime) -> list[ReasonOut]:
+        deferral = window_deferral(campaign.sending_window, campaign.timezone, now)
+        if deferral is None:
+            return []
+        return [
+            _r(
+                "outside_window",
+                Severity.WAITING,
+                f"It is {_local(now, campaign.timezone)}, {deferral.detail}; it opens at "
+                + _local(deferral.until, campaign.timezone),
+                "Wait, or widen the campaign's sending window",
+                deferral.until,
+                window=campaign.sending_window,
+                timezone=campaign.timezone,
+            )
+        ]
+
+    def _leads(self, waiting: list[WaitingGroupOut], now: datetime) -> list[ReasonOut]:
+        """Waiting when no lead can move now; which groups wait for what."""
+        moving = sum(
+            w.count
+            for w in waiting
+            if w.reason in (ExecutionStatus.RUNNING, WaitingReason.QUEUED, WaitingReason.RATE_LIMIT)
+            or (w.until is not None and w.until <= now)
+        )
+        if moving:
+            return []
+        parts = [
+            f"{w.count} {WAIT_TEXT[WaitingReason(w.reason)]}"
+            for w in waiting
+            if w.reason in WAIT_TEXT
+        ]
+        untils = [w.until for w in waiting if w.until is not None]
+        return [
+            _r(
+                "leads_waiting",
+                Severity.WAITING,
+                "Every open lead waits: " + "; ".join(parts or ["for its workflow"]),
+                None,
+                min(untils) if untils else None,
+            )
+        ]
+
+    async def _history(
+        self,
+        campaign: CampaignFlow,
+        account: TelegramAccount | None,
+        by_status: dict[str, int],
+        waiting: list[WaitingGroupOut],
+    ) -> list[ReasonOut]:
+        out = [
+            _r(
+                "executions",
+                Severity.INFO,
+                ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) or "no executions",
+                None,
+                by_status=by_status,
+                waiting=[w.model_dump(mode="json") for w in waiting],
+            )
+        ]
+        error = await repo.last_error(self.session, campaign.id)
+        if error is not None:
+            out.append(
+                _r(
+                    "last_error",
+                    Severity.INFO,
+                    f"Last failed lead: {error[0]}",
+                    "See the logs: ?status=failed",
+                    None,
+                    at=error[1].isoformat(),
+                    failed=by_status.get(ExecutionStatus.FAILED, 0),
+                )
+            )
+        if account is not None and account.status_reason and account.status not in UNHEALTHY:
+            out.append(
+                _r(
+                    "account_note",
+                    Severity.INFO,
+                    f"The account's last status note: {account.status_reason}",
+                    None,
+                    status=account.status,
+                )
+            )
+        return out
