@@ -150,16 +150,18 @@ class DiagnosisService:
                     "Restore it, then launch it",
                 )
             ]
-        if status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
-            text = (
-                "Every lead has finished"
-                if status == CampaignStatus.COMPLETED
-                else "The campaign was stopped; its open leads were cancelled"
-            )
-            return [_r(status, Severity.DONE, text, "Duplicate it to run it again")]
-        out: list[ReasonOut] = []
+        if status == CampaignStatus.CANCELLED:
+            return [
+                _r(
+                    status,
+                    Severity.DONE,
+                    "The campaign was stopped; its open leads were cancelled",
+                    "Duplicate it to run it again",
+                )
+            ]
         if not campaign.enabled:
-            out.append(
+            # First even when every lead has ended: nothing runs again until it is enabled.
+            return [
                 _r(
                     "disabled",
                     Severity.BLOCKED,
@@ -167,7 +169,17 @@ class DiagnosisService:
                     "be launched",
                     "Enable it, then launch it",
                 )
-            )
+            ]
+        if status == CampaignStatus.COMPLETED:
+            return [
+                _r(
+                    status,
+                    Severity.DONE,
+                    "Every lead has finished",
+                    "Add contacts to send to more leads",
+                )
+            ]
+        out: list[ReasonOut] = []
         if account is None or account.deleted_at is not None:
             out.append(
                 _r(
