@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from activities.limits import DAY, HOUR, window_deferral
 from activities.supervisor import account_task_queue
 from api.schemas.diagnosis import (
     DiagnosisOut,
@@ -18,11 +15,13 @@ from api.schemas.diagnosis import (
     Verdict,
     WaitingGroupOut,
 )
+from api.services import pace
+from api.services.pace import local_time, reason
 from api.services.waiting import waiting_of
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import diagnosis as repo
 from db.repositories.diagnosis import WaitGroup
-from db.vocabulary import CampaignStatus, ExecutionStatus, WaitingReason
+from db.vocabulary import CampaignStatus, ExecutionStatus
 from workflows import flowgraph
 from workflows.inspection import live_pollers
 from workflows.types import control_task_queue
@@ -32,35 +31,6 @@ UNHEALTHY = {
     "banned": "Telegram banned this account; give the campaign another account",
     "pending_login": "Finish the account's login (code, then password if asked)",
 }
-WAIT_TEXT = {
-    WaitingReason.RATE_LIMIT: "queued behind the account's rate limit",
-    WaitingReason.DAILY_CAP: "held by the account's daily cap",
-    WaitingReason.OUTSIDE_WINDOW: "held until the sending window opens",
-    WaitingReason.FLOOD_WAIT: "held by Telegram's flood wait",
-    WaitingReason.PEER_FLOOD: "held by the peer-flood cooldown",
-    WaitingReason.DELAY: "in a delay node",
-    WaitingReason.REPLY: "waiting for a reply",
-    WaitingReason.SCHEDULED: "waiting for the scheduled start",
-    WaitingReason.QUEUED: "about to start (fan-out or worker)",
-    WaitingReason.PAUSED: "paused",
-}
-
-
-def _r(
-    code: str,
-    severity: Severity,
-    message: str,
-    action: str | None = None,
-    until: datetime | None = None,
-    **details: object,
-) -> ReasonOut:
-    return ReasonOut(
-        code=code, severity=severity, message=message, action=action, until=until, details=details
-    )
-
-
-def _local(at: datetime, tz: str) -> str:
-    return f"{at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M %Z} ({tz})"
 
 
 class DiagnosisService:
@@ -93,12 +63,12 @@ class DiagnosisService:
         if runs or campaign.control_seq > campaign.applied_seq:
             reasons += await self._workers(campaign, account)
         if runs and open_leads:
-            reasons += self._account_waits(account, now)
-            reasons += await self._caps(account, now)
-            reasons += self._window(campaign, now)
+            reasons += pace.account_waits(account, now)
+            reasons += await pace.caps(self.session, account, now)
+            reasons += pace.window(campaign, now)
         if campaign.control_seq > campaign.applied_seq:
             reasons.append(
-                _r(
+                reason(
                     "fanout_in_progress",
                     Severity.WAITING,
                     f"The campaign's last action (#{campaign.control_seq}) is still being "
@@ -109,7 +79,7 @@ class DiagnosisService:
                 )
             )
         if runs and open_leads:
-            reasons += self._leads(waiting, now)
+            reasons += pace.leads(waiting, now)
         reasons += await self._history(campaign, account, by_status, waiting)
         first = next((r.severity for r in reasons if r.severity != Severity.INFO), None)
         verdict = Verdict(first.value) if first is not None else Verdict.SENDING
@@ -143,7 +113,7 @@ class DiagnosisService:
         status = campaign.status
         if campaign.deleted_at is not None:
             return [
-                _r(
+                reason(
                     "deleted",
                     Severity.BLOCKED,
                     "The campaign is deleted (and paused)",
@@ -152,7 +122,7 @@ class DiagnosisService:
             ]
         if status == CampaignStatus.CANCELLED:
             return [
-                _r(
+                reason(
                     status,
                     Severity.DONE,
                     "The campaign was stopped; its open leads were cancelled",
@@ -162,7 +132,7 @@ class DiagnosisService:
         if not campaign.enabled:
             # First even when every lead has ended: nothing runs again until it is enabled.
             return [
-                _r(
+                reason(
                     "disabled",
                     Severity.BLOCKED,
                     "The campaign is disabled: its open leads were cancelled and it cannot "
@@ -172,7 +142,7 @@ class DiagnosisService:
             ]
         if status == CampaignStatus.COMPLETED:
             return [
-                _r(
+                reason(
                     status,
                     Severity.DONE,
                     "Every lead has finished",
@@ -182,7 +152,7 @@ class DiagnosisService:
         out: list[ReasonOut] = []
         if account is None or account.deleted_at is not None:
             out.append(
-                _r(
+                reason(
                     "no_account",
                     Severity.BLOCKED,
                     "The campaign has no Telegram account to send from",
@@ -191,7 +161,7 @@ class DiagnosisService:
             )
         elif account.status in UNHEALTHY:
             out.append(
-                _r(
+                reason(
                     f"account_{account.status}",
                     Severity.BLOCKED,
                     f"The account {account.display_name or account.phone} is {account.status}"
@@ -202,7 +172,7 @@ class DiagnosisService:
             )
         if not by_status:
             out.append(
-                _r(
+                reason(
                     "no_contacts",
                     Severity.BLOCKED,
                     "The campaign has no contacts",
@@ -213,13 +183,17 @@ class DiagnosisService:
             flowgraph.parse(campaign.flow)
         except flowgraph.FlowError as err:
             out.append(
-                _r("invalid_flow", Severity.BLOCKED, f"The flow is invalid: {err}", "Fix the flow")
+                reason(
+                    "invalid_flow", Severity.BLOCKED, f"The flow is invalid: {err}", "Fix the flow"
+                )
             )
         if status == CampaignStatus.DRAFT:
-            out.append(_r("not_launched", Severity.BLOCKED, "The campaign is a draft", "Launch it"))
+            out.append(
+                reason("not_launched", Severity.BLOCKED, "The campaign is a draft", "Launch it")
+            )
         elif status == CampaignStatus.PAUSED:
             out.append(
-                _r(
+                reason(
                     "paused",
                     Severity.BLOCKED,
                     "The campaign is paused; its leads keep their place",
@@ -228,11 +202,11 @@ class DiagnosisService:
             )
         elif status == CampaignStatus.SCHEDULED and campaign.scheduled_start_at is not None:
             out.append(
-                _r(
+                reason(
                     "scheduled",
                     Severity.WAITING,
                     "The campaign starts at "
-                    + _local(campaign.scheduled_start_at, campaign.timezone),
+                    + local_time(campaign.scheduled_start_at, campaign.timezone),
                     None,
                     campaign.scheduled_start_at,
                 )
@@ -258,7 +232,7 @@ class DiagnosisService:
             ]
         except Exception as err:
             return [
-                _r(
+                reason(
                     "temporal_unreachable",
                     Severity.BLOCKED,
                     f"Temporal could not be asked ({type(err).__name__})",
@@ -266,7 +240,7 @@ class DiagnosisService:
                 )
             ]
         return [
-            _r(
+            reason(
                 "no_worker",
                 Severity.BLOCKED,
                 f"No worker polls the task queue {queue!r} ({what})",
@@ -274,117 +248,6 @@ class DiagnosisService:
                 task_queue=queue,
             )
             for queue, what in idle
-        ]
-
-    def _account_waits(self, account: TelegramAccount | None, now: datetime) -> list[ReasonOut]:
-        if account is None:
-            return []
-        out = []
-        if account.flood_wait_until and account.flood_wait_until > now:
-            out.append(
-                _r(
-                    "flood_wait",
-                    Severity.WAITING,
-                    f"Telegram asked the account to wait until {account.flood_wait_until:%H:%M:%S} "
-                    "UTC (FLOOD_WAIT)",
-                    "Wait; sends resume by themselves. Lower the account's rate if it recurs",
-                    account.flood_wait_until,
-                )
-            )
-        if account.cooldown_until and account.cooldown_until > now:
-            out.append(
-                _r(
-                    "peer_flood",
-                    Severity.WAITING,
-                    "Telegram limited the account's messages to non-contacts (PEER_FLOOD); it "
-                    f"cools down until {account.cooldown_until:%H:%M:%S} UTC",
-                    "Wait; send less to strangers from this account",
-                    account.cooldown_until,
-                )
-            )
-        return out
-
-    async def _caps(self, account: TelegramAccount | None, now: datetime) -> list[ReasonOut]:
-        """Daily and hourly caps, and the account's next free slot."""
-        if account is None:
-            return []
-        out = []
-        for code, cap, span, word in (
-            ("daily_cap", account.max_per_day, DAY, "day"),
-            ("hourly_cap", account.max_per_hour, HOUR, "hour"),
-        ):
-            if cap is None:
-                continue
-            sent = await repo.sends_since(self.session, account.id, now - span)
-            if len(sent) >= cap:
-                resets = sent[len(sent) - cap] + span
-                out.append(
-                    _r(
-                        code,
-                        Severity.WAITING,
-                        f"The account sent {len(sent)} messages in the last {word}, its cap "
-                        f"is {cap}; the next send may go at {resets:%Y-%m-%d %H:%M:%S} UTC",
-                        f"Wait, or raise max_per_{word} on the account",
-                        resets,
-                        sent=len(sent),
-                        cap=cap,
-                    )
-                )
-        if account.next_send_at and account.next_send_at > now:
-            out.append(
-                _r(
-                    "next_slot",
-                    Severity.INFO,
-                    f"The account's next free send slot is at {account.next_send_at:%H:%M:%S} UTC "
-                    f"(interval {account.min_interval_seconds}s, jitter "
-                    f"{account.jitter_seconds}s)",
-                    None,
-                    account.next_send_at,
-                )
-            )
-        return out
-
-    def _window(self, campaign: CampaignFlow, now: datetime) -> list[ReasonOut]:
-        deferral = window_deferral(campaign.sending_window, campaign.timezone, now)
-        if deferral is None:
-            return []
-        return [
-            _r(
-                "outside_window",
-                Severity.WAITING,
-                f"It is {_local(now, campaign.timezone)}, {deferral.detail}; it opens at "
-                + _local(deferral.until, campaign.timezone),
-                "Wait, or widen the campaign's sending window",
-                deferral.until,
-                window=campaign.sending_window,
-                timezone=campaign.timezone,
-            )
-        ]
-
-    def _leads(self, waiting: list[WaitingGroupOut], now: datetime) -> list[ReasonOut]:
-        """Waiting when no lead can move now; which groups wait for what."""
-        moving = sum(
-            w.count
-            for w in waiting
-            if w.reason in (ExecutionStatus.RUNNING, WaitingReason.QUEUED, WaitingReason.RATE_LIMIT)
-            or (w.until is not None and w.until <= now)
-        )
-        if moving:
-            return []
-        parts = [
-            f"{w.count} {WAIT_TEXT[WaitingReason(w.reason)]}"
-            for w in waiting
-            if w.reason in WAIT_TEXT
-        ]
-        untils = [w.until for w in waiting if w.until is not None]
-        return [
-            _r(
-                "leads_waiting",
-                Severity.WAITING,
-                "Every open lead waits: " + "; ".join(parts or ["for its workflow"]),
-                None,
-                min(untils) if untils else None,
-            )
         ]
 
     async def _history(
@@ -395,7 +258,7 @@ class DiagnosisService:
         waiting: list[WaitingGroupOut],
     ) -> list[ReasonOut]:
         out = [
-            _r(
+            reason(
                 "executions",
                 Severity.INFO,
                 ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) or "no executions",
@@ -407,7 +270,7 @@ class DiagnosisService:
         error = await repo.last_error(self.session, campaign.id)
         if error is not None:
             out.append(
-                _r(
+                reason(
                     "last_error",
                     Severity.INFO,
                     f"Last failed lead: {error[0]}",
@@ -419,7 +282,7 @@ class DiagnosisService:
             )
         if account is not None and account.status_reason and account.status not in UNHEALTHY:
             out.append(
-                _r(
+                reason(
                     "account_note",
                     Severity.INFO,
                     f"The account's last status note: {account.status_reason}",

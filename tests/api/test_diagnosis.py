@@ -134,15 +134,18 @@ async def test_account_unauthorized(make_user: Any, sim: httpx.AsyncClient) -> N
         caller, [unique()], account={"phone": phone, "display_name": "Sales 1"}
     )
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
-    found = await eventually(lambda: first_reason_is(caller, cid, "account_unauthorized"))
+    async def paused_by_it() -> dict[str, Any] | None:
+        found = await first_reason_is(caller, cid, "account_unauthorized")
+        return found if found and "paused" in [r["code"] for r in found["reasons"]] else None
+
+    # The account is marked first, then the campaigns it sends for are paused.
+    found = await eventually(paused_by_it)
     assert found["verdict"] == "blocked"
     first = found["reasons"][0]
     assert first["severity"] == "blocked" and first["details"] == {"account_id": account_id}
     assert first["message"].startswith("The account Sales 1 is unauthorized")
     assert "AUTH_KEY_UNREGISTERED" in first["message"]
     assert "log in again" in first["action"]
-    # The campaign the account's loss paused says so, after the cause.
-    assert "paused" in [r["code"] for r in found["reasons"]]
 
 
 async def test_campaign_disabled(make_user: Any) -> None:
