@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import LateralFromClause
 
@@ -23,6 +23,8 @@ def latest_wait() -> LateralFromClause:
     return (
         select(FlowExecutionLog.event_type, FlowExecutionLog.details)
         .where(
+            # Checked once per lead before any log is read: only waiting leads look.
+            FlowExecution.status == ExecutionStatus.WAITING,
             FlowExecutionLog.execution_id == FlowExecution.id,
             FlowExecutionLog.generation == FlowExecution.generation,
             FlowExecutionLog.event_type.in_(WAIT_EVENTS),
@@ -34,8 +36,8 @@ def latest_wait() -> LateralFromClause:
 
 
 def with_wait(stmt: Select[Any], wait: LateralFromClause) -> Select[Any]:
-    """Join the wait row to the executions of stmt; only waiting executions need it."""
-    return stmt.outerjoin(wait, FlowExecution.status == ExecutionStatus.WAITING)
+    """Join the wait row (none for a lead that is not waiting) to the executions of stmt."""
+    return stmt.outerjoin(wait, true())
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,3 +206,4 @@ async def last_logs(session: AsyncSession, execution_id: int, limit: int) -> lis
         .limit(limit)
     )
     return list(rows.all())
+
