@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from db.session import SessionFactory
 from db.settings import Settings
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
+from workflows.types import control_workflow_id
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -186,7 +188,7 @@ async def unserved_api(
 
 
 async def test_no_worker_polls_the_task_queues(
-    make_user: Any, unserved_api: httpx.AsyncClient
+    make_user: Any, unserved_api: httpx.AsyncClient, client: Client
 ) -> None:
     caller: Caller = await make_user(org=unique("org"))
     cid, _, _ = await campaign_with_contacts(caller, [unique()])
@@ -202,6 +204,11 @@ async def test_no_worker_polls_the_task_queues(
     assert codes.count("no_worker") == 2  # contact workflows and campaign control
     assert "fanout_in_progress" in codes
     assert found["waiting"] == [{"reason": "queued", "count": 1, "until": None, "nodes": []}]
+    # Leave nothing for the served workers' reconciler: end the unserved control
+    # workflow, then stop the campaign through the served api.
+    await client.get_workflow_handle(control_workflow_id(cid)).terminate("test cleanup")
+    await caller.ok("post", f"/campaign-flows/{cid}/stop")
+    await eventually(lambda: applied(caller, cid))
 
 
 async def test_a_sending_campaign_and_a_finished_one(make_user: Any) -> None:
