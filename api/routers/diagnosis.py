@@ -36,9 +36,10 @@ async def diagnose_campaign(
     """Why the campaign is or is not sending: a verdict and its reasons, first cause first.
 
     `verdict` is `sending`, `waiting` (it resumes by itself: see `until`), `blocked` (a
-    person must act: see `action`) or `done`. The first reason that is not `info`
-    decides the verdict; `info` reasons (leads by status, the next send slot, the last
-    error) follow. `waiting` groups the open leads by what they wait for.
+    person must act: see `action`) or `done`. Reasons come most severe first (blocked,
+    done, waiting), so the first is the one to act on and decides the verdict; `info`
+    reasons (leads by status, the next send slot, the last error) follow. `waiting`
+    groups the open leads by what they wait for.
     """
     campaign = await service.get(campaign_id, Action.VIEW, include_deleted=True)
     return await diagnosis.diagnose(campaign)

@@ -33,6 +33,9 @@ UNHEALTHY = {
 }
 
 
+RANK = {Severity.BLOCKED: 0, Severity.DONE: 1, Severity.WAITING: 2, Severity.INFO: 3}
+
+
 class DiagnosisService:
     def __init__(
         self,
@@ -50,7 +53,7 @@ class DiagnosisService:
         now = await repo.database_now(self.session)
         by_status = await repo.count_by_status(self.session, campaign.id)
         groups = await repo.open_groups(self.session, campaign.id)
-        waiting = [self._group(campaign, g) for g in groups]
+        waiting = self._merged([self._group(campaign, g) for g in groups])
         account = (
             await self.session.get(TelegramAccount, campaign.telegram_account_id)
             if campaign.telegram_account_id
@@ -80,20 +83,38 @@ class DiagnosisService:
             )
         if runs and open_leads:
             reasons += pace.leads(waiting, now)
+        # Most severe first, in the order above within a severity: the first reason is
+        # the one to act on, and it decides the verdict.
+        reasons.sort(key=lambda r: RANK[r.severity])
         reasons += await self._history(campaign, account, by_status, waiting)
-        first = next((r.severity for r in reasons if r.severity != Severity.INFO), None)
-        verdict = Verdict(first.value) if first is not None else Verdict.SENDING
+        first = reasons[0].severity if reasons else Severity.INFO
+        verdict = Verdict.SENDING if first == Severity.INFO else Verdict(first.value)
         return DiagnosisOut(
             campaign_id=campaign.id,
             verdict=verdict,
             checked_at=now,
             reasons=reasons,
             executions_by_status=by_status,
-            waiting=[w for w in waiting if w.reason],
+            waiting=[w for w in waiting if w.reason != ExecutionStatus.RUNNING],
         )
 
+    @staticmethod
+    def _merged(groups: list[WaitingGroupOut]) -> list[WaitingGroupOut]:
+        """One group per reason (a paused lead and a lead of a paused campaign, say)."""
+        by_reason: dict[str, WaitingGroupOut] = {}
+        for g in groups:
+            seen = by_reason.get(g.reason)
+            if seen is None:
+                by_reason[g.reason] = g.model_copy()
+                continue
+            seen.count += g.count
+            untils = [u for u in (seen.until, g.until) if u is not None]
+            seen.until = min(untils) if untils else None
+            seen.nodes = sorted(set(seen.nodes) | set(g.nodes))
+        return sorted(by_reason.values(), key=lambda g: -g.count)
+
     def _group(self, campaign: CampaignFlow, g: WaitGroup) -> WaitingGroupOut:
-        reason, until = waiting_of(
+        why, until = waiting_of(
             status=g.status,
             wait_event=g.wait_event,
             deferral_reason=g.deferral_reason,
@@ -103,7 +124,7 @@ class DiagnosisService:
             scheduled_start_at=campaign.scheduled_start_at,
         )
         return WaitingGroupOut(
-            reason=reason.value if reason else g.status, count=g.count, until=until, nodes=g.nodes
+            reason=why.value if why else g.status, count=g.count, until=until, nodes=g.nodes
         )
 
     def _lifecycle(
