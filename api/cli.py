@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from typing import Annotated, Any
 
 import typer
@@ -35,7 +34,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the api's JSON as it
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from db.telemetry import configure_logging
+
+    configure_logging()
 
 
 @app.command()
@@ -53,9 +54,15 @@ def api() -> None:
 
     from api.app import create_app
 
+    _logging()
     settings = get_settings()
+    # uvicorn's log config and access log off: ours write JSON lines and the route template.
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info"
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
     )
 
 
@@ -75,8 +82,15 @@ def simulator() -> None:
 
     from simulator.app import create_app
 
+    _logging()
     settings = get_settings()
-    uvicorn.run(create_app(), host="127.0.0.1", port=settings.simulator_port, log_level="warning")
+    uvicorn.run(
+        create_app(),
+        host=settings.simulator_host,
+        port=settings.simulator_port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()
