@@ -148,14 +148,18 @@ class ExecutionActivities:
             }
             if req.node_id:
                 values["current_node_id"] = req.node_id
-            logs.append(
-                {
-                    "node_id": req.node_id,
-                    "event_type": "campaign_activity",
-                    "status": req.status,
-                    "details": {"error": req.error_message} if req.error_message else {},
-                }
-            )
+            if not any(
+                row["node_id"] == req.node_id and row["status"] == req.status for row in logs
+            ):
+                # The end node's own row, when there is one, already says how the lead ended.
+                logs.append(
+                    {
+                        "node_id": req.node_id,
+                        "event_type": "campaign_activity",
+                        "status": req.status,
+                        "details": {"error": req.error_message} if req.error_message else {},
+                    }
+                )
             await repo.save_execution(session, execution, values, logs)
             return campaign.id
 

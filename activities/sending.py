@@ -187,14 +187,22 @@ class SendActivities:
                 )
             except PeerUnusable as err:
                 error = f"{err.code}: {err}"
+                failure = f"{err} ({err.code})"
+                # The execution fails here, with the send's row as its only failure row;
+                # the workflow's finishing step then finds it ended and adds none.
                 await exec_repo.save_execution(
                     session,
                     execution,
-                    {},
+                    {
+                        "status": "failed",
+                        "error_message": failure,
+                        "completed_at": CLOCK,
+                        "next_execution_at": None,
+                    },
                     self._logs(req, "failed", {"error": error}),
                     with_=[msg_repo.message_update(message.id, status="failed", error=error)],
                 )
-                return SendResult(outcome="failed", error=f"{err} ({err.code})")
+                return SendResult(outcome="failed", error=failure, finished=True)
             except Unauthorized as err:
                 await self._pool.drop(account.id)
                 # Handled after this transaction: pausing campaigns needs their row locks.
@@ -216,6 +224,19 @@ class SendActivities:
         logs = self._logs(
             req, "sent", {"random_id": random_id, "telegram_message_id": telegram_message_id}
         )
+        if telegram_message_id is not None:
+            # Telegram accepted it and numbered it: our "delivered" (private chats have
+            # no delivery receipt; a read is message_read, logged by the listener).
+            logs.append(
+                {
+                    "node_id": req.node_id,
+                    "node_type": "send_message",
+                    "event_type": "delivery_confirmed",
+                    "status": "delivered",
+                    "details": {"telegram_message_id": telegram_message_id},
+                    "visit": req.visit,
+                }
+            )
         values: dict[str, object] = {
             "current_node_id": req.next_node_id,
             "context": req.context,
@@ -231,19 +252,15 @@ class SendActivities:
                 # Not now(): this transaction began before the message was sent.
                 completed_at=CLOCK,
             )
-            logs += [
+            # The end node's row is the lead's finishing row: one row, not two.
+            logs.append(
                 {
                     "node_id": req.finish_node_id,
                     "node_type": "end",
                     "event_type": "campaign_activity",
                     "status": "completed",
-                },
-                {
-                    "node_id": req.finish_node_id,
-                    "event_type": "campaign_activity",
-                    "status": "completed",
-                },
-            ]
+                }
+            )
         # One statement: the message sent, the execution moved on, its log rows.
         await exec_repo.save_execution(session, execution, values, logs, with_=writes)
         return SendResult(

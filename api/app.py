@@ -12,7 +12,15 @@ from activities.telegram.login import TelethonLogin
 from api.console.spa import mount_console
 from api.errors import install_error_handlers
 from api.metrics import install_metrics
-from api.routers import accounts, campaigns, contacts, identity, reports, telethon_login
+from api.routers import (
+    accounts,
+    campaigns,
+    contacts,
+    diagnosis,
+    identity,
+    reports,
+    telethon_login,
+)
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
 
@@ -45,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts.router,
         campaigns.router,
         reports.router,
+        diagnosis.router,
     )
     for router in routers:
         app.include_router(router)

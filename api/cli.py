@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import typer
 
@@ -13,6 +14,23 @@ from db.settings import get_settings
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 admin = typer.Typer(no_args_is_help=True, help="Administration commands.")
 app.add_typer(admin, name="admin")
+explain = typer.Typer(
+    no_args_is_help=True, help="Why a campaign or a lead is (not) moving, asked of the api."
+)
+app.add_typer(explain, name="explain")
+
+ApiUrl = Annotated[
+    str | None,
+    typer.Option(envvar="TGFLOWS_API_URL", help="The api (else http://127.0.0.1:$TGFLOWS_API_PORT)"),
+]
+Token = Annotated[
+    str | None,
+    typer.Option(envvar="TGFLOWS_TOKEN", help="API token (else the dev stack's token)"),
+]
+Org = Annotated[
+    int | None, typer.Option(envvar="TGFLOWS_ORG", help="Organization id (X-Organization-Id)")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the api's JSON as it is")]
 
 
 def _logging() -> None:
@@ -162,3 +180,45 @@ def set_password(
         typer.echo(f"error: no user has the email {email}", err=True)
         raise typer.Exit(1)
     typer.echo(f"password set for {email.lower()}")
+
+
+def _explain(path: str, api_url: str | None, token: str | None, org: int | None) -> dict[str, Any]:
+    from api.explain import ApiError, default_token, fetch
+
+    settings = get_settings()
+    url = api_url or f"http://127.0.0.1:{settings.api_port}"
+    try:
+        return fetch(url, token or default_token(settings), org, path)
+    except ApiError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+
+
+@explain.command("campaign")
+def explain_campaign(
+    campaign_id: int,
+    api_url: ApiUrl = None,
+    token: Token = None,
+    org: Org = None,
+    as_json: AsJson = False,
+) -> None:
+    """Print a campaign's diagnosis: verdict, reasons first cause first, waiting leads."""
+    from api.explain import campaign_lines
+
+    found = _explain(f"/campaign-flows/{campaign_id}/diagnosis", api_url, token, org)
+    typer.echo(json.dumps(found, indent=2) if as_json else "\n".join(campaign_lines(found)))
+
+
+@explain.command("lead")
+def explain_lead(
+    execution_id: int,
+    api_url: ApiUrl = None,
+    token: Token = None,
+    org: Org = None,
+    as_json: AsJson = False,
+) -> None:
+    """Print one lead's execution, its workflow's `state` answer and its last log entries."""
+    from api.explain import lead_lines
+
+    found = _explain(f"/executions/{execution_id}", api_url, token, org)
+    typer.echo(json.dumps(found, indent=2) if as_json else "\n".join(lead_lines(found)))

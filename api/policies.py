@@ -37,14 +37,24 @@ class Decision(StrEnum):
     FORBIDDEN = "forbidden"  # 403: visible, but not this action
 
 
-# What a role may do to a campaign another member created (once it can see it at all).
 # Launch, pause and stop belong to the creator alone, whatever the role.
+CREATOR_ONLY = frozenset({Action.LAUNCH, Action.PAUSE, Action.STOP})
+# What a role may do to a campaign another member created (once it can see it at all).
 ON_OTHERS_CAMPAIGNS: dict[Role, frozenset[Action]] = {
-    Role.OWNER: frozenset(Action) - {Action.LAUNCH, Action.PAUSE, Action.STOP},
-    Role.ADMIN: frozenset(Action) - {Action.LAUNCH, Action.PAUSE, Action.STOP},
+    Role.OWNER: frozenset(Action) - CREATOR_ONLY,
+    Role.ADMIN: frozenset(Action) - CREATOR_ONLY,
     Role.MEMBER: frozenset(),
 }
 ROLES_WITH_ADMIN_VIEW = frozenset({Role.OWNER, Role.ADMIN})
+
+# How a sentence names each action ("Cannot <phrase> a campaign that is active").
+PHRASES: dict[Action, str] = {
+    Action.VIEW: "view",
+    Action.EDIT_METADATA: "edit the settings of",
+    Action.EDIT_FLOW: "edit the flow of",
+    Action.ADD_CONTACTS: "add contacts to",
+    Action.REMOVE_CONTACTS: "remove contacts from",
+}
 
 # Which campaign statuses allow an action; actions not listed are allowed in any status.
 STATUS_RULES: dict[Action, frozenset[str]] = {
@@ -98,6 +108,24 @@ def decide(actor: Actor, row: Owned, action: Action) -> Decision:
         return Decision.ALLOW
     assert actor.role is not None
     return Decision.ALLOW if action in ON_OTHERS_CAMPAIGNS[actor.role] else Decision.FORBIDDEN
+
+
+def phrase(action: Action) -> str:
+    return PHRASES.get(action, action.value)
+
+
+def forbidden_text(action: Action) -> str:
+    """The 403 sentence: it states the rule that refused the action."""
+    if action in CREATOR_ONLY:
+        return f"Only the campaign's creator may {phrase(action)} it"
+    return (
+        "Only the campaign's creator or an owner/admin of its organization "
+        f"may {phrase(action)} it"
+    )
+
+
+def conflict_text(action: Action, status: str) -> str:
+    return f"Cannot {phrase(action)} a campaign that is {status}"
 
 
 def status_allows(action: Action, status: str) -> bool:

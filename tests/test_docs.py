@@ -79,6 +79,7 @@ def test_readme_and_runbooks_run_as_written(tmp_path: Path) -> None:
             "tgflows_http_requests_total",  # the api's
             "Pollers:",  # task-queue describe
             "campaign-1",  # the control workflow
+            "Campaign 1: ",  # tgflows explain
             '"execution_id":2',  # the lead's state query
             "Signal workflow succeeded",
             "UPDATE 1",

@@ -16,6 +16,7 @@ from api.policies import Action
 from api.routers.campaigns import Service
 from api.schemas.common import Page
 from db.repositories import reports as repo
+from db.vocabulary import LogEvent, LogStatus, NodeType
 
 router = APIRouter(
     prefix="/campaign-flows", tags=["statistics and logs"], responses=ERROR_RESPONSES
@@ -49,11 +50,21 @@ class LogEntryOut(BaseModel):
 async def statistics(campaign_id: int, service: Service, refresh: bool = False) -> StatisticsOut:
     """Campaign metrics from get_campaign_statistics(), cached for up to 5 minutes.
 
-    `messages_delivered` counts messages Telegram accepted and gave a message id: private
-    chats have no delivery receipt. `messages_read` counts read receipts, separately.
-    `messages_sent` counts send attempts that reached Telegram (delivered or failed);
-    `messages_not_sent` planned sends not made yet. Rates are percentages; a zero
-    denominator gives 0. `?refresh=true` computes afresh.
+    One meaning per word, in the totals and in `per_node` / `per_variant` alike:
+    `sent` (`messages_sent`) counts send attempts that reached Telegram, delivered or
+    failed; `delivered` (`messages_delivered`) those Telegram accepted and gave a message
+    id (private chats have no delivery receipt); `failed` (`messages_failed`) those it
+    refused; `read` (`messages_read`) read receipts; `not_sent` (`messages_not_sent`)
+    planned sends not made yet: in flight, or deferred by a rate limit, a cap, the sending
+    window, a flood wait or a peer-flood cooldown. `per_node` also counts the leads
+    `waiting` at each node now; `replied` counts delivered messages the lead answered
+    afterwards and `reply_rate` = replied / delivered.
+
+    `contacts_completed` counts executions that finished successfully: status `completed`,
+    or `responded` (the lead replied and the flow stopped, as designed); `completion_rate`
+    = contacts_completed / total_contacts. `contacts_responded` counts leads who replied,
+    whatever their status; `response_rate` = contacts_responded / messages_delivered.
+    Rates are percentages; a zero denominator gives 0. `?refresh=true` computes afresh.
     """
     await service.get(campaign_id, Action.VIEW)
     session = service.session
@@ -72,7 +83,14 @@ async def statistics(campaign_id: int, service: Service, refresh: bool = False) 
 
 @router.get("/{campaign_id}/activities", response_model=Page[LogEntryOut])
 async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
-    """The last 20 important entries (sends, replies, reads, node activity), newest first."""
+    """The last 20 important log entries, newest first.
+
+    `message_sent`: a message was sent to the lead (Telegram took it);
+    `delivery_confirmed`: Telegram confirmed it, numbering it with a message id (our
+    "delivered"; private chats have no delivery receipt); `message_read`: the lead read
+    it; `response_detected`: the lead replied; `campaign_activity`: every other node
+    execution and how a lead ended (completed, failed with its error, cancelled).
+    """
     await service.get(campaign_id, Action.VIEW)
     rows = await repo.activity_feed(service.session, campaign_id)
     items = [LogEntryOut.model_validate(r._asdict()) for r in rows]
@@ -85,9 +103,9 @@ async def logs(
     request: Request,
     service: Service,
     execution_id: int | None = None,
-    node_type: str | None = None,
-    status: str | None = None,
-    event_type: str | None = None,
+    node_type: NodeType | None = None,
+    status: LogStatus | None = None,
+    event_type: LogEvent | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     search: str | None = Query(None, max_length=200, description="contact name or message"),

@@ -103,6 +103,28 @@ class CampaignUpdate(BaseModel):
         return None if v is None else _validate_flow(v)
 
 
+class AccountSummary(BaseModel):
+    """The campaign's sending account: who it is and how healthy."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    display_name: str | None
+    phone: str
+    status: str
+    status_reason: str | None
+    flood_wait_until: datetime | None
+    cooldown_until: datetime | None
+
+
+class PersonSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str | None
+    email: str
+
+
 class CampaignOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -124,6 +146,8 @@ class CampaignOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    account: AccountSummary | None = None
+    creator: PersonSummary | None = None
 
 
 class ContactIds(BaseModel):
@@ -148,6 +172,13 @@ class CampaignContactOut(BaseModel):
     status: str
     current_node_id: str | None
     next_execution_at: datetime | None
+    waiting_reason: str | None = Field(
+        None,
+        description="Why an open lead is not moving: rate_limit, daily_cap, outside_window, "
+        "flood_wait, peer_flood (a deferred send), delay, reply (the flow waits), scheduled, "
+        "queued (its workflow is about to start) or paused",
+    )
+    waiting_until: datetime | None = Field(None, description="When it moves on by itself")
     started_at: datetime | None
     completed_at: datetime | None
     error_message: str | None

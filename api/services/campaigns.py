@@ -16,7 +16,9 @@ from api.policies import (
     Actor,
     Decision,
     Owned,
+    conflict_text,
     decide,
+    forbidden_text,
     status_allows,
 )
 from api.schemas.campaigns import CampaignCreate, CampaignUpdate
@@ -74,12 +76,9 @@ class CampaignService:
         if verdict == Decision.HIDDEN:
             raise NotFound("Campaign not found")
         if verdict == Decision.FORBIDDEN:
-            raise Forbidden(f"Only the campaign's creator or an owner/admin may {action.value} it")
+            raise Forbidden(forbidden_text(action))
         if not status_allows(action, campaign.status):
-            raise Conflict(
-                f"Cannot {action.value.replace('_', ' ')} a campaign that is {campaign.status}",
-                code=f"status_{campaign.status}",
-            )
+            raise Conflict(conflict_text(action, campaign.status), code=f"status_{campaign.status}")
         return campaign
 
     async def create(self, body: CampaignCreate) -> CampaignFlow:
@@ -185,6 +184,8 @@ class CampaignService:
         now = datetime.now(UTC)
         scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now
         campaign.status = "scheduled" if scheduled else "active"
+        if scheduled and campaign.scheduled_start_at is not None:
+            await repo.schedule_pending(self.session, campaign.id, campaign.scheduled_start_at)
         await self._commit_and_submit(
             campaign,
             "launch",
@@ -223,6 +224,8 @@ class CampaignService:
         campaign = await self.get(campaign_id, Action.ADD_CONTACTS)
         await self._check_contacts(contact_ids)
         added = await repo.add_executions(self.session, campaign.id, contact_ids)
+        if added and campaign.status == "scheduled" and campaign.scheduled_start_at is not None:
+            await repo.schedule_pending(self.session, campaign.id, campaign.scheduled_start_at)
         unique = len(set(contact_ids))
         action = None
         if added and campaign.enabled and campaign.status in ("active", "completed"):

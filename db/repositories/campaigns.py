@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CampaignFlow, Contact, FlowExecution, TelegramAccount
+from db.models import CampaignFlow, Contact, FlowExecution, TelegramAccount, User
+from db.repositories.diagnosis import latest_wait, with_wait
 from db.repositories.scoping import contains_pattern, scope
+from db.repositories.search import contact_matches
 
 
 def visible(
-    user_id: int, organization_id: int | None, *, view_all: bool, include_deleted: bool = False
+    user_id: int,
+    organization_id: int | None,
+    *,
+    view_all: bool,
+    include_deleted: bool = False,
+    only_deleted: bool = False,
 ) -> Select[CampaignFlow]:
     stmt = select(CampaignFlow)
-    if not include_deleted:
+    if only_deleted:
+        stmt = stmt.where(CampaignFlow.deleted_at.is_not(None))
+    elif not include_deleted:
         stmt = stmt.where(CampaignFlow.deleted_at.is_(None))
     return scope(
         stmt,
@@ -27,6 +37,19 @@ def visible(
         organization_id=organization_id,
         view_all=view_all,
     )
+
+
+async def accounts_and_creators(
+    session: AsyncSession, campaigns: Sequence[CampaignFlow]
+) -> tuple[dict[int, TelegramAccount], dict[int, User]]:
+    """The accounts and creators of some campaigns, by id, in two queries."""
+    account_ids = {c.telegram_account_id for c in campaigns if c.telegram_account_id}
+    user_ids = {c.created_by for c in campaigns}
+    accounts = list(
+        await session.scalars(select(TelegramAccount).where(TelegramAccount.id.in_(account_ids)))
+    )
+    users = list(await session.scalars(select(User).where(User.id.in_(user_ids))))
+    return {a.id: a for a in accounts}, {u.id: u for u in users}
 
 
 async def get_for_update(session: AsyncSession, campaign_id: int) -> CampaignFlow | None:
@@ -102,6 +125,19 @@ async def add_executions(
     return len(result.all())
 
 
+async def schedule_pending(session: AsyncSession, campaign_id: int, at: datetime) -> None:
+    """Leads of a scheduled campaign that have not started wait for its scheduled start."""
+    await session.execute(
+        update(FlowExecution)
+        .where(
+            FlowExecution.campaign_id == campaign_id,
+            FlowExecution.status == "pending",
+            FlowExecution.deleted_at.is_(None),
+        )
+        .values(next_execution_at=at, updated_at=func.now())
+    )
+
+
 async def soft_delete_executions(
     session: AsyncSession, campaign_id: int, contact_ids: Sequence[int]
 ) -> list[int]:
@@ -127,20 +163,18 @@ async def contacts_page(
     cursor: int | None,
     limit: int,
 ) -> list[Any]:
-    stmt = (
-        select(FlowExecution, Contact)
+    """(execution, contact, wait event, wait details) of the campaign's live leads."""
+    wait = latest_wait()
+    stmt = with_wait(
+        select(FlowExecution, Contact, wait.c.event_type, wait.c.details)
         .join(Contact, Contact.id == FlowExecution.contact_id)
-        .where(FlowExecution.campaign_id == campaign_id, FlowExecution.deleted_at.is_(None))
+        .where(FlowExecution.campaign_id == campaign_id, FlowExecution.deleted_at.is_(None)),
+        wait,
     )
     if status:
         stmt = stmt.where(FlowExecution.status == status)
     if search:
-        like = contains_pattern(search)
-        stmt = stmt.where(
-            Contact.username.ilike(like, escape="\\")
-            | Contact.first_name.ilike(like, escape="\\")
-            | Contact.last_name.ilike(like, escape="\\")
-        )
+        stmt = stmt.where(contact_matches(search))
     if cursor is not None:
         stmt = stmt.where(FlowExecution.id > cursor)
     return list((await session.execute(stmt.order_by(FlowExecution.id).limit(limit))).all())

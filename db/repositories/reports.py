@@ -6,15 +6,23 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select, text, union
+from sqlalchemy import Select, func, select, text, union
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CampaignStatisticsCache, Contact, FlowExecution, FlowExecutionLog
 from db.repositories.scoping import contains_pattern
+from db.repositories.search import contact_matches
+from db.vocabulary import LogEvent
 
-FEED_EVENTS = ("message_sent", "response_detected", "message_read", "campaign_activity")
+FEED_EVENTS = (
+    LogEvent.MESSAGE_SENT,
+    LogEvent.DELIVERY_CONFIRMED,
+    LogEvent.RESPONSE_DETECTED,
+    LogEvent.MESSAGE_READ,
+    LogEvent.CAMPAIGN_ACTIVITY,
+)
 LOG_COLUMNS = (
     "id",
     "executed_at",
@@ -52,18 +60,6 @@ async def compute_statistics(session: AsyncSession, campaign_id: int) -> Campaig
     )
     assert row is not None
     return row
-
-
-def contact_search_text() -> Any:
-    """The same expression as the trigram index on contacts (migration 0002)."""
-    space: Any = literal_column("' '")
-    return (
-        func.coalesce(Contact.first_name, literal_column("''"))
-        .op("||")(space)
-        .op("||")(func.coalesce(Contact.last_name, literal_column("''")))
-        .op("||")(space)
-        .op("||")(func.coalesce(Contact.username, literal_column("''")))
-    )
 
 
 def _with_contact() -> Select[Any]:
@@ -140,7 +136,7 @@ def log_query(
             .where(
                 FlowExecution.campaign_id == campaign_id,
                 FlowExecutionLog.campaign_id == campaign_id,
-                contact_search_text().ilike(like, escape="\\"),
+                contact_matches(search),
             )
         )
         stmt = stmt.where(FlowExecutionLog.id.in_(union(by_text, by_contact)))

@@ -104,10 +104,14 @@ async def test_statistics_logs_and_exports_match_the_scenario(
     assert s["completion_rate"] == 66.67 and s["response_rate"] == 33.33
     assert s["delivery_rate"] == 75.0 and s["read_rate"] == 33.33
     assert s["executions_by_status"] == {"completed": 2, "failed": 1}
+    # One meaning per word: per node, `sent` counts attempts as messages_sent does.
+    node = {"read": 0, "not_sent": 0, "waiting": 0, "failed": 0}
     assert s["per_node"] == {
-        "hello": {"sent": 2, "replied": 1, "reply_rate": 50.0},
-        "follow": {"sent": 1, "replied": 0, "reply_rate": 0},
+        "hello": {**node, "sent": 3, "delivered": 2, "failed": 1, "read": 1}
+        | {"replied": 1, "reply_rate": 50.0},
+        "follow": {**node, "sent": 1, "delivered": 1, "replied": 0, "reply_rate": 0},
     }
+    assert sum(n["sent"] for n in s["per_node"].values()) == s["messages_sent"]
 
     feed = (await caller.ok("get", f"/campaign-flows/{cid}/activities"))["items"]
     every = (await caller.ok("get", f"/campaign-flows/{cid}/logs", params={"limit": 500}))["items"]
@@ -115,10 +119,16 @@ async def test_statistics_logs_and_exports_match_the_scenario(
         e
         for e in every
         if e["event_type"]
-        in ("message_sent", "response_detected", "message_read", "campaign_activity")
+        in (
+            "message_sent",
+            "delivery_confirmed",
+            "response_detected",
+            "message_read",
+            "campaign_activity",
+        )
     ]
     assert [f["id"] for f in feed] == [e["id"] for e in important][:20]
-    assert {"message_sent", "response_detected", "message_read"} <= {
+    assert {"message_sent", "delivery_confirmed", "response_detected", "message_read"} <= {
         f["event_type"] for f in important
     }
     assert all((f["contact_name"] and f["node_id"] is not None) or f["event_type"] for f in feed)
