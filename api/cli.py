@@ -21,7 +21,9 @@ app.add_typer(explain, name="explain")
 
 ApiUrl = Annotated[
     str | None,
-    typer.Option(envvar="TGFLOWS_API_URL", help="The api (else http://127.0.0.1:$TGFLOWS_API_PORT)"),
+    typer.Option(
+        envvar="TGFLOWS_API_URL", help="The api (else http://127.0.0.1:$TGFLOWS_API_PORT)"
+    ),
 ]
 Token = Annotated[
     str | None,

@@ -117,6 +117,42 @@ export type AccountOut = {
 };
 
 /**
+ * AccountSummary
+ *
+ * The campaign's sending account: who it is and how healthy.
+ */
+export type AccountSummary = {
+    /**
+     * Cooldown Until
+     */
+    cooldown_until: string | null;
+    /**
+     * Display Name
+     */
+    display_name: string | null;
+    /**
+     * Flood Wait Until
+     */
+    flood_wait_until: string | null;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Phone
+     */
+    phone: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Status Reason
+     */
+    status_reason: string | null;
+};
+
+/**
  * AccountUpdate
  */
 export type AccountUpdate = {
@@ -228,6 +264,18 @@ export type CampaignContactOut = {
      * Username
      */
     username: string | null;
+    /**
+     * Waiting Reason
+     *
+     * Why an open lead is not moving: rate_limit, daily_cap, outside_window, flood_wait, peer_flood (a deferred send), delay, reply (the flow waits), scheduled, queued (its workflow is about to start) or paused
+     */
+    waiting_reason?: string | null;
+    /**
+     * Waiting Until
+     *
+     * When it moves on by itself
+     */
+    waiting_until?: string | null;
 };
 
 /**
@@ -284,6 +332,7 @@ export type CampaignOut = {
     ab_test: {
         [key: string]: unknown;
     } | null;
+    account?: AccountSummary | null;
     /**
      * Created At
      */
@@ -292,6 +341,7 @@ export type CampaignOut = {
      * Created By
      */
     created_by: number;
+    creator?: PersonSummary | null;
     /**
      * Deleted At
      */
@@ -359,6 +409,11 @@ export type CampaignOut = {
      */
     updated_at: string;
 };
+
+/**
+ * CampaignStatus
+ */
+export type CampaignStatus = 'draft' | 'scheduled' | 'active' | 'paused' | 'completed' | 'cancelled';
 
 /**
  * CampaignUpdate
@@ -495,6 +550,35 @@ export type ContactOut = {
 };
 
 /**
+ * DiagnosisOut
+ */
+export type DiagnosisOut = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: number;
+    /**
+     * Checked At
+     */
+    checked_at: string;
+    /**
+     * Executions By Status
+     */
+    executions_by_status: {
+        [key: string]: number;
+    };
+    /**
+     * Reasons
+     */
+    reasons: Array<ReasonOut>;
+    verdict: Verdict;
+    /**
+     * Waiting
+     */
+    waiting: Array<WaitingGroupOut>;
+};
+
+/**
  * EdgeCounts
  */
 export type EdgeCounts = {
@@ -533,6 +617,97 @@ export type ErrorBody = {
      */
     field?: string | null;
 };
+
+/**
+ * ExecutionOut
+ *
+ * One lead's execution as the database has it, its workflow's answer and its logs.
+ */
+export type ExecutionOut = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: number;
+    /**
+     * Completed At
+     */
+    completed_at: string | null;
+    /**
+     * Contact Id
+     */
+    contact_id: number;
+    /**
+     * Contact Name
+     */
+    contact_name: string;
+    /**
+     * Current Node Id
+     */
+    current_node_id: string | null;
+    /**
+     * Error Message
+     */
+    error_message: string | null;
+    /**
+     * Execution Id
+     */
+    execution_id: number;
+    /**
+     * Generation
+     */
+    generation: number;
+    /**
+     * Last Logs
+     */
+    last_logs: Array<LogLineOut>;
+    /**
+     * Next Execution At
+     */
+    next_execution_at: string | null;
+    /**
+     * Started At
+     */
+    started_at: string | null;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Username
+     */
+    username: string | null;
+    /**
+     * Waiting Reason
+     */
+    waiting_reason: string | null;
+    /**
+     * Waiting Until
+     */
+    waiting_until: string | null;
+    /**
+     * Workflow Error
+     *
+     * Why the state query did not answer
+     */
+    workflow_error: string | null;
+    /**
+     * Workflow Id
+     */
+    workflow_id: string;
+    /**
+     * Workflow State
+     *
+     * The contact workflow's `state` query answer; null when it cannot answer
+     */
+    workflow_state: {
+        [key: string]: unknown;
+    } | null;
+};
+
+/**
+ * ExecutionStatus
+ */
+export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'responded' | 'failed' | 'cancelled';
 
 /**
  * FlowCountsOut
@@ -635,6 +810,58 @@ export type LogEntryOut = {
      */
     username: string | null;
 };
+
+/**
+ * LogEvent
+ *
+ * What a log row records; the first four (and delivery_confirmed) feed the activities.
+ */
+export type LogEvent = 'message_sent' | 'delivery_confirmed' | 'campaign_activity' | 'response_detected' | 'message_read' | 'deferred' | 'delay_started' | 'waiting_for_reply';
+
+/**
+ * LogLineOut
+ */
+export type LogLineOut = {
+    /**
+     * Details
+     */
+    details: {
+        [key: string]: unknown;
+    };
+    /**
+     * Event Type
+     */
+    event_type: string;
+    /**
+     * Executed At
+     */
+    executed_at: string;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Message Text
+     */
+    message_text: string | null;
+    /**
+     * Node Id
+     */
+    node_id: string | null;
+    /**
+     * Node Type
+     */
+    node_type: string | null;
+    /**
+     * Status
+     */
+    status: string;
+};
+
+/**
+ * LogStatus
+ */
+export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read';
 
 /**
  * LoginCode
@@ -811,6 +1038,11 @@ export type NodeCounts = {
 };
 
 /**
+ * NodeType
+ */
+export type NodeType = 'start' | 'send_message' | 'delay' | 'wait_for_reply' | 'condition' | 'ab_split' | 'end';
+
+/**
  * OrgIn
  */
 export type OrgIn = {
@@ -965,6 +1197,59 @@ export type PageOrgOut = {
 };
 
 /**
+ * PersonSummary
+ */
+export type PersonSummary = {
+    /**
+     * Email
+     */
+    email: string;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string | null;
+};
+
+/**
+ * ReasonOut
+ */
+export type ReasonOut = {
+    /**
+     * Action
+     *
+     * What to do about it, if anything
+     */
+    action: string | null;
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Details
+     */
+    details?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Message
+     *
+     * What is the matter, in a sentence
+     */
+    message: string;
+    severity: Severity;
+    /**
+     * Until
+     *
+     * When it clears by itself, if it does
+     */
+    until?: string | null;
+};
+
+/**
  * RemoveContactsOut
  */
 export type RemoveContactsOut = {
@@ -1059,6 +1344,13 @@ export type SettingsPatch = {
 };
 
 /**
+ * Severity
+ *
+ * What a reason does to the verdict: the first reason that is not `info` decides it.
+ */
+export type Severity = 'done' | 'blocked' | 'waiting' | 'info';
+
+/**
  * StatisticsOut
  */
 export type StatisticsOut = {
@@ -1121,6 +1413,11 @@ export type TokenOut = {
 };
 
 /**
+ * Verdict
+ */
+export type Verdict = 'sending' | 'waiting' | 'blocked' | 'done';
+
+/**
  * ViewModeOut
  */
 export type ViewModeOut = {
@@ -1136,6 +1433,30 @@ export type ViewModeOut = {
      * Requested
      */
     requested: string;
+};
+
+/**
+ * WaitingGroupOut
+ */
+export type WaitingGroupOut = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Nodes
+     */
+    nodes: Array<string>;
+    /**
+     * Reason
+     */
+    reason: string;
+    /**
+     * Until
+     *
+     * The earliest lead of the group moves then
+     */
+    until: string | null;
 };
 
 export type LoginAuthLoginPostData = {
@@ -1360,11 +1681,17 @@ export type ListCampaignsCampaignFlowsGetData = {
         /**
          * Status
          */
-        status?: string | null;
+        status?: CampaignStatus | null;
         /**
          * Enabled
          */
         enabled?: boolean | null;
+        /**
+         * Deleted
+         *
+         * List deleted campaigns (to restore them)
+         */
+        deleted?: boolean;
         /**
          * Telegram Account Id
          */
@@ -1864,9 +2191,11 @@ export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetData = {
         /**
          * Status
          */
-        status?: string | null;
+        status?: ExecutionStatus | null;
         /**
          * Search
+         *
+         * Part of the contact's full name or username
          */
         search?: string | null;
         /**
@@ -1978,6 +2307,66 @@ export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses = {
 };
 
 export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponse = AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses[keyof AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses];
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path: {
+        /**
+         * Campaign Id
+         */
+        campaign_id: number;
+    };
+    query?: never;
+    url: '/campaign-flows/{campaign_id}/diagnosis';
+};
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Temporal or Telegram could not be reached
+     */
+    503: ErrorBody;
+};
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetError = DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors[keyof DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors];
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: DiagnosisOut;
+};
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponse = DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses[keyof DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses];
 
 export type DisableCampaignCampaignFlowsCampaignIdDisablePostData = {
     body?: never;
@@ -2305,15 +2694,15 @@ export type LogsCampaignFlowsCampaignIdLogsGetData = {
         /**
          * Node Type
          */
-        node_type?: string | null;
+        node_type?: NodeType | null;
         /**
          * Status
          */
-        status?: string | null;
+        status?: LogStatus | null;
         /**
          * Event Type
          */
-        event_type?: string | null;
+        event_type?: LogEvent | null;
         /**
          * Since
          */
@@ -3116,6 +3505,73 @@ export type UpdateContactContactsContactIdPatchResponses = {
 };
 
 export type UpdateContactContactsContactIdPatchResponse = UpdateContactContactsContactIdPatchResponses[keyof UpdateContactContactsContactIdPatchResponses];
+
+export type ExplainLeadExecutionsExecutionIdGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path: {
+        /**
+         * Execution Id
+         */
+        execution_id: number;
+    };
+    query?: {
+        /**
+         * Logs
+         *
+         * How many of its newest log rows
+         */
+        logs?: number;
+    };
+    url: '/executions/{execution_id}';
+};
+
+export type ExplainLeadExecutionsExecutionIdGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Temporal or Telegram could not be reached
+     */
+    503: ErrorBody;
+};
+
+export type ExplainLeadExecutionsExecutionIdGetError = ExplainLeadExecutionsExecutionIdGetErrors[keyof ExplainLeadExecutionsExecutionIdGetErrors];
+
+export type ExplainLeadExecutionsExecutionIdGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: ExecutionOut;
+};
+
+export type ExplainLeadExecutionsExecutionIdGetResponse = ExplainLeadExecutionsExecutionIdGetResponses[keyof ExplainLeadExecutionsExecutionIdGetResponses];
 
 export type HealthHealthGetData = {
     body?: never;

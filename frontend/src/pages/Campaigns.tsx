@@ -8,6 +8,7 @@ import {
   unwrap,
   viewModeConsoleViewModeGet,
 } from "../api";
+import type { CampaignStatus } from "../client";
 import { Empty, QueryState } from "../components/States";
 import { STATUS_COLORS, when } from "../format";
 
@@ -58,7 +59,7 @@ export function CampaignsPage() {
         listCampaignsCampaignFlowsGet({
           query: {
             view_mode: view,
-            status: search.status,
+            status: search.status as CampaignStatus | undefined,
             enabled: search.enabled === undefined ? undefined : search.enabled === "true",
             telegram_account_id: search.account ? Number(search.account) : undefined,
             search: search.q,

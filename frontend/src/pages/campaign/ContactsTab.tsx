@@ -11,6 +11,7 @@ import {
   type CampaignContactOut,
   type CampaignOut,
 } from "../../api";
+import type { ExecutionStatus } from "../../client";
 import { ConfirmButton } from "../../components/Confirm";
 import { Empty, QueryState } from "../../components/States";
 import { STATUS_COLORS, when } from "../../format";
@@ -37,7 +38,7 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
   const rows = useQuery({
     queryKey: ["campaign-contacts", org, campaign.id, status, applied, cursor],
     queryFn: () =>
-      unwrap(listCampaignContactsCampaignFlowsCampaignIdContactsGet({ ...path, query: { status: status ?? undefined, search: applied || undefined, cursor, limit: 50 } })),
+      unwrap(listCampaignContactsCampaignFlowsCampaignIdContactsGet({ ...path, query: { status: (status ?? undefined) as ExecutionStatus | undefined, search: applied || undefined, cursor, limit: 50 } })),
     refetchInterval: REFRESH_MS,
   });
   const directory = useQuery({

@@ -2,14 +2,15 @@ import { Alert, Button, Group, Select, Table, TextInput } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { download, errorSentence, logsCampaignFlowsCampaignIdLogsGet, unwrap, type CampaignOut } from "../../api";
+import type { LogEvent, LogStatus, NodeType } from "../../client";
 import { Empty, QueryState } from "../../components/States";
 import { when } from "../../format";
 
-const EVENT_TYPES = ["message_sent", "response_detected", "message_read", "campaign_activity", "deferred"];
-const NODE_TYPES = ["start", "send_message", "delay", "wait_for_reply", "condition", "ab_split", "end"];
-const STATUSES = ["sent", "completed", "failed", "waiting", "received", "read"];
+const EVENT_TYPES: LogEvent[] = ["message_sent", "delivery_confirmed", "response_detected", "message_read", "campaign_activity", "deferred", "delay_started", "waiting_for_reply"];
+const NODE_TYPES: NodeType[] = ["start", "send_message", "delay", "wait_for_reply", "condition", "ab_split", "end"];
+const STATUSES: LogStatus[] = ["sent", "delivered", "completed", "failed", "deferred", "waiting", "cancelled", "responded", "replied", "read"];
 
-type Filters = { event_type?: string; node_type?: string; status?: string; search?: string; execution_id?: number };
+type Filters = { event_type?: LogEvent; node_type?: NodeType; status?: LogStatus; search?: string; execution_id?: number };
 
 function exportUrl(campaignId: number, filters: Filters, format: "csv" | "jsonl"): string {
   const params = new URLSearchParams({ format });
@@ -54,9 +55,9 @@ export function LogsTab({ campaign, org }: { campaign: CampaignOut; org: string 
           <Button type="submit" variant="default">
             Search
           </Button>
-          <Select label="Event" clearable data={EVENT_TYPES} value={filters.event_type ?? null} onChange={(v) => set({ event_type: v ?? undefined })} w={180} />
-          <Select label="Node type" clearable data={NODE_TYPES} value={filters.node_type ?? null} onChange={(v) => set({ node_type: v ?? undefined })} w={160} />
-          <Select label="Status" clearable data={STATUSES} value={filters.status ?? null} onChange={(v) => set({ status: v ?? undefined })} w={130} />
+          <Select label="Event" clearable data={EVENT_TYPES} value={filters.event_type ?? null} onChange={(v) => set({ event_type: (v ?? undefined) as LogEvent | undefined })} w={180} />
+          <Select label="Node type" clearable data={NODE_TYPES} value={filters.node_type ?? null} onChange={(v) => set({ node_type: (v ?? undefined) as NodeType | undefined })} w={160} />
+          <Select label="Status" clearable data={STATUSES} value={filters.status ?? null} onChange={(v) => set({ status: (v ?? undefined) as LogStatus | undefined })} w={130} />
           <Button variant="light" onClick={() => save("csv")}>
             Download CSV
           </Button>
