@@ -167,6 +167,16 @@ async def test_unauthorized_session_pauses_campaign_and_marks_account(
         return bool(c["status"] == "paused")
 
     await eventually(paused, timeout=15)
+    # The campaign says why it paused, and so does its lead's log.
+    campaign = await caller.ok("get", f"/campaign-flows/{cid}")
+    assert "AUTH_KEY_UNREGISTERED" in campaign["status_reason"]
+
+    async def logged() -> list[dict[str, Any]]:
+        rows = (await caller.ok("get", f"/campaign-flows/{cid}/logs"))["items"]
+        return [r for r in rows if r["status"] == "paused"]
+
+    (entry,) = await eventually(logged, timeout=15)
+    assert "unauthorized" in entry["details"]["reason"]
     acct = await caller.ok("get", f"/telegram-accounts/{account_id}")
     assert acct["status"] == "unauthorized" and "AUTH_KEY_UNREGISTERED" in acct["status_reason"]
     again = await caller.post(f"/campaign-flows/{cid}/launch")
