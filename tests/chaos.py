@@ -274,16 +274,15 @@ async def run_chaos(
             began = time.monotonic()
             deadline = began + timeout
             await chaos_api.ok("post", f"/campaign-flows/{cid}/launch")
-            expected_sends = 2 * leads
+            # After the first kill, the others at random points of the campaign's sends.
+            targets = sorted(rng.randint(1, 2 * leads - 1) for _ in range(kills - 1))
             for n in range(kills):
                 if n == 0:
                     # During the launch's fan-out: a page under way when the worker dies.
                     await until(lambda: fanout_starting(client, cid), deadline, interval=0.01)
                 else:
-                    # While sends happen: at a random point of the campaign's sends.
-                    target = rng.randint(1, expected_sends - 1)
 
-                    async def reached(target: int = target) -> bool:
+                    async def reached(target: int = targets[n - 1]) -> bool:
                         return await sent_count(sessions, cid) >= target
 
                     await until(reached, deadline, interval=0.05)
