@@ -63,7 +63,9 @@ async def test_chaos_large(
         missing=chaos.missing,
         not_final=chaos.not_final,
         seconds=chaos.seconds,
+        all_sent_seconds=chaos.all_sent_seconds or -1.0,
         without_kills_seconds=calm.seconds,
+        without_kills_all_sent_seconds=calm.all_sent_seconds or -1.0,
         baseline_duplicates=calm.duplicates,
     )
     assert calm.duplicates == calm.missing == calm.not_final == 0, calm

@@ -107,6 +107,7 @@ class Outcome:
     missing: int
     not_final: int
     seconds: float
+    all_sent_seconds: float | None
     kills: int
     campaign_status: str
     examples: list[str] = field(default_factory=list)
@@ -290,7 +291,11 @@ async def run_chaos(
                 await asyncio.sleep(rng.uniform(0, 1.0))
                 await worker.start()
 
+            all_sent: list[float] = []
+
             async def done() -> bool:
+                if not all_sent and await sent_count(sessions, cid) >= 2 * leads:
+                    all_sent.append(time.monotonic() - began)
                 return (await settled(sessions, cid))[0]
 
             await until(done, deadline, interval=0.25)
@@ -307,6 +312,7 @@ async def run_chaos(
         missing=missing,
         not_final=not_final,
         seconds=seconds,
+        all_sent_seconds=all_sent[0] if all_sent else None,
         kills=worker.kills,
         campaign_status=status,
         examples=examples,
