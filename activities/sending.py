@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import metrics
 from activities.limits import DAY, HOUR, Deferral, account_turn, window_deferral
 from activities.state import halt_for, log_rows
 from activities.telegram.base import FloodWait, PeerFlood, PeerUnusable, Transient, Unauthorized
 from activities.telegram.pool import ProviderPool
+from db import telemetry
 from db.models import Contact, TelegramAccount
 from db.repositories import executions as exec_repo
 from db.repositories import messages as msg_repo
@@ -111,6 +113,7 @@ class SendActivities:
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
         execution, campaign, (username, phone, telegram_user_id, replies) = locked
+        telemetry.bind(account_id=campaign.telegram_account_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
         if activity.info().attempt > 1 and campaign.telegram_account_id is not None:
             # The message turns `sent` in the same transaction as its log rows and the
@@ -169,6 +172,7 @@ class SendActivities:
                 provider = await self._pool.get(account)
                 sent = await provider.send_message(peer, req.text, random_id)
             except FloodWait as err:
+                metrics.observe_flood_wait(account.id, err.seconds)
                 until = now + timedelta(seconds=err.seconds)
                 return await self._defer(
                     session,
@@ -183,6 +187,7 @@ class SendActivities:
                     ),
                 )
             except PeerFlood:
+                metrics.observe_peer_flood(account.id)
                 until = now + PEER_FLOOD_COOLDOWN
                 reason = "Telegram limited messages to non-contacts (PEER_FLOOD)"
                 return await self._defer(

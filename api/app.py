@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from activities.telegram.login import TelethonLogin
 from api.errors import install_error_handlers
+from api.metrics import install_metrics
 from api.routers import accounts, campaigns, contacts, identity, reports, telethon_login
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.telethon_login = TelethonLogin()
     install_error_handlers(app)
+    install_metrics(app)
     routers = (
         identity.router,
         telethon_login.router,

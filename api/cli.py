@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Annotated
 
 import typer
@@ -17,7 +16,9 @@ app.add_typer(admin, name="admin")
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from db.telemetry import configure_logging
+
+    configure_logging()
 
 
 @app.command()
@@ -35,9 +36,15 @@ def api() -> None:
 
     from api.app import create_app
 
+    _logging()
     settings = get_settings()
+    # uvicorn's log config and access log off: ours write JSON lines and the route template.
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info"
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
     )
 
 
@@ -57,8 +64,15 @@ def simulator() -> None:
 
     from simulator.app import create_app
 
+    _logging()
     settings = get_settings()
-    uvicorn.run(create_app(), host="127.0.0.1", port=settings.simulator_port, log_level="warning")
+    uvicorn.run(
+        create_app(),
+        host=settings.simulator_host,
+        port=settings.simulator_port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()

@@ -91,6 +91,9 @@ def worker_env(
         "TGFLOWS_TASK_QUEUE": queue,
         "TGFLOWS_SIMULATOR_URL": simulator_url,
         "TGFLOWS_WORKER_ID": f"worker-{queue}",
+        # No metrics ports: several workers (a restarted one, other suites) share a host.
+        "TGFLOWS_WORKER_METRICS_PORT": "0",
+        "TGFLOWS_TEMPORAL_METRICS_PORT": "0",
     }
 
 
