@@ -53,9 +53,7 @@ class CampaignControlWorkflow:
     async def run(self, inp: ControlInput) -> int:
         while True:
             try:
-                await workflow.wait_condition(
-                    lambda: bool(self._ops), timeout=timedelta(minutes=1)
-                )
+                await workflow.wait_condition(lambda: bool(self._ops), timeout=timedelta(minutes=1))
             except TimeoutError:
                 pass  # idle for a minute: end (completed) unless a handler still runs
             if not self._ops:

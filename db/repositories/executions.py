@@ -408,9 +408,7 @@ async def apply_launch(
         )
     if stamp:
         await session.execute(
-            update(FlowExecution)
-            .where(FlowExecution.id.in_(stamp), not_yet)
-            .values(launch_seq=seq)
+            update(FlowExecution).where(FlowExecution.id.in_(stamp), not_yet).values(launch_seq=seq)
         )
 
 
