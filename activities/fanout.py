@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from db.repositories import campaign_control
 from db.repositories import executions as repo
 from db.session import SessionFactory
 from workflows.dispatch import search_attributes_for, submit_op
+from workflows.lifecycle import PageRow, disable_statuses, page_statuses, plan_launch_page
 from workflows.types import (
     CONTACT_WORKFLOW,
     ActivateRequest,
@@ -31,16 +33,15 @@ from workflows.types import (
     control_workflow_id,
 )
 
+log = logging.getLogger(__name__)
 Planner = Callable[
     [AsyncSession, int, Sequence[tuple[int, int]]], Awaitable[dict[int, ExecutionPlan]]
 ]
 CONCURRENCY = 64
-PAGE_STATUSES = {
-    "launch": ("pending", "paused", "completed"),
-    "resume": ("pending", "paused"),
-    "pause": ("pending", "running", "waiting"),
-    "cancel": ("pending", "running", "waiting", "paused"),
-}
+# Pause and cancel pages are never retried differently.
+ONCE = {"reset_completed": False, "retried": False}
+# The control signal each operation sends the contact workflows it pages.
+SIGNALLED = {"launch": "resume", "resume": "resume", "disable": "cancel"}
 
 
 class CampaignActivities:
@@ -113,40 +114,48 @@ class CampaignActivities:
         op = page.op
         if op.action == "remove":
             return await self._remove(page)
-        statuses = PAGE_STATUSES[op.action]
         signal = ControlSignal(
             seq=op.seq,
-            action={"launch": "resume", "resume": "resume"}.get(op.action, op.action),
+            action=SIGNALLED.get(op.action, op.action),
             reason=op.reason,
         )
+        if op.action == "disable":
+            async with self._sessions() as session:
+                status = await campaign_control.status_of(session, page.campaign_id)
+            return await self._halt_page(page, disable_statuses(status or ""), signal)
         if op.action not in ("launch", "resume"):
-            return await self._halt_page(page, statuses, signal)
-        if op.action == "launch" and not op.reset_completed:
-            statuses = PAGE_STATUSES["resume"]
-        if activity.in_activity() and activity.info().attempt > 1:
-            # An earlier attempt may have resumed paused executions (now waiting) and
-            # died before starting their workflows: page them too. Theirs may hold where
-            # they paused, so they are signalled-with-start like paused ones.
-            statuses = (*statuses, "waiting")
+            return await self._halt_page(page, page_statuses(op.action, **ONCE), signal)
+        statuses = page_statuses(
+            op.action,
+            reset_completed=op.reset_completed,
+            retried=activity.in_activity() and activity.info().attempt > 1,
+        )
         async with self._sessions.begin() as session:
-            page_rows = await repo.page_targets(
+            rows = await repo.lock_launch_page(
                 session, page.campaign_id, page.after_id, page.limit, statuses
             )
-            ids = [execution_id for execution_id, _ in page_rows]
-            if not ids:
+            if not rows:
+                # The launch has reached every lead; with nothing left open (all ended,
+                # or cancelled by a disable) the campaign is complete.
+                await repo.complete_campaign_if_done(session, page.campaign_id)
                 return FanoutResult(next_after_id=None, touched=0)
+            plan = plan_launch_page(
+                [PageRow(*row) for row in rows],
+                seq=op.seq,
+                reset_completed=op.action == "launch" and op.reset_completed,
+            )
+            await repo.apply_launch(
+                session, op.seq, reset=plan.reset, resume=plan.resume, stamp=plan.stamp
+            )
             plans: dict[int, ExecutionPlan] = {}
-            if op.action == "launch" and op.reset_completed:
-                await repo.reset_completed(session, ids)
-            targets, may_exist = await repo.mark_resumable(session, ids)
-            if self._planner is not None and targets:
-                plans = await self._planner(session, page.campaign_id, targets)
+            if self._planner is not None and plan.start:
+                plans = await self._planner(session, page.campaign_id, plan.start)
         await _bounded(
-            targets,
-            lambda t: self._start(page, t, signal, plans.get(t[0]), t[0] in may_exist),
+            plan.start,
+            lambda t: self._start(page, t, signal, plans.get(t[0]), t[0] in plan.may_exist),
         )
-        activity.heartbeat(ids[-1])
-        return FanoutResult(next_after_id=ids[-1], touched=len(targets))
+        activity.heartbeat(rows[-1][0])
+        return FanoutResult(next_after_id=rows[-1][0], touched=len(plan.start))
 
     async def _halt_page(
         self, page: FanoutPage, statuses: Sequence[str], signal: ControlSignal
@@ -175,7 +184,7 @@ class CampaignActivities:
         ids = [execution_id for execution_id, _ in targets]
         async with self._sessions.begin() as session:
             if signal.action == "pause":
-                await repo.mark_paused(session, ids)
+                await repo.mark_paused(session, ids, signal.reason)
             else:
                 await repo.mark_cancelled(session, ids, signal.reason or "Cancelled")
 
@@ -196,7 +205,7 @@ class CampaignActivities:
         plan: ExecutionPlan | None,
         may_exist: bool,
     ) -> None:
-        """Start the lead's workflow. One that may exist (see mark_resumable) is
+        """Start the lead's workflow. One that may exist (see plan_launch_page) is
         signalled-with-start: the resume reaches it, or it starts. A pending lead's is
         new, so a plain start, cheaper for the server, carries the op's seq in its input;
         should it run already (started by a failed attempt of this page), it needs
@@ -238,10 +247,11 @@ class CampaignActivities:
 
     async def pause_account_campaigns(self, account_id: int, code: str) -> int:
         """The account lost its session: pause its campaigns and say why."""
+        reason = f"Telegram session unauthorized ({code})"
         async with self._sessions.begin() as session:
-            campaigns = await campaign_control.pause_for_account(
-                session, account_id, f"Telegram session unauthorized ({code})"
-            )
+            campaigns = await campaign_control.pause_for_account(session, account_id, reason)
+        for campaign in campaigns:
+            log.warning("campaign %d paused automatically: %s", campaign.id, reason)
         seq = 0
         for campaign in campaigns:
             seq = max(seq, campaign.control_seq)
@@ -274,7 +284,7 @@ def ops_for_state(campaign: CampaignFlow, removed_open: list[int]) -> list[Campa
             )
         )
     if not campaign.enabled:
-        ops.append(CampaignOp(seq=seq, action="cancel", reason="Campaign disabled"))
+        ops.append(CampaignOp(seq=seq, action="disable", reason="Campaign disabled"))
     elif campaign.status == "cancelled":
         ops.append(CampaignOp(seq=seq, action="cancel", reason="Campaign stopped by user"))
     elif campaign.status == "paused":

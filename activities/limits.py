@@ -46,15 +46,37 @@ def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> De
     raise ValueError("sending window has no open day")
 
 
-def account_deferral(
+# A reserved send finding the previous send a little late (its call took longer than
+# this one's wake-up) waits in the activity for the interval to pass, rather than
+# being deferred a second time.
+SHORT_WAIT = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """This send's turn on the account: go now, wait a moment, or defer to a slot."""
+
+    deferral: Deferral | None = None
+    # The slot reserved for a deferred send: it goes at that time without queueing again.
+    slot: datetime | None = None
+    # The account's queue tail (next_send_at) to store, None to leave it.
+    next_send_at: datetime | None = None
+    # Go after a short wait in the activity (see SHORT_WAIT).
+    wait_until: datetime | None = None
+
+    @property
+    def go(self) -> bool:
+        return self.deferral is None and self.wait_until is None
+
+
+def blocked(
     account: TelegramAccount,
     now: datetime,
     *,
-    reserved_slot: datetime | None,
     sent_last_hour: list[datetime],
     sent_last_day: list[datetime],
 ) -> Deferral | None:
-    """None when this send may go now; the earliest time it may otherwise."""
+    """Telegram's waits and the account's caps: no send before the returned time."""
     if account.flood_wait_until and account.flood_wait_until > now:
         return Deferral(
             "flood_wait", account.flood_wait_until, "Telegram asked to wait (FLOOD_WAIT)"
@@ -69,14 +91,50 @@ def account_deferral(
         return Deferral(
             "rate_limit", min(sent_last_hour) + HOUR, f"{account.max_per_hour}/hour reached"
         )
-    interval = timedelta(seconds=account.min_interval_seconds)
-    if account.last_sent_at and account.last_sent_at + interval > now:
-        return Deferral(
-            "rate_limit",
-            account.last_sent_at + interval,
-            f"minimum interval {account.min_interval_seconds}s",
-        )
-    # A held reservation is this send's turn; otherwise queue behind the reservations.
-    if reserved_slot is None and account.next_send_at and account.next_send_at > now:
-        return Deferral("rate_limit", account.next_send_at, QUEUED)
     return None
+
+
+def account_turn(
+    account: TelegramAccount,
+    now: datetime,
+    *,
+    reserved_slot: datetime | None,
+    spacing: timedelta,
+    sent_last_hour: list[datetime],
+    sent_last_day: list[datetime],
+) -> Turn:
+    """When this send may go, reserving ordered slots so that waiting sends do not wake
+    together and defer again (O(N^2) deferrals for N waiting sends).
+
+    `account.next_send_at` is the queue's tail: the first free slot. A send with no
+    slot that cannot go now takes the next free one (after the interval since the last
+    send and after the tail) and moves the tail on by `spacing` (interval + jitter); at
+    its slot it goes without queueing again. Caps and Telegram's waits come first:
+    capped sends reserve slots from the time the cap lets one through, in order.
+    """
+    tail = account.next_send_at
+    held = blocked(account, now, sent_last_hour=sent_last_hour, sent_last_day=sent_last_day)
+    if held is not None:
+        if held.reason in ("flood_wait", "peer_flood"):
+            return Turn(deferral=held)  # they all queue again, in order, once it is over
+        slot = max(held.until, tail) if tail else held.until
+        return Turn(deferral=held, slot=slot, next_send_at=slot + spacing)
+    interval = timedelta(seconds=account.min_interval_seconds)
+    gap_at = account.last_sent_at + interval if account.last_sent_at else None
+    if reserved_slot is not None:
+        if gap_at is None or gap_at <= now:
+            return Turn(next_send_at=max(tail, now + spacing) if tail else now + spacing)
+        if gap_at - now <= SHORT_WAIT:
+            return Turn(wait_until=gap_at)
+        # Someone went in this slot (its holder woke late): the next free one.
+    slot = max(t for t in (now, gap_at, tail) if t is not None)
+    if slot <= now:
+        return Turn(next_send_at=now + spacing)
+    detail = (
+        QUEUED
+        if tail is not None and slot == tail
+        else f"minimum interval {account.min_interval_seconds}s"
+    )
+    return Turn(
+        deferral=Deferral("rate_limit", slot, detail), slot=slot, next_send_at=slot + spacing
+    )

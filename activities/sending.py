@@ -15,7 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import metrics
-from activities.limits import DAY, HOUR, QUEUED, Deferral, account_deferral, window_deferral
+from activities.limits import DAY, HOUR, Deferral, account_turn, window_deferral
 from activities.state import halt_for, log_rows
 from activities.telegram.base import FloodWait, PeerFlood, PeerUnusable, Transient, Unauthorized
 from activities.telegram.pool import ProviderPool
@@ -37,6 +37,13 @@ class Claimed:
     account: TelegramAccount
     message: PlannedSend
     now: datetime
+
+
+@dataclass(frozen=True)
+class Wait:
+    """The previous send is a moment late: ask again after this long."""
+
+    delay: timedelta
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,18 @@ class SendActivities:
             return SendResult(outcome="stale")
         execution, campaign, (username, phone, telegram_user_id, replies) = locked
         telemetry.bind(account_id=campaign.telegram_account_id)
+        random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
+        if activity.info().attempt > 1 and campaign.telegram_account_id is not None:
+            # The message turns `sent` in the same transaction as its log rows and the
+            # execution's move: found sent, an earlier attempt did it all and only its
+            # answer was lost. Nothing is written twice (one message_sent row each).
+            earlier = await msg_repo.planned_send(session, campaign.telegram_account_id, random_id)
+            if earlier is not None and earlier.status == "sent":
+                return SendResult(
+                    outcome="sent",
+                    telegram_message_id=earlier.telegram_message_id,
+                    finished=req.finish_node_id is not None,
+                )
         halt = halt_for(execution, campaign)
         if halt is not None:
             return await self._halted(session, execution, halt)
@@ -118,27 +137,25 @@ class SendActivities:
         ):
             return await self._defer(session, execution, req, deferral)
         peer = peer_of(username, phone, telegram_user_id)
-        random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
-        claim = await self._claim(
-            aux,
-            campaign.telegram_account_id,
-            req,
-            {
-                "execution_id": execution.id,
-                "campaign_id": campaign.id,
-                "account_id": campaign.telegram_account_id,
-                "contact_id": execution.contact_id,
-                "direction": "out",
-                "peer": peer,
-                "random_id": random_id,
-                "node_id": req.node_id,
-                "visit": req.visit,
-                "generation": execution.generation,
-                "text": req.text,
-                "variant": req.variant,
-                "status": "pending",
-            },
-        )
+        planned: dict[str, object] = {
+            "execution_id": execution.id,
+            "campaign_id": campaign.id,
+            "account_id": campaign.telegram_account_id,
+            "contact_id": execution.contact_id,
+            "direction": "out",
+            "peer": peer,
+            "random_id": random_id,
+            "node_id": req.node_id,
+            "visit": req.visit,
+            "generation": execution.generation,
+            "text": req.text,
+            "variant": req.variant,
+            "status": "pending",
+        }
+        claim = await self._claim(aux, campaign.telegram_account_id, req, planned)
+        while isinstance(claim, Wait):
+            await asyncio.sleep(claim.delay.total_seconds())
+            claim = await self._claim(aux, campaign.telegram_account_id, req, planned)
         if isinstance(claim, Halt):
             return await self._halted(
                 session, execution, Halt("pause", campaign.control_seq, claim.reason)
@@ -275,7 +292,7 @@ class SendActivities:
         account_id: int,
         req: SendRequest,
         values: dict[str, object],
-    ) -> Halt | Queued | Claimed:
+    ) -> Halt | Queued | Wait | Claimed:
         """Take this send's turn on the account, in a short transaction of its own.
 
         The account row is locked only here, so sends of one account queue for
@@ -300,10 +317,11 @@ class SendActivities:
                 return Claimed(account, existing, now)
             reserved = datetime.fromisoformat(req.reserved_slot) if req.reserved_slot else None
             own = int(str(values["random_id"]))
-            deferral = account_deferral(
+            turn = account_turn(
                 account,
                 now,
                 reserved_slot=reserved,
+                spacing=_spacing(account),
                 sent_last_hour=await msg_repo.recent_sends(aux, account_id, now - HOUR, own)
                 if account.max_per_hour is not None
                 else [],
@@ -311,17 +329,13 @@ class SendActivities:
                 if account.max_per_day is not None
                 else [],
             )
-            if deferral is not None:
-                slot = None
-                if deferral.detail == QUEUED:
-                    slot = deferral.until
-                    await msg_repo.mark_account(
-                        aux, account_id, next_send_at=slot + _spacing(account)
-                    )
-                return Queued(deferral, slot)
-            next_send_at = account.next_send_at
-            if next_send_at is None or next_send_at < now:
-                next_send_at = now + _spacing(account)
+            if turn.next_send_at is not None and not turn.go:
+                await msg_repo.mark_account(aux, account_id, next_send_at=turn.next_send_at)
+            if turn.wait_until is not None:
+                return Wait(turn.wait_until - now)
+            if turn.deferral is not None:
+                return Queued(turn.deferral, turn.slot)
+            next_send_at = turn.next_send_at
             # The account's send times are written by the same statement as the message.
             message = await msg_repo.record_planned_send(
                 aux,

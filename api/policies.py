@@ -62,6 +62,8 @@ STATUS_RULES: dict[Action, frozenset[str]] = {
     Action.LAUNCH: frozenset({"draft", "paused"}),
     Action.PAUSE: frozenset({"active", "scheduled"}),
     Action.STOP: frozenset({"active", "paused", "scheduled"}),
+    # A stopped campaign cannot run again, so contacts added to it would never start.
+    Action.ADD_CONTACTS: frozenset({"draft", "scheduled", "active", "paused", "completed"}),
 }
 # Settings that may not change while the campaign runs.
 LOCKED_WHILE_ACTIVE = frozenset({"ab_test"})

@@ -17,6 +17,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 PAGE_TIMEOUT = timedelta(minutes=5)
+# A page heartbeats as it starts workflows: a worker that died mid-page is noticed (and
+# the page retried elsewhere) this long after its last heartbeat.
+PAGE_HEARTBEAT = timedelta(seconds=20)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # Keep history bounded for campaigns that are driven for months.
 MAX_HISTORY = 5_000
@@ -49,7 +52,10 @@ class CampaignControlWorkflow:
     @workflow.run
     async def run(self, inp: ControlInput) -> int:
         while True:
-            await workflow.wait_condition(lambda: bool(self._ops), timeout=timedelta(minutes=1))
+            try:
+                await workflow.wait_condition(lambda: bool(self._ops), timeout=timedelta(minutes=1))
+            except TimeoutError:
+                pass  # idle for a minute: end (completed) unless a handler still runs
             if not self._ops:
                 if workflow.all_handlers_finished():
                     return self._done
@@ -119,7 +125,7 @@ class CampaignControlWorkflow:
                 ),
                 result_type=FanoutResult,
                 start_to_close_timeout=PAGE_TIMEOUT,
-                heartbeat_timeout=timedelta(seconds=60),
+                heartbeat_timeout=PAGE_HEARTBEAT,
                 retry_policy=RETRY,
             )
             if result.next_after_id is None:

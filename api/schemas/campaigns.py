@@ -132,6 +132,9 @@ class CampaignOut(BaseModel):
     name: str
     description: str | None
     status: str
+    # Why the system (not a user) put the campaign in this status, e.g. an automatic
+    # pause when its account lost authorization; null after a user's action.
+    status_reason: str | None
     enabled: bool
     telegram_account_id: int | None
     timezone: str

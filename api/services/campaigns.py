@@ -183,6 +183,7 @@ class CampaignService:
             raise Conflict("Add at least one contact before launching", code="no_contacts")
         now = datetime.now(UTC)
         scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now
+        campaign.status_reason = None  # a user decided this status
         campaign.status = "scheduled" if scheduled else "active"
         if scheduled and campaign.scheduled_start_at is not None:
             await repo.schedule_pending(self.session, campaign.id, campaign.scheduled_start_at)
@@ -201,11 +202,13 @@ class CampaignService:
     async def pause(self, campaign_id: int) -> CampaignFlow:
         campaign = await self.get(campaign_id, Action.PAUSE)
         campaign.status = "paused"
+        campaign.status_reason = None
         await self._commit_and_submit(campaign, "pause")
         return campaign
 
     async def stop(self, campaign_id: int) -> CampaignFlow:
         campaign = await self.get(campaign_id, Action.STOP)
+        campaign.status_reason = None  # a user decided this status
         campaign.status = "cancelled"
         await self._commit_and_submit(campaign, "cancel", reason=STOPPED_REASON)
         return campaign
@@ -215,8 +218,10 @@ class CampaignService:
         if campaign.enabled == enabled:
             return campaign
         campaign.enabled = enabled
+        # The status stays as it was (the seed); disabling cancels what runs
+        # (workflows.lifecycle.disable_statuses), and enabling starts nothing.
         await self._commit_and_submit(
-            campaign, None if enabled else "cancel", reason="Campaign disabled"
+            campaign, None if enabled else "disable", reason="Campaign disabled"
         )
         return campaign
 

@@ -23,6 +23,9 @@ class CampaignFlow(Base):
     description: Mapped[str | None] = mapped_column(Text)
     # draft | scheduled | active | paused | completed | cancelled
     status: Mapped[str] = mapped_column(String(16), server_default="draft")
+    # Why the campaign is in its status when the system, not a user, put it there
+    # (an automatic pause); cleared by the next lifecycle action.
+    status_reason: Mapped[str | None] = mapped_column(String(500))
     enabled: Mapped[bool] = mapped_column(server_default=text("true"), default=True)
     telegram_account_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("telegram_accounts.id")

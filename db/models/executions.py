@@ -33,6 +33,9 @@ class FlowExecution(Base):
     # pending | running | waiting | paused | completed | responded | failed | cancelled
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
     generation: Mapped[int] = mapped_column(Integer, server_default="1")
+    # The control op (campaign control_seq) that last reset or started this execution:
+    # a retried fan-out page never resets what its own op already did.
+    launch_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
     current_node_id: Mapped[str | None] = mapped_column(String(100))
     next_execution_at: Mapped[datetime | None]
     context: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
@@ -49,6 +52,17 @@ class FlowExecutionLog(Base):
     __table_args__ = (
         Index("ix_flow_execution_logs_campaign_time", "campaign_id", "executed_at"),
         Index("ix_flow_execution_logs_execution", "execution_id", "executed_at"),
+        # One message_sent row per message, whatever retries (a message is its
+        # execution, generation, node and visit: its random_id).
+        Index(
+            "uq_flow_execution_logs_message_sent",
+            "execution_id",
+            "generation",
+            "node_id",
+            "visit",
+            unique=True,
+            postgresql_where=text("event_type = 'message_sent'"),
+        ),
     )
 
     id: Mapped[int] = pk_column()

@@ -24,6 +24,13 @@ async def activate_scheduled(session: AsyncSession, campaign_id: int, seq: int) 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def status_of(session: AsyncSession, campaign_id: int) -> str | None:
+    status: str | None = await session.scalar(
+        select(CampaignFlow.status).where(CampaignFlow.id == campaign_id)
+    )
+    return status
+
+
 async def pause_for_account(
     session: AsyncSession, account_id: int, reason: str
 ) -> list[CampaignFlow]:
@@ -53,6 +60,7 @@ async def pause_for_account(
         )
         .values(
             status="paused",
+            status_reason=reason,
             control_seq=CampaignFlow.control_seq + 1,
             updated_at=func.now(),
         )

@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert, Update, UpdateBase
 from sqlalchemy.types import TypeEngine
@@ -218,14 +219,22 @@ def _log_insert() -> Insert:
         .table_valued(*(column(name, type_) for name, type_ in _LOG_FIELDS.items()))
         .render_derived(with_types=True)
     )
-    return _LOGS.insert().from_select(
-        ["execution_id", "campaign_id", "generation", *_LOG_FIELDS],
-        select(
-            bindparam("log_execution", type_=BigInteger()),
-            bindparam("log_campaign_id", type_=BigInteger()),
-            bindparam("log_generation", type_=Integer()),
-            *(records.c[name] for name in _LOG_FIELDS),
-        ),
+    # A retried send writes its message_sent row once (uq_flow_execution_logs_message_sent).
+    return (
+        pg_insert(_LOGS)
+        .from_select(
+            ["execution_id", "campaign_id", "generation", *_LOG_FIELDS],
+            select(
+                bindparam("log_execution", type_=BigInteger()),
+                bindparam("log_campaign_id", type_=BigInteger()),
+                bindparam("log_generation", type_=Integer()),
+                *(records.c[name] for name in _LOG_FIELDS),
+            ),
+        )
+        .on_conflict_do_nothing(
+            index_elements=["execution_id", "generation", "node_id", "visit"],
+            index_where=_LOGS.c.event_type == "message_sent",
+        )
     )
 
 
@@ -329,70 +338,91 @@ async def open_of(session: AsyncSession, ids: Sequence[int]) -> list[tuple[int, 
     return [(r[0], r[1]) for r in rows]
 
 
-async def reset_completed(session: AsyncSession, ids: Sequence[int]) -> None:
-    """Completed executions run again under a new generation (fresh random_ids)."""
-    await session.execute(
-        update(FlowExecution)
-        .where(
-            FlowExecution.id.in_(ids),
-            FlowExecution.status == "completed",
-            FlowExecution.deleted_at.is_(None),
-        )
-        .values(
-            status="pending",
-            generation=FlowExecution.generation + 1,
-            current_node_id=None,
-            next_execution_at=func.now(),
-            context={},
-            started_at=None,
-            completed_at=None,
-            error_message=None,
-            updated_at=func.now(),
-        )
-    )
-
-
-async def mark_resumable(
-    session: AsyncSession, ids: Sequence[int]
-) -> tuple[list[tuple[int, int]], set[int]]:
-    """Paused and pending executions become runnable: (id, generation) to start, and
-    the ids whose workflow may exist already. Only a lead still pending has none: a
-    paused one's holds where it paused, and one found waiting (a retried page, whose
-    failed attempt resumed it) may hold too."""
-    paused = await session.scalars(
-        update(FlowExecution)
-        .where(FlowExecution.id.in_(ids), FlowExecution.status == "paused")
-        .values(
-            status=text(
-                "CASE WHEN current_node_id IS NOT NULL AND next_execution_at > now() "
-                "THEN 'waiting' ELSE 'pending' END"
-            ),
-            updated_at=func.now(),
-        )
-        .returning(FlowExecution.id)
-    )
-    may_exist = set(paused)
+async def lock_launch_page(
+    session: AsyncSession, campaign_id: int, after_id: int, limit: int, statuses: Sequence[str]
+) -> list[tuple[int, int, str, int]]:
+    """(id, generation, status, launch_seq) of the next page of the campaign's
+    executions in these statuses, row-locked: a launch page plans on them, then writes."""
     rows = await session.execute(
-        select(FlowExecution.id, FlowExecution.generation, FlowExecution.status).where(
-            FlowExecution.id.in_(ids),
-            FlowExecution.status.in_(ACTIVE_EXECUTION),
+        select(
+            FlowExecution.id,
+            FlowExecution.generation,
+            FlowExecution.status,
+            FlowExecution.launch_seq,
+        )
+        .where(
+            FlowExecution.campaign_id == campaign_id,
+            FlowExecution.id > after_id,
+            FlowExecution.status.in_(statuses),
             FlowExecution.deleted_at.is_(None),
         )
+        .order_by(FlowExecution.id)
+        .limit(limit)
+        .with_for_update(key_share=True)
     )
-    targets = []
-    for execution_id, generation, status in rows:
-        targets.append((execution_id, generation))
-        if status != "pending":
-            may_exist.add(execution_id)
-    return targets, may_exist
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-async def mark_paused(session: AsyncSession, ids: Sequence[int]) -> None:
-    await session.execute(
+async def apply_launch(
+    session: AsyncSession,
+    seq: int,
+    *,
+    reset: Sequence[int],
+    resume: Sequence[int],
+    stamp: Sequence[int],
+) -> None:
+    """Write what a launch page planned for op `seq`: reset completed executions, resume
+    paused ones, stamp every one it starts. The reset is guarded by launch_seq < seq, so
+    an op changes a generation once whatever retries."""
+    not_yet = FlowExecution.launch_seq < seq
+    if reset:
+        # Completed executions run again under a new generation (fresh random_ids).
+        await session.execute(
+            update(FlowExecution)
+            .where(FlowExecution.id.in_(reset), FlowExecution.status == "completed", not_yet)
+            .values(
+                status="pending",
+                generation=FlowExecution.generation + 1,
+                launch_seq=seq,
+                current_node_id=None,
+                next_execution_at=func.now(),
+                context={},
+                started_at=None,
+                completed_at=None,
+                error_message=None,
+                updated_at=func.now(),
+            )
+        )
+    if resume:
+        # A paused execution that was in a delay whose deadline is still ahead waits.
+        await session.execute(
+            update(FlowExecution)
+            .where(FlowExecution.id.in_(resume), FlowExecution.status == "paused")
+            .values(
+                status=text(
+                    "CASE WHEN current_node_id IS NOT NULL AND next_execution_at > now() "
+                    "THEN 'waiting' ELSE 'pending' END"
+                ),
+                updated_at=func.now(),
+            )
+        )
+    if stamp:
+        await session.execute(
+            update(FlowExecution).where(FlowExecution.id.in_(stamp), not_yet).values(launch_seq=seq)
+        )
+
+
+async def mark_paused(session: AsyncSession, ids: Sequence[int], reason: str | None) -> None:
+    """Pause these executions; an automatic pause (with a reason) logs it for each."""
+    rows = await session.execute(
         update(FlowExecution)
         .where(FlowExecution.id.in_(ids), FlowExecution.status.in_(ACTIVE_EXECUTION))
         .values(status="paused", updated_at=func.now())
+        .returning(FlowExecution.id, FlowExecution.generation, FlowExecution.campaign_id)
     )
+    found = [(r[0], r[1], r[2]) for r in rows]
+    if reason is not None and found:
+        await _log_halts(session, found, "paused", reason)
 
 
 async def mark_cancelled(session: AsyncSession, ids: Sequence[int], reason: str) -> None:
@@ -410,20 +440,27 @@ async def mark_cancelled(session: AsyncSession, ids: Sequence[int], reason: str)
     )
     found = [(r[0], r[1], r[2]) for r in rows]
     if found:
-        await session.execute(
-            insert(FlowExecutionLog),
-            [
-                {
-                    "execution_id": eid,
-                    "campaign_id": cid,
-                    "generation": gen,
-                    "event_type": "campaign_activity",
-                    "status": "cancelled",
-                    "details": {"reason": reason},
-                }
-                for eid, gen, cid in found
-            ],
-        )
+        await _log_halts(session, found, "cancelled", reason)
+
+
+async def _log_halts(
+    session: AsyncSession, found: Sequence[tuple[int, int, int]], status: str, reason: str
+) -> None:
+    """One campaign_activity row per execution the campaign halted, with why."""
+    await session.execute(
+        insert(FlowExecutionLog),
+        [
+            {
+                "execution_id": eid,
+                "campaign_id": cid,
+                "generation": gen,
+                "event_type": "campaign_activity",
+                "status": status,
+                "details": {"reason": reason},
+            }
+            for eid, gen, cid in found
+        ],
+    )
 
 
 # Does the campaign have an execution that has not ended? Run after every lead's end.
@@ -452,7 +489,13 @@ async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> 
         return False
     active = await session.scalar(
         select(CampaignFlow.id)
-        .where(CampaignFlow.id == campaign_id, CampaignFlow.status == "active")
+        .where(
+            CampaignFlow.id == campaign_id,
+            CampaignFlow.status == "active",
+            # Disabling cancels the executions but leaves the status alone (the seed):
+            # their ends do not complete a disabled campaign.
+            CampaignFlow.enabled.is_(True),
+        )
         .with_for_update(key_share=True)
     )
     if active is None or await session.scalar(_OPEN_LEFT, {"campaign_id": campaign_id}):

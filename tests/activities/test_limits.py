@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from activities.limits import account_deferral, window_deferral
+from activities.limits import Turn, account_turn, window_deferral
 from db.models import TelegramAccount
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)  # a Thursday
@@ -36,37 +36,65 @@ def account(**kw: object) -> TelegramAccount:
     return TelegramAccount(**{**defaults, **kw})
 
 
+SECOND = timedelta(seconds=1)
+
+
+def turn(a: TelegramAccount, *, reserved: datetime | None = None, **kw: list[datetime]) -> Turn:
+    return account_turn(
+        a,
+        NOW,
+        reserved_slot=reserved,
+        spacing=timedelta(seconds=a.min_interval_seconds),
+        sent_last_hour=kw.get("hour", []),
+        sent_last_day=kw.get("day", []),
+    )
+
+
 def test_interval_and_caps() -> None:
-    a = account(min_interval_seconds=30, last_sent_at=NOW - timedelta(seconds=10))
-    d = account_deferral(a, NOW, reserved_slot=None, sent_last_hour=[], sent_last_day=[])
-    assert d is not None and d.reason == "rate_limit"
-    assert d.until == NOW + timedelta(seconds=20)
+    t = turn(account(min_interval_seconds=30, last_sent_at=NOW - timedelta(seconds=10)))
+    assert t.deferral is not None and t.deferral.reason == "rate_limit"
+    assert t.slot == NOW + timedelta(seconds=20)
+    assert t.next_send_at == NOW + timedelta(seconds=50)  # the next waiter's slot
     sent = [NOW - timedelta(minutes=50), NOW - timedelta(minutes=5)]
-    d = account_deferral(
-        account(max_per_hour=2), NOW, reserved_slot=None, sent_last_hour=sent, sent_last_day=sent
-    )
-    assert d is not None and d.until == NOW + timedelta(minutes=10)
-    d = account_deferral(
-        account(max_per_day=2), NOW, reserved_slot=None, sent_last_hour=[], sent_last_day=sent
-    )
-    assert d is not None and d.reason == "daily_cap"
+    t = turn(account(max_per_hour=2), hour=sent, day=sent)
+    assert t.deferral is not None and t.deferral.until == NOW + timedelta(minutes=10)
+    t = turn(account(max_per_day=2), day=sent)
+    assert t.deferral is not None and t.deferral.reason == "daily_cap"
 
 
 def test_flood_wait_and_reservation() -> None:
-    d = account_deferral(
-        account(flood_wait_until=NOW + timedelta(seconds=5)),
-        NOW,
-        reserved_slot=None,
-        sent_last_hour=[],
-        sent_last_day=[],
-    )
-    assert d is not None and d.reason == "flood_wait"
+    t = turn(account(flood_wait_until=NOW + timedelta(seconds=5)))
+    assert t.deferral is not None and t.deferral.reason == "flood_wait" and t.slot is None
     queued = account(next_send_at=NOW + timedelta(seconds=40))
-    assert (
-        account_deferral(queued, NOW, reserved_slot=None, sent_last_hour=[], sent_last_day=[])
-        is not None
+    assert turn(queued).deferral is not None
+    assert turn(queued, reserved=NOW).go
+
+
+def test_waiting_sends_get_ordered_slots_and_go_at_them() -> None:
+    # Three sends arrive together, one a second: each is deferred once, to its own slot.
+    a = account(min_interval_seconds=1, last_sent_at=NOW, next_send_at=NOW + SECOND)
+    slots = []
+    for _ in range(3):
+        t = turn(a)
+        assert t.deferral is not None and t.slot is not None
+        slots.append(t.slot)
+        a.next_send_at = t.next_send_at
+    assert slots == [NOW + SECOND, NOW + 2 * SECOND, NOW + 3 * SECOND]
+    # At its slot a reserved send goes without queueing behind the later reservations.
+    at_slot = account(
+        min_interval_seconds=1, last_sent_at=NOW - SECOND, next_send_at=NOW + 3 * SECOND
     )
-    assert (
-        account_deferral(queued, NOW, reserved_slot=NOW, sent_last_hour=[], sent_last_day=[])
-        is None
-    )
+    t = turn(at_slot, reserved=NOW)
+    assert t.go and t.next_send_at == NOW + 3 * SECOND
+
+
+def test_a_reserved_send_waits_a_moment_for_a_late_predecessor() -> None:
+    late = account(min_interval_seconds=1, last_sent_at=NOW - timedelta(milliseconds=900))
+    t = turn(late, reserved=NOW)
+    assert not t.go and t.deferral is None
+    assert t.wait_until == NOW + timedelta(milliseconds=100)
+
+
+def test_no_interval_no_deferral() -> None:
+    t = turn(account(last_sent_at=NOW, next_send_at=NOW))
+    assert t.go and t.next_send_at == NOW

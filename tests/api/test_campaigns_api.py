@@ -26,7 +26,17 @@ async def test_invalid_flow_is_422_naming_the_node(make_user: Any) -> None:
 
 async def test_flow_locked_while_active_but_metadata_editable(make_user: Any) -> None:
     caller: Caller = await make_user(org=unique("org"))
-    cid, _, _ = await campaign_with_contacts(caller, [unique()])
+    # The lead waits an hour: the campaign stays active (a lone send could complete it
+    # between two of the calls below).
+    parked = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "park", "type": "delay", "data": {"seconds": 3600}},
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [{"source": "start", "target": "park"}, {"source": "park", "target": "end"}],
+    }
+    cid, _, _ = await campaign_with_contacts(caller, [unique()], flow=parked)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
     resp = await caller.patch(f"/campaign-flows/{cid}", json={"flow": two_step_flow("new")})
     assert resp.status_code == 409 and "active" in resp.json()["detail"]

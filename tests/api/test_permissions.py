@@ -54,6 +54,8 @@ def expected(role: str, own: bool, admin_view: bool, action: str, status: str) -
         return 409
     if action == "stop" and status not in ("active", "paused", "scheduled"):
         return 409
+    if action == "add_contacts" and status == "cancelled":
+        return 409  # a stopped campaign never runs again (issue 13)
     return SUCCESS.get(action, 200)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from db.models import FlowExecutionLog
+from db.models import CampaignFlow, FlowExecutionLog
 from db.session import SessionFactory
 from tests.conftest import TASK_QUEUE, Caller, campaign_with_contacts, eventually, unique
 from workflows.contact import ContactWorkflow
@@ -127,7 +127,7 @@ async def test_stop_cancels_with_reason_and_blocks_relaunch(
 
 
 async def test_disable_cancels_keeps_status_and_enable_starts_nothing(
-    make_user: Any, sim: httpx.AsyncClient
+    make_user: Any, sim: httpx.AsyncClient, client: Client
 ) -> None:
     caller: Caller = await make_user(org=unique("org"))
     peer = unique()
@@ -137,11 +137,61 @@ async def test_disable_cancels_keeps_status_and_enable_starts_nothing(
     disabled = await caller.ok("post", f"/campaign-flows/{cid}/disable")
     assert disabled["status"] == "active" and disabled["enabled"] is False
     await eventually(lambda: all_status(caller, cid, "cancelled"))
+    # Once the lead's workflow has recorded its end (and checked whether the campaign
+    # is complete), the campaign is still active: disabling leaves the status alone.
+    item = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"][0]
+    await client.get_workflow_handle(contact_workflow_id(item["execution_id"], 1)).result()
+    assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "active"
     assert (await caller.post(f"/campaign-flows/{cid}/launch")).status_code == 409
     enabled = await caller.ok("post", f"/campaign-flows/{cid}/enable")
-    assert enabled["enabled"] is True
-    await asyncio.sleep(1)
+    assert enabled["enabled"] is True and enabled["status"] == "active"
+    # Re-enabled, it can be paused and launched again; its disabled lead stays cancelled
+    # and, with nothing left to run, the launch completes the campaign.
+    await caller.ok("post", f"/campaign-flows/{cid}/pause")
+    assert (await caller.ok("post", f"/campaign-flows/{cid}/launch"))["status"] == "active"
+    await eventually(lambda: _campaign_status(caller, cid, "completed"))
     assert await statuses(caller, cid) == ["cancelled"]
+    assert await received(sim, peer) == ["one " + peer.capitalize()]
+
+
+async def test_disable_and_enable_leave_a_drafts_pending_leads_alone(
+    make_user: Any, sim: httpx.AsyncClient, sessions: SessionFactory
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [peer])
+    assert (await caller.ok("post", f"/campaign-flows/{cid}/disable"))["status"] == "draft"
+    # The disable's fan-out has run once the control workflow says it applied it.
+    await eventually(lambda: _applied(sessions, cid))
+    await caller.ok("post", f"/campaign-flows/{cid}/enable")
+    assert await statuses(caller, cid) == ["pending"]
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    await eventually(lambda: _has(sim, peer, 1))
+
+
+async def _applied(sessions: SessionFactory, cid: int) -> bool:
+    """Has the campaign's control workflow carried out its last op?"""
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                select(CampaignFlow.control_seq, CampaignFlow.applied_seq).where(
+                    CampaignFlow.id == cid
+                )
+            )
+        ).one()
+    return bool(row[0] >= 1 and row[1] >= row[0])
+
+
+async def test_contacts_cannot_be_added_to_a_stopped_campaign(make_user: Any) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    cid, _, _ = await campaign_with_contacts(caller, [unique()], flow=delay_flow(30))
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    await caller.ok("post", f"/campaign-flows/{cid}/stop")
+    late = await caller.ok("post", "/contacts", json={"username": unique()})
+    refused = await caller.post(
+        f"/campaign-flows/{cid}/contacts", json={"contact_ids": [late["id"]]}
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "status_cancelled"
 
 
 async def test_reply_stops_the_flow_before_the_next_send(

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import update
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import CampaignFlow
@@ -24,6 +25,7 @@ from workflows.types import (
     CampaignOp,
     ContactInput,
     ContactResult,
+    control_workflow_id,
 )
 from workflows.worker import running_worker
 
@@ -135,3 +137,28 @@ async def test_scheduled_start_waits_on_a_durable_timer(
 
 async def _completed(caller: Caller, cid: int) -> bool:
     return bool((await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "completed")
+
+
+async def test_an_idle_control_workflow_completes_instead_of_failing(
+    skipping: WorkflowEnvironment, make_user: Any, sessions: SessionFactory
+) -> None:
+    caller: Caller = await make_user()
+    cid, _, _ = await campaign_with_contacts(caller, [unique()])
+    await set_status(sessions, cid, status="paused", control_seq=1)
+    await submit_op(
+        skipping.client,
+        task_queue=QUEUE,
+        campaign_id=cid,
+        organization_id=None,
+        op=CampaignOp(seq=1, action="pause"),
+        search_attributes=False,
+    )
+    handle = skipping.client.get_workflow_handle(control_workflow_id(cid))
+    # Idle for a minute, it ends; it used to fail with a TimeoutError.
+    await skipping.sleep(timedelta(minutes=2))
+
+    async def ended() -> Any:
+        return (await handle.describe()).status not in (None, WorkflowExecutionStatus.RUNNING)
+
+    await eventually(ended)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED

@@ -1,0 +1,73 @@
+"""The chaos benchmark: 300 leads, the worker SIGKILLed 10 times (issue 13).
+
+Reports duplicates and missing messages (counted in the simulator) and the campaign's
+time against the same campaign run without kills. BENCH_CHAOS_LEADS, BENCH_CHAOS_KILLS
+and CHAOS_SEED change it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from bench.common import report
+from db.session import SessionFactory
+from tests.chaos import run_chaos
+from tests.conftest import Caller
+from tests.processes import simulator_process
+
+pytestmark = pytest.mark.slow
+LEADS = int(os.environ.get("BENCH_CHAOS_LEADS", "300"))
+KILLS = int(os.environ.get("BENCH_CHAOS_KILLS", "10"))
+
+
+@pytest.fixture
+async def sim_process() -> AsyncIterator[httpx.AsyncClient]:
+    async with simulator_process() as url, httpx.AsyncClient(base_url=url) as http:
+        yield http
+
+
+async def test_chaos_large(
+    make_user: Any,
+    sessions: SessionFactory,
+    client: Client,
+    sim_process: httpx.AsyncClient,
+    database_url: str,
+) -> None:
+    caller: Caller = await make_user()
+    seed = int(os.environ.get("CHAOS_SEED", secrets.randbelow(10**6)))
+    common: dict[str, Any] = {
+        "caller": caller,
+        "sessions": sessions,
+        "client": client,
+        "sim": sim_process,
+        "database_url": database_url,
+        "leads": LEADS,
+        "seed": seed,
+        "timeout": 900,
+    }
+    calm = await run_chaos(kills=0, **common)
+    chaos = await run_chaos(kills=KILLS, **common)
+    report(
+        "chaos",
+        seed=seed,
+        leads=LEADS,
+        kills=chaos.kills,
+        duplicates=chaos.duplicates,
+        missing=chaos.missing,
+        not_final=chaos.not_final,
+        seconds=chaos.seconds,
+        all_sent_seconds=chaos.all_sent_seconds or -1.0,
+        without_kills_seconds=calm.seconds,
+        without_kills_all_sent_seconds=calm.all_sent_seconds or -1.0,
+        baseline_duplicates=calm.duplicates,
+    )
+    assert calm.duplicates == calm.missing == calm.not_final == 0, calm
+    assert chaos.duplicates == 0 and chaos.missing == 0, chaos
+    assert chaos.not_final == 0 and chaos.campaign_status == "completed", chaos

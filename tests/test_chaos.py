@@ -1,0 +1,50 @@
+"""Crashes send nothing twice and lose nothing: the worker is SIGKILLed mid-campaign."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from db.session import SessionFactory
+from tests.chaos import run_chaos
+from tests.conftest import Caller
+from tests.processes import simulator_process
+
+
+@pytest.fixture(scope="session")
+async def sim_process() -> AsyncIterator[httpx.AsyncClient]:
+    """The simulator in a process of its own, as deployed."""
+    async with simulator_process() as url, httpx.AsyncClient(base_url=url) as http:
+        yield http
+
+
+async def test_worker_killed_during_fanout_and_sends_sends_each_message_once(
+    make_user: Any,
+    sessions: SessionFactory,
+    client: Client,
+    sim_process: httpx.AsyncClient,
+    database_url: str,
+) -> None:
+    caller: Caller = await make_user()
+    seed = int(os.environ.get("CHAOS_SEED", secrets.randbelow(10**6)))
+    outcome = await run_chaos(
+        caller=caller,
+        sessions=sessions,
+        client=client,
+        sim=sim_process,
+        database_url=database_url,
+        leads=60,
+        kills=2,
+        seed=seed,
+    )
+    summary = f"seed={seed} {outcome}"
+    print("CHAOS", summary)
+    assert outcome.kills == 2, summary
+    assert outcome.duplicates == 0 and outcome.missing == 0, summary
+    assert outcome.not_final == 0 and outcome.campaign_status == "completed", summary

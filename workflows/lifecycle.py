@@ -1,0 +1,102 @@
+"""Pure lifecycle rules of the fan-out: which executions an operation touches, and how.
+
+The api, the fan-out activities and the tests read these; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# The execution statuses each operation's fan-out pages through.
+PAGE_STATUSES: dict[str, tuple[str, ...]] = {
+    "launch": ("pending", "paused", "completed"),
+    "resume": ("pending", "paused"),
+    "pause": ("pending", "running", "waiting"),
+    "cancel": ("pending", "running", "waiting", "paused"),
+    # Disable cancels what runs, and leaves alone what never started or holds paused:
+    # a draft disabled and enabled again keeps its pending leads (see disable_statuses).
+    "disable": ("running", "waiting"),
+}
+# The campaign statuses in which pending executions have (or are about to get) a workflow.
+LAUNCHED = frozenset({"active", "scheduled"})
+
+
+def page_statuses(action: str, *, reset_completed: bool, retried: bool) -> tuple[str, ...]:
+    """The statuses a page of this operation selects.
+
+    A launch that does not reset (added contacts, the reconciler) leaves completed
+    executions alone. A retried launch page also selects `waiting`: its failed attempt
+    may have resumed paused executions (now waiting) without reaching their workflows.
+    """
+    if action == "launch" and not reset_completed:
+        action = "resume"
+    statuses = PAGE_STATUSES[action]
+    if retried and action in ("launch", "resume"):
+        statuses = (*statuses, "waiting")
+    return statuses
+
+
+def disable_statuses(campaign_status: str) -> tuple[str, ...]:
+    """What disabling cancels: executions under way. Pending ones count only in a
+    launched campaign, where their workflows are starting; in a draft they wait."""
+    if campaign_status in LAUNCHED:
+        return ("pending", *PAGE_STATUSES["disable"])
+    return PAGE_STATUSES["disable"]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRow:
+    """An execution as a launch page finds it (row-locked)."""
+
+    id: int
+    generation: int
+    status: str
+    launch_seq: int
+
+
+@dataclass
+class LaunchPlan:
+    """What one launch page does, decided before it writes or starts anything."""
+
+    reset: list[int] = field(default_factory=list)  # completed: run again, next generation
+    resume: list[int] = field(default_factory=list)  # paused: runnable again
+    stamp: list[int] = field(default_factory=list)  # every execution this op starts
+    start: list[tuple[int, int]] = field(default_factory=list)  # (id, generation) to start
+    may_exist: set[int] = field(default_factory=set)  # signalled-with-start, not plainly
+
+
+def plan_launch_page(rows: Iterable[PageRow], *, seq: int, reset_completed: bool) -> LaunchPlan:
+    """Plan a launch page so that retrying it changes nothing the op already did.
+
+    `launch_seq` is the op that last reset or started an execution. An execution this
+    op (or a newer one) already handled is never reset again: a retried page once reset
+    leads that had completed in the meantime to a new generation, new workflow ids and
+    new random_ids, and they got the whole flow twice. Starting again is harmless (the
+    workflow id of a generation is started once), so pending and running ones are
+    started again; only a generation change must happen once.
+    """
+    plan = LaunchPlan()
+    for row in rows:
+        if row.launch_seq > seq:
+            continue  # a newer launch handled it: this op is stale for it
+        if row.status == "completed":
+            if not reset_completed or row.launch_seq == seq:
+                continue  # completed under this very launch: done, not to run twice
+            plan.reset.append(row.id)
+            plan.start.append((row.id, row.generation + 1))
+        elif row.status == "paused":
+            plan.resume.append(row.id)
+            plan.start.append((row.id, row.generation))
+            plan.may_exist.add(row.id)
+        elif row.status in ("pending", "waiting", "running"):
+            plan.start.append((row.id, row.generation))
+            if row.status != "pending":
+                # A retried page's: the failed attempt may have resumed it from paused
+                # without reaching its workflow, which holds where it paused.
+                plan.may_exist.add(row.id)
+        else:
+            continue
+        if row.launch_seq < seq:
+            plan.stamp.append(row.id)
+    return plan
