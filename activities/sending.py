@@ -15,11 +15,20 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.limits import DAY, HOUR, QUEUED, Deferral, account_deferral, window_deferral
+from activities.peers import PeerResolver
 from activities.state import halt_for, log_rows
-from activities.telegram.base import FloodWait, PeerFlood, PeerUnusable, Transient, Unauthorized
+from activities.telegram.base import (
+    FloodWait,
+    Peer,
+    PeerFlood,
+    PeerUnusable,
+    Transient,
+    Unauthorized,
+)
 from activities.telegram.pool import ProviderPool
 from db.models import Contact, TelegramAccount
 from db.repositories import executions as exec_repo
+from db.repositories import inbound
 from db.repositories import messages as msg_repo
 from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.messages import PlannedSend
@@ -28,6 +37,18 @@ from db.session import SessionFactory
 from workflows.types import Halt, SendRequest, SendResult
 
 PEER_FLOOD_COOLDOWN = timedelta(hours=1)
+HEARTBEAT_SECONDS = 1.5
+# How long a send waits in its attempt for the account's listener to catch up before
+# the attempt fails and Temporal retries it.
+CATCH_UP_WAIT = 20.0
+
+
+class _CatchingUp(Exception):
+    """The account's replies since its last listener are not fetched yet."""
+
+    def __init__(self, account_id: int) -> None:
+        super().__init__(account_id)
+        self.account_id = account_id
 
 
 @dataclass(frozen=True)
@@ -49,9 +70,15 @@ def random_id_for(execution_id: int, generation: int, node_id: str, visit: int) 
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def peer_of(username: str | None, phone: str | None, telegram_user_id: int | None) -> str:
-    """How Telegram is asked to find the lead: username, else phone, else user id."""
-    return username or phone or str(telegram_user_id)
+async def _heartbeat_forever() -> None:
+    """A dead worker's send is retried elsewhere after the heartbeat timeout, not 60 s.
+
+    The first beat only after a while: most sends are done sooner, and a heartbeat is
+    a round trip to the Temporal server.
+    """
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        activity.heartbeat()
 
 
 class SendActivities:
@@ -70,17 +97,16 @@ class SendActivities:
         self._sessions = sessions
         self._pool = pool
         self._on_unauthorized = on_account_unauthorized
+        self._peers = PeerResolver(sessions)
 
     @activity.defn(name="send_message")
     async def send_message(self, req: SendRequest) -> SendResult:
         """Send one planned message, at most once, if the database still allows it."""
-        async with self._gate, self._sessions() as session, self._sessions() as aux:
-            async with session.begin():
-                result = await self._send_locked(session, aux, req)
-            if result.finished:
-                # After the commit, as finish_execution does: see complete_campaign_if_done.
-                async with session.begin():
-                    await exec_repo.complete_campaign_if_done(session, req.campaign_id)
+        beat = asyncio.create_task(_heartbeat_forever())
+        try:
+            result = await self._send_when_caught_up(req)
+        finally:
+            beat.cancel()
         if result.outcome == "unauthorized":
             assert result.telegram_message_id is not None and result.error is not None
             seq = await self._on_unauthorized(result.telegram_message_id, result.error)
@@ -88,6 +114,33 @@ class SendActivities:
                 outcome="halted", halt=Halt("pause", seq, f"Account unauthorized: {result.error}")
             )
         return result
+
+    async def _send_when_caught_up(self, req: SendRequest) -> SendResult:
+        deadline = asyncio.get_running_loop().time() + CATCH_UP_WAIT
+        while True:
+            try:
+                async with self._gate, self._sessions() as session, self._sessions() as aux:
+                    async with session.begin():
+                        result = await self._send_locked(session, aux, req)
+                    if result.finished:
+                        # After the commit, as finish_execution does: see
+                        # complete_campaign_if_done.
+                        async with session.begin():
+                            await exec_repo.complete_campaign_if_done(session, req.campaign_id)
+                    return result
+            except _CatchingUp as waiting:
+                # A reply written while no listener ran must be recorded before this
+                # lead's next message: wait for the account's listener, then check again.
+                while asyncio.get_running_loop().time() < deadline:
+                    await asyncio.sleep(0.3)
+                    async with self._sessions() as session:
+                        if await inbound.is_caught_up(session, waiting.account_id):
+                            break
+                else:
+                    raise ApplicationError(
+                        "the account's replies are not fetched yet (no worker holds it)",
+                        next_retry_delay=timedelta(seconds=1),
+                    ) from None
 
     async def _send_locked(
         self, session: AsyncSession, aux: AsyncSession, req: SendRequest
@@ -103,18 +156,21 @@ class SendActivities:
         )
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
-        execution, campaign, (username, phone, telegram_user_id, replies) = locked
+        execution, campaign, (username, phone, telegram_user_id, replies, caught_up) = locked
         halt = halt_for(execution, campaign)
         if halt is not None:
             return await self._halted(session, execution, halt)
         assert campaign.telegram_account_id is not None
+        if not caught_up:  # read in the same snapshot as `replies`
+            raise _CatchingUp(campaign.telegram_account_id)
         if campaign_stops_on_reply(campaign) and replies > req.known_replies:
             return SendResult(outcome="replied")
         if deferral := window_deferral(
             campaign.sending_window, campaign.timezone, datetime.now(UTC)
         ):
             return await self._defer(session, execution, req, deferral)
-        peer = peer_of(username, phone, telegram_user_id)
+        lead = Peer(username, phone, telegram_user_id)
+        peer = lead.name
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
         claim = await self._claim(
             aux,
@@ -150,7 +206,10 @@ class SendActivities:
         if message.status != "sent":
             try:
                 provider = await self._pool.get(account)
-                sent = await provider.send_message(peer, req.text, random_id)
+                target = await self._peers.target(
+                    provider, account.id, execution.contact_id, lead, req.logs, req.node_id
+                )
+                sent = await provider.send_message(target, req.text, random_id)
             except FloodWait as err:
                 until = now + timedelta(seconds=err.seconds)
                 return await self._defer(
@@ -377,8 +436,13 @@ class SendActivities:
 
 
 PEER_COLUMNS = (Contact.username, Contact.phone, Contact.telegram_user_id)
-# Read with the locked execution: the lead's peer and its replies this generation.
-SEND_COLUMNS = (*PEER_COLUMNS, msg_repo.replies_of_execution())
+# Read with the locked execution: the lead's peer, its replies this generation and
+# whether its account's listener has caught up (one snapshot: see _send_locked).
+SEND_COLUMNS = (
+    *PEER_COLUMNS,
+    msg_repo.replies_of_execution(),
+    inbound.caught_up_of_campaign(),
+)
 
 
 def campaign_stops_on_reply(campaign: CampaignState) -> bool:

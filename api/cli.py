@@ -56,9 +56,14 @@ def simulator() -> None:
     import uvicorn
 
     from simulator.app import create_app
+    from simulator.state import World
 
     settings = get_settings()
-    uvicorn.run(create_app(), host="127.0.0.1", port=settings.simulator_port, log_level="warning")
+    # The journal keeps messages and update offsets across restarts of `tgflows dev`.
+    world = World(journal=settings.home / "simulator.jsonl")
+    uvicorn.run(
+        create_app(world), host="127.0.0.1", port=settings.simulator_port, log_level="warning"
+    )
 
 
 @app.command()
