@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ScalarSelect, case, exists, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CampaignFlow, Contact, FlowExecution, Message, TelegramAccount
@@ -66,21 +77,26 @@ async def mark_caught_up(session: AsyncSession, account_id: int, owner: str) -> 
     )
 
 
+def _listened() -> ColumnElement[bool]:
+    # A lease past its expiry means its holder died: until a new holder has caught up,
+    # replies may be waiting that no one fetched.
+    return and_(
+        TelegramAccount.updates_caught_up,
+        func.coalesce(TelegramAccount.lease_expires_at > func.now(), False),
+    )
+
+
 def caught_up_of_campaign() -> ScalarSelect[bool]:
-    """Whether the account of the campaign (of the enclosing query) is caught up."""
+    """Whether a live listener has caught up on the campaign's (enclosing query) account."""
     return (
-        select(TelegramAccount.updates_caught_up)
+        select(_listened())
         .where(TelegramAccount.id == CampaignFlow.telegram_account_id)
         .scalar_subquery()
     )
 
 
 async def is_caught_up(session: AsyncSession, account_id: int) -> bool:
-    return bool(
-        await session.scalar(
-            select(TelegramAccount.updates_caught_up).where(TelegramAccount.id == account_id)
-        )
-    )
+    return bool(await session.scalar(select(_listened()).where(TelegramAccount.id == account_id)))
 
 
 async def load_cursor(session: AsyncSession, account_id: int) -> tuple[int, dict[str, Any] | None]:
