@@ -23,8 +23,8 @@ from db.models.executions import TERMINAL
 
 # Renewed every LEASE_INTERVAL seconds by its holder; a crashed worker's accounts are
 # taken over within LEASE_SECONDS.
-LEASE_SECONDS = 8
-LEASE_INTERVAL = 2.0
+LEASE_SECONDS = 6
+LEASE_INTERVAL = 1.5
 # Neither listened on nor checked: no session (mid sign-in) or none that works.
 UNLEASED_STATUSES = ("pending_login", "unauthorized", "banned")
 
