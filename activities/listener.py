@@ -14,7 +14,7 @@ from activities.telegram.pool import ProviderPool
 from db.models import FlowExecution, Message, TelegramAccount
 from db.models.executions import TERMINAL
 from db.repositories import executions as exec_repo
-from db.repositories import inbound
+from db.repositories import inbound, peers
 from db.repositories import messages as msg_repo
 from db.session import SessionFactory
 from workflows.types import ReplySignal, contact_workflow_id
@@ -87,6 +87,10 @@ class ReplyListener:
                     or not await inbound.reply_recorded(session, account_id, update.message_id)
                 ):
                     signals = await self._on_reply(session, account_id, update)
+                    if update.user_id is not None and update.access_hash is not None:
+                        await peers.learn_from_sender(
+                            session, account_id, update.user_id, update.access_hash
+                        )
             elif update.kind == "read" and update.max_id is not None:
                 await self._on_read(session, account_id, update)
             if durable:

@@ -38,6 +38,9 @@ class Update:
     max_id: int | None = None
     date: datetime | None = None
     user_id: int | None = None
+    # The sender's access hash for this account (Telethon): lets it write back to a
+    # lead known only by user id.
+    access_hash: int | None = None
     state: dict[str, int] | None = None
 
 

@@ -238,6 +238,7 @@ def updates_of(diff: Any) -> list[Update]:
             and isinstance(message.peer_id, types.PeerUser)
         ):
             user_id = int(message.peer_id.user_id)
+            access_hash = getattr(users.get(user_id), "access_hash", None)
             found.append(
                 Update(
                     0,
@@ -247,6 +248,7 @@ def updates_of(diff: Any) -> list[Update]:
                     int(message.id),
                     date=message.date,
                     user_id=user_id,
+                    access_hash=int(access_hash) if access_hash is not None else None,
                 )
             )
     for update in diff.other_updates:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy import ColumnElement, and_, exists, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Contact, FlowExecution, TelegramPeer
+from db.models import Contact, FlowExecution, TelegramAccount, TelegramPeer
 
 
 async def known_peer(
@@ -43,6 +43,33 @@ async def record_peer(
         update(Contact)
         .where(Contact.id == contact_id, Contact.telegram_user_id.is_(None))
         .values(telegram_user_id=user_id)
+    )
+
+
+async def learn_from_sender(
+    session: AsyncSession, account_id: int, user_id: int, access_hash: int
+) -> None:
+    """A user who wrote to the account: its contacts with that user id become addressable."""
+    owner = (
+        select(TelegramAccount.organization_id, TelegramAccount.user_id)
+        .where(TelegramAccount.id == account_id)
+        .subquery()
+    )
+    same_scope = or_(
+        Contact.organization_id == owner.c.organization_id,
+        and_(
+            owner.c.organization_id.is_(None),
+            Contact.organization_id.is_(None),
+            Contact.user_id == owner.c.user_id,
+        ),
+    )
+    contacts = select(
+        literal(account_id), Contact.id, literal(user_id), literal(access_hash)
+    ).where(Contact.telegram_user_id == user_id, Contact.deleted_at.is_(None), same_scope)
+    await session.execute(
+        insert(TelegramPeer)
+        .from_select(["account_id", "contact_id", "user_id", "access_hash"], contacts)
+        .on_conflict_do_nothing()
     )
 
 

@@ -21,6 +21,7 @@ from activities.supervisor import AccountSupervisor
 from activities.telegram.base import Unauthorized
 from activities.telegram.pool import ProviderPool
 from db.models import FlowExecutionLog, Message, TelegramAccount
+from db.repositories import peers
 from db.secrets import encrypt
 from db.session import SessionFactory
 from tests.activities.fake_telegram import FakeTelegram
@@ -287,3 +288,24 @@ async def _connects_at_least(telegram: FakeTelegram, n: int) -> bool:
 
 async def _nothing_held(pool: ProviderPool, telegram: FakeTelegram) -> bool:
     return pool.held() == 0 and telegram.live == 0
+
+
+async def test_a_lead_known_only_by_user_id_becomes_addressable_once_they_write(
+    make_user: Any, sessions: SessionFactory, client: Client
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    owner = unique("worker")
+    telegram = FakeTelegram()
+    lead = telegram.user()  # no username: the account knows them only by id
+    state = {"pts": 0, "qts": 0, "date": int(datetime.now(UTC).timestamp()), "seq": 0}
+    account = await telethon_account(sessions, caller, owner, update_state=state)
+    contact = await caller.ok("post", "/contacts", json={"telegram_user_id": lead.id})
+    async with sessions() as session:
+        assert await peers.known_peer(session, account.id, contact["id"]) is None
+    telegram.incoming(lead, "hi, it's me")
+    async with Listening(sessions, client, telegram, owner) as run:
+        run.start(account)
+        await eventually(lambda: _caught_up(sessions, account.id))
+    async with sessions() as session:
+        known = await peers.known_peer(session, account.id, contact["id"])
+    assert known == (lead.id, lead.access_hash)
