@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.limits import DAY, HOUR, QUEUED, Deferral, account_deferral, window_deferral
 from activities.peers import PeerResolver
+from activities.send_guard import CATCH_UP_WAIT, CatchingUp, heartbeating, wait_caught_up
 from activities.state import halt_for, log_rows
 from activities.telegram.base import (
     FloodWait,
@@ -37,18 +38,6 @@ from db.session import SessionFactory
 from workflows.types import Halt, SendRequest, SendResult
 
 PEER_FLOOD_COOLDOWN = timedelta(hours=1)
-HEARTBEAT_SECONDS = 1.5
-# How long a send waits in its attempt for the account's listener to catch up before
-# the attempt fails and Temporal retries it.
-CATCH_UP_WAIT = 20.0
-
-
-class _CatchingUp(Exception):
-    """The account's replies since its last listener are not fetched yet."""
-
-    def __init__(self, account_id: int) -> None:
-        super().__init__(account_id)
-        self.account_id = account_id
 
 
 @dataclass(frozen=True)
@@ -70,15 +59,9 @@ def random_id_for(execution_id: int, generation: int, node_id: str, visit: int) 
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-async def _heartbeat_forever() -> None:
-    """A dead worker's send is retried elsewhere after the heartbeat timeout, not 60 s.
-
-    The first beat only after a while: most sends are done sooner, and a heartbeat is
-    a round trip to the Temporal server.
-    """
-    while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
-        activity.heartbeat()
+def peer_of(username: str | None, phone: str | None, telegram_user_id: int | None) -> str:
+    """How Telegram is asked to find the lead: username, else phone, else user id."""
+    return username or phone or str(telegram_user_id)
 
 
 class SendActivities:
@@ -102,11 +85,8 @@ class SendActivities:
     @activity.defn(name="send_message")
     async def send_message(self, req: SendRequest) -> SendResult:
         """Send one planned message, at most once, if the database still allows it."""
-        beat = asyncio.create_task(_heartbeat_forever())
-        try:
+        async with heartbeating():
             result = await self._send_when_caught_up(req)
-        finally:
-            beat.cancel()
         if result.outcome == "unauthorized":
             assert result.telegram_message_id is not None and result.error is not None
             seq = await self._on_unauthorized(result.telegram_message_id, result.error)
@@ -128,19 +108,10 @@ class SendActivities:
                         async with session.begin():
                             await exec_repo.complete_campaign_if_done(session, req.campaign_id)
                     return result
-            except _CatchingUp as waiting:
+            except CatchingUp as waiting:
                 # A reply written while no listener ran must be recorded before this
                 # lead's next message: wait for the account's listener, then check again.
-                while asyncio.get_running_loop().time() < deadline:
-                    await asyncio.sleep(0.3)
-                    async with self._sessions() as session:
-                        if await inbound.is_caught_up(session, waiting.account_id):
-                            break
-                else:
-                    raise ApplicationError(
-                        "the account's replies are not fetched yet (no worker holds it)",
-                        next_retry_delay=timedelta(seconds=1),
-                    ) from None
+                await wait_caught_up(self._sessions, waiting.account_id, deadline)
 
     async def _send_locked(
         self, session: AsyncSession, aux: AsyncSession, req: SendRequest
@@ -162,15 +133,14 @@ class SendActivities:
             return await self._halted(session, execution, halt)
         assert campaign.telegram_account_id is not None
         if not caught_up:  # read in the same snapshot as `replies`
-            raise _CatchingUp(campaign.telegram_account_id)
+            raise CatchingUp(campaign.telegram_account_id)
         if campaign_stops_on_reply(campaign) and replies > req.known_replies:
             return SendResult(outcome="replied")
         if deferral := window_deferral(
             campaign.sending_window, campaign.timezone, datetime.now(UTC)
         ):
             return await self._defer(session, execution, req, deferral)
-        lead = Peer(username, phone, telegram_user_id)
-        peer = lead.name
+        peer = peer_of(username, phone, telegram_user_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
         claim = await self._claim(
             aux,
@@ -206,6 +176,7 @@ class SendActivities:
         if message.status != "sent":
             try:
                 provider = await self._pool.get(account)
+                lead = Peer(username, phone, telegram_user_id)
                 target = await self._peers.target(
                     provider, account.id, execution.contact_id, lead, req.logs, req.node_id
                 )
