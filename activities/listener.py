@@ -30,7 +30,7 @@ class ReplyListener:
     nothing; then says the account is caught up, which lets its sends go on."""
 
     def __init__(
-        self, sessions: SessionFactory, pool: ProviderPool, client: Client, owner: str = ""
+        self, sessions: SessionFactory, pool: ProviderPool, client: Client, owner: str
     ) -> None:
         self._sessions = sessions
         self._pool = pool

@@ -75,7 +75,7 @@ async def test_listener_catches_up_after_restart_without_duplicates(
 
     async def run_listener_until(count: int) -> None:
         pool = ProviderPool(simulator_url)
-        listener = ReplyListener(sessions, pool, client)
+        listener = ReplyListener(sessions, pool, client, account.lease_owner or "")
         async with sessions() as session:
             fresh = await session.get(TelegramAccount, account_id)
         assert fresh is not None
@@ -221,8 +221,8 @@ async def test_two_listeners_on_one_account_handle_each_update_once(
     peer = unique()
     _, account_id, _ = await campaign_with_contacts(caller, [peer])
     update_one = Update(1, "message", peer, "only once", 901)
-    first = ReplyListener(sessions, ProviderPool(simulator_url), client)
-    second = ReplyListener(sessions, ProviderPool(simulator_url), client)
+    first = ReplyListener(sessions, ProviderPool(simulator_url), client, "first")
+    second = ReplyListener(sessions, ProviderPool(simulator_url), client, "second")
     await asyncio.gather(
         first.handle(account_id, update_one), second.handle(account_id, update_one)
     )

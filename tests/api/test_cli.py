@@ -137,7 +137,12 @@ def test_dev_runs_everything_and_restarts_on_its_data(tmp_path: Path) -> None:
 def child_running(pid: int, command: str) -> int:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     for child in children:
-        if Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[-2] == command.encode():
+        try:
+            args = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:  # exited meanwhile
+            continue
+        # A dead child not yet reaped (a zombie) has no command line.
+        if len(args) >= 2 and args[-2] == command.encode():
             return int(child)
     raise AssertionError(f"no {command} child among {children}")
 
