@@ -4,17 +4,17 @@ any send; Telethon refuses leads known only by user id until it holds an access 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from db.models import Contact, FlowExecutionLog, TelegramAccount, TelegramPeer
+from db.models import Contact, FlowExecutionLog, TelegramPeer
 from db.repositories import peers
 from db.session import SessionFactory
+from tests.activities.test_telethon_updates import telethon_account
 from tests.conftest import Caller, campaign_with_contacts, eventually, two_step_flow, unique
 
 
@@ -100,17 +100,8 @@ async def test_telethon_refuses_leads_known_only_by_user_id(
     make_user: Any, sessions: SessionFactory
 ) -> None:
     caller: Caller = await make_user(org=unique("org"))
-    telethon = await caller.ok(
-        "post",
-        "/telegram-accounts",
-        json={
-            "provider": "telethon",
-            "phone": a_phone(),
-            "session_string": "not-a-session",
-            "api_id": 12345,
-            "api_hash": "0123456789abcdef",
-        },
-    )
+    # Held by a live worker of its own, so the test worker never checks its session.
+    account = await telethon_account(sessions, caller, unique("worker"))
     bare = await caller.ok("post", "/contacts", json={"telegram_user_id": 777000})
     named = await caller.ok("post", "/contacts", json={"username": unique()})
     # Added while the campaign sends through the simulator, which needs no access hash.
@@ -118,11 +109,11 @@ async def test_telethon_refuses_leads_known_only_by_user_id(
     await caller.ok(
         "post", f"/campaign-flows/{cid}/contacts", json={"contact_ids": [bare["id"], named["id"]]}
     )
-    await caller.ok("patch", f"/campaign-flows/{cid}", json={"telegram_account_id": telethon["id"]})
+    await caller.ok("patch", f"/campaign-flows/{cid}", json={"telegram_account_id": account.id})
     other = await caller.ok(
         "post",
         "/campaign-flows",
-        json={"name": "t", "telegram_account_id": telethon["id"], "flow": two_step_flow()},
+        json={"name": "t", "telegram_account_id": account.id, "flow": two_step_flow()},
     )
     resp = await caller.post(
         f"/campaign-flows/{other['id']}/contacts", json={"contact_ids": [named["id"], bare["id"]]}
@@ -131,16 +122,6 @@ async def test_telethon_refuses_leads_known_only_by_user_id(
     assert resp.json()["code"] == "access_hash_missing"
     assert str(bare["id"]) in resp.json()["detail"] and "contact_ids" in resp.text
 
-    async with sessions.begin() as session:  # a healthy session, held by a live worker
-        await session.execute(
-            update(TelegramAccount)
-            .where(TelegramAccount.id == telethon["id"])
-            .values(
-                status="connected",
-                lease_owner=unique("worker"),
-                lease_expires_at=datetime.now(UTC) + timedelta(hours=1),
-            )
-        )
     resp = await caller.post(f"/campaign-flows/{cid}/launch")
     assert resp.status_code == 422 and resp.json()["code"] == "access_hash_missing"
 
@@ -148,7 +129,7 @@ async def test_telethon_refuses_leads_known_only_by_user_id(
     async with sessions.begin() as session:
         session.add(
             TelegramPeer(
-                account_id=telethon["id"], contact_id=bare["id"], user_id=777000, access_hash=5
+                account_id=account.id, contact_id=bare["id"], user_id=777000, access_hash=5
             )
         )
     await caller.ok(
