@@ -27,6 +27,9 @@ with workflow.unsafe.imports_passed_through():
 
 DB_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)
+# The send heartbeats (activities.sending): a worker that died mid-send is noticed after
+# this long and the send retried elsewhere, with the same random_id.
+SEND_HEARTBEAT = timedelta(seconds=6)
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
@@ -274,6 +277,7 @@ class ContactWorkflow:
                 # Queued on an account's queue while no worker holds that account.
                 schedule_to_start_timeout=None,
                 start_to_close_timeout=SEND_TIMEOUT,
+                heartbeat_timeout=SEND_HEARTBEAT,
                 retry_policy=SEND_RETRY,
             )
             if result.outcome == "sent":

@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -22,6 +24,7 @@ from activities.metrics import ObservedActivities
 from activities.sending import SendActivities
 from activities.supervisor import AccountSupervisor, account_task_queue
 from activities.telegram.pool import ProviderPool
+from db.repositories.inbound import LEASE_INTERVAL
 from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
 from workflows.contact import ContactWorkflow
@@ -33,6 +36,10 @@ log = logging.getLogger(__name__)
 
 
 ROLES = ("contacts", "control")
+# On SIGTERM/SIGINT: in-flight activities get this long to finish, then are cancelled
+# and retried elsewhere; polling stops at once. The rest of the drain (leases, clients,
+# connections) takes well under a second, so a worker is gone within 10 s.
+DRAIN = timedelta(seconds=5)
 
 
 @dataclass
@@ -100,6 +107,7 @@ def build_worker(
         max_concurrent_activities=200,
         max_concurrent_local_activities=30,
         interceptors=[ObservedActivities()],
+        graceful_shutdown_timeout=DRAIN,
     )
     control = Worker(
         client,
@@ -109,6 +117,7 @@ def build_worker(
         workflow_runner=runner,
         max_concurrent_activities=10,
         interceptors=[ObservedActivities()],
+        graceful_shutdown_timeout=DRAIN,
     )
     return Components(contacts, control, sending, campaigns)
 
@@ -121,7 +130,7 @@ async def running_worker(
     *,
     task_queue: str,
     owner: str,
-    lease_interval: float = 5.0,
+    lease_interval: float = LEASE_INTERVAL,
     search_attributes: bool = True,
     max_cached_workflows: int = 2000,
     health_interval: float = 60.0,
@@ -161,12 +170,13 @@ async def running_worker(
             activities=[parts.sending.send_message],
             max_concurrent_activities=20,
             interceptors=[ObservedActivities()],
+            graceful_shutdown_timeout=DRAIN,
         )
 
     supervisor = AccountSupervisor(
         sessions,
         pool,
-        ReplyListener(sessions, pool, client),
+        ReplyListener(sessions, pool, client, owner),
         owner,
         account_worker=account_worker,
         on_unauthorized=parts.campaigns.pause_account_campaigns,
@@ -214,6 +224,10 @@ async def main(settings: Settings) -> None:
         runtime=sdk_runtime(settings.worker_metrics_host, settings.temporal_metrics_port),
     )
     owner = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     async with running_worker(
         client,
         settings.resolved_database_url(),
@@ -235,4 +249,6 @@ async def main(settings: Settings) -> None:
             settings.worker_metrics_port,
             settings.temporal_metrics_port,
         )
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("worker %s draining: polling stopped, in-flight activities finishing", owner)
+    log.info("worker %s stopped; its account leases are released", owner)

@@ -22,6 +22,7 @@ from api.policies import (
     status_allows,
 )
 from api.schemas.campaigns import CampaignCreate, CampaignUpdate
+from api.services.addressing import require_addressable
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
 from db.repositories import send_fence
@@ -181,6 +182,7 @@ class CampaignService:
             raise Conflict(f"Telegram account is not healthy: {reason}", code="account_unhealthy")
         if await repo.count_executions(self.session, campaign.id) == 0:
             raise Conflict("Add at least one contact before launching", code="no_contacts")
+        await require_addressable(self.session, account.id, campaign_id=campaign.id)
         now = datetime.now(UTC)
         scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now
         campaign.status_reason = None  # a user decided this status
@@ -228,6 +230,9 @@ class CampaignService:
     async def add_contacts(self, campaign_id: int, contact_ids: Sequence[int]) -> tuple[int, int]:
         campaign = await self.get(campaign_id, Action.ADD_CONTACTS)
         await self._check_contacts(contact_ids)
+        await require_addressable(
+            self.session, campaign.telegram_account_id, contact_ids=contact_ids
+        )
         added = await repo.add_executions(self.session, campaign.id, contact_ids)
         if added and campaign.status == "scheduled" and campaign.scheduled_start_at is not None:
             await repo.schedule_pending(self.session, campaign.id, campaign.scheduled_start_at)

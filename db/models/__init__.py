@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
-from db.models.accounts import TelegramAccount
+from db.models.accounts import TelegramAccount, TelegramPeer
 from db.models.base import Base
 from db.models.campaigns import CampaignFlow
 from db.models.contacts import Contact
@@ -23,5 +23,6 @@ __all__ = [
     "Organization",
     "OrganizationMember",
     "TelegramAccount",
+    "TelegramPeer",
     "User",
 ]
