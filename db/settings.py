@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     workflow_sandbox: bool = Field(default=True, alias="TGFLOWS_WORKFLOW_SANDBOX")
     # Contact workflows the worker keeps in memory between their tasks.
     workflow_cache: int = Field(default=2000, ge=1, alias="TGFLOWS_WORKFLOW_CACHE")
+    # Sends one execution may make (workflows.limits); the execution fails beyond it.
+    max_sends_per_execution: int = Field(
+        default=50, ge=1, le=10_000, alias="TGFLOWS_MAX_SENDS_PER_EXECUTION"
+    )
 
     def roles(self) -> tuple[str, ...]:
         return tuple(r.strip() for r in self.worker_roles.split(",") if r.strip())

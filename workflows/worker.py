@@ -25,6 +25,7 @@ from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
 from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
+from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import control_task_queue
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def build_worker(
     max_cached_workflows: int = 2000,
     search_attributes: bool = True,
     sandboxed: bool = True,
+    max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
 ) -> Components:
     """Two workers: the contact workflows with their activities, and campaign control.
 
@@ -57,7 +59,7 @@ def build_worker(
     Temporal's sandbox, a sixth less worker CPU per lead; see docs/decisions.md for why
     it is not the default. Control workflows always run in the sandbox.
     """
-    executions = ExecutionActivities(sessions)
+    executions = ExecutionActivities(sessions, max_sends=max_sends)
     campaigns = CampaignActivities(
         sessions,
         client,
@@ -82,6 +84,7 @@ def build_worker(
         workflows=[ContactWorkflow, CampaignControlWorkflow],
         activities=[
             executions.load_execution,
+            executions.load_flow,
             executions.record_step,
             executions.finish_execution,
             sending.send_message,
@@ -124,6 +127,7 @@ async def running_worker(
     reconcile_interval: float = 60.0,
     roles: Collection[str] = ROLES,
     sandboxed: bool = True,
+    max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
 ) -> AsyncIterator[None]:
     """The workers of the given roles, cleaned up on exit.
 
@@ -145,6 +149,7 @@ async def running_worker(
         search_attributes=search_attributes,
         max_cached_workflows=max_cached_workflows,
         sandboxed=sandboxed,
+        max_sends=max_sends,
     )
 
     def account_worker(account_id: int) -> Worker:
@@ -209,6 +214,7 @@ async def main(settings: Settings) -> None:
         roles=settings.roles(),
         sandboxed=settings.workflow_sandbox,
         max_cached_workflows=settings.workflow_cache,
+        max_sends=settings.max_sends_per_execution,
     ):
         log.info(
             "worker %s polling task queue %s as %s",
