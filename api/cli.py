@@ -37,7 +37,11 @@ def api() -> None:
 
     settings = get_settings()
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info"
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        server_header=False,  # no banner naming the server software
     )
 
 

@@ -129,6 +129,10 @@ class ContactWorkflow:
             return ContactResult(status="stale")
         node_id: str | None = None
         try:
+            if plan.halt is not None:
+                self._apply(plan.halt)
+            # A lead paused before its first step holds before it loads anything.
+            await self._gate()
             flow, node_id, context, variables = await self._adopt(plan)
             del plan
             while True:
