@@ -124,4 +124,3 @@ async def _pollers(client: Client, namespace: str, name: str) -> QueuePart:
         workflow_pollers=counts[0],
         activity_pollers=counts[1],
     )
-

@@ -128,9 +128,7 @@ def _with_headers(scope: Scope, send: Send) -> Send:
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = [
-                (k, v) for k, v in message.get("headers", []) if k.lower() != b"server"
-            ]
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
             present = {k.lower() for k, _ in headers}
             headers += [(k, v) for k, v in HEADERS if k not in present]
             if b"content-security-policy" not in present:
