@@ -57,6 +57,9 @@ async def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[Row]:
     async for number, line in lines(chunks):
         if not line.strip():
             continue
+        if "\x00" in line:  # PostgreSQL cannot store it in text
+            yield Row(number, None, "NUL character")
+            continue
         fields, error = _csv_line(line)
         if header is None:
             if error or fields is None:

@@ -217,7 +217,7 @@ def parse(raw: Any) -> Flow:
         if node_id in nodes:
             raise FlowError("duplicate node id", node_id=node_id)
         node_type = item.get("type")
-        if node_type not in NODE_TYPES:
+        if not isinstance(node_type, str) or node_type not in NODE_TYPES:
             raise FlowError(f"unknown node type {node_type!r}", node_id=node_id)
         data = item.get("data") or {}
         if not isinstance(data, Mapping):
@@ -294,7 +294,8 @@ def _check_node(flow: Flow, node: Node) -> None:
     elif node.type == "condition":
         if not isinstance(node.data.get("field"), str) or not node.data["field"]:
             raise FlowError("'field' is required", node_id=node.id)
-        if node.data.get("op", "eq") not in CONDITION_OPS:
+        op = node.data.get("op", "eq")
+        if not isinstance(op, str) or op not in CONDITION_OPS:
             raise FlowError(f"'op' must be one of {sorted(CONDITION_OPS)}", node_id=node.id)
         value = node.data.get("value")
         if value is not None and not isinstance(value, str | int | float | bool):

@@ -1,4 +1,5 @@
-"""campaign_flow_versions: every flow a campaign has had, loaded by workflows by version
+"""campaign_flow_versions (every flow a campaign has had, loaded by workflows by version);
+indexes on contact handles for the import's deduplication
 
 Revision ID: 0007
 Revises: 0004
@@ -51,8 +52,15 @@ def upgrade() -> None:
         "flow_version ON campaign_flows FOR EACH ROW EXECUTE FUNCTION record_flow_version()"
     )
 
+    op.execute("CREATE INDEX ix_contacts_lower_username ON contacts (lower(username))")
+    op.create_index("ix_contacts_phone", "contacts", ["phone"])
+    op.create_index("ix_contacts_telegram_user_id", "contacts", ["telegram_user_id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_contacts_telegram_user_id", "contacts")
+    op.drop_index("ix_contacts_phone", "contacts")
+    op.drop_index("ix_contacts_lower_username", "contacts")
     op.execute("DROP TRIGGER campaign_flow_versions_record ON campaign_flows")
     op.execute("DROP FUNCTION record_flow_version()")
     op.drop_table("campaign_flow_versions")
