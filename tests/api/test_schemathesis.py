@@ -149,7 +149,7 @@ def _run(case: Any, seeded: Seeded) -> None:
 
 @schema.parametrize()
 @settings(
-    max_examples=6,
+    max_examples=3,
     deadline=None,
     derandomize=True,
     database=None,
