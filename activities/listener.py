@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities import metrics
 from activities.telegram.base import TelegramError, Unauthorized, Update
 from activities.telegram.pool import ProviderPool
+from db import telemetry
 from db.models import FlowExecution, Message, TelegramAccount
 from db.models.executions import TERMINAL
 from db.repositories import executions as exec_repo
@@ -33,6 +35,7 @@ class ReplyListener:
         self._client = client
 
     async def listen(self, account: TelegramAccount) -> None:
+        telemetry.bind(account_id=account.id)
         offset: int | None = None
         while True:
             try:
@@ -84,6 +87,8 @@ class ReplyListener:
                             ],
                         )
             await inbound.set_offset(session, account_id, update.offset)
+        if update.kind == "message":
+            metrics.observe_reply(account_id, update.date)
         for workflow_id, signal in signals:
             try:
                 await self._client.get_workflow_handle(workflow_id).signal("reply", signal)

@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import metrics
 from activities.limits import DAY, HOUR, QUEUED, Deferral, account_deferral, window_deferral
 from activities.state import halt_for, log_rows
 from activities.telegram.base import FloodWait, PeerFlood, PeerUnusable, Transient, Unauthorized
 from activities.telegram.pool import ProviderPool
+from db import telemetry
 from db.models import Contact, TelegramAccount
 from db.repositories import executions as exec_repo
 from db.repositories import messages as msg_repo
@@ -104,6 +106,7 @@ class SendActivities:
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
         execution, campaign, (username, phone, telegram_user_id, replies) = locked
+        telemetry.bind(account_id=campaign.telegram_account_id)
         halt = halt_for(execution, campaign)
         if halt is not None:
             return await self._halted(session, execution, halt)
@@ -152,6 +155,7 @@ class SendActivities:
                 provider = await self._pool.get(account)
                 sent = await provider.send_message(peer, req.text, random_id)
             except FloodWait as err:
+                metrics.observe_flood_wait(account.id, err.seconds)
                 until = now + timedelta(seconds=err.seconds)
                 return await self._defer(
                     session,
@@ -166,6 +170,7 @@ class SendActivities:
                     ),
                 )
             except PeerFlood:
+                metrics.observe_peer_flood(account.id)
                 until = now + PEER_FLOOD_COOLDOWN
                 reason = "Telegram limited messages to non-contacts (PEER_FLOOD)"
                 return await self._defer(

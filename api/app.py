@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from activities.telegram.login import TelethonLogin
 from api import health
+from api.console.spa import mount_console
 from api.docs import install_docs
 from api.errors import COMMON_RESPONSES, install_crash_handler, install_error_handlers
+from api.metrics import install_metrics
 from api.middleware import DoorMiddleware
 from api.ratelimit import FailureLimiter
 from api.routers import accounts, campaigns, contacts, identity, reports, telethon_login
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_crash_handler(app)
     install_docs(app)
+    install_metrics(app)
     app.add_middleware(DoorMiddleware)
     routers = (
         health.router,
@@ -60,4 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
 
+    # Last: sign-in and the console's own endpoints, then the catch-all serving the SPA.
+    mount_console(app)
     return app

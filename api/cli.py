@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Annotated
 
 import typer
@@ -17,7 +16,9 @@ app.add_typer(admin, name="admin")
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from db.telemetry import configure_logging
+
+    configure_logging()
 
 
 @app.command()
@@ -35,12 +36,15 @@ def api() -> None:
 
     from api.app import create_app
 
+    _logging()
     settings = get_settings()
+    # uvicorn's log config and access log off: ours write JSON lines and the route template.
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,
         port=settings.api_port,
-        log_level="info",
+        log_config=None,
+        access_log=False,
         server_header=False,  # no banner naming the server software
     )
 
@@ -61,8 +65,15 @@ def simulator() -> None:
 
     from simulator.app import create_app
 
+    _logging()
     settings = get_settings()
-    uvicorn.run(create_app(), host="127.0.0.1", port=settings.simulator_port, log_level="warning")
+    uvicorn.run(
+        create_app(),
+        host=settings.simulator_host,
+        port=settings.simulator_port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()
@@ -79,8 +90,15 @@ def create_user(
     email: str,
     org: Annotated[str | None, typer.Option(help="Organization to create or join")] = None,
     role: Annotated[Role, typer.Option(help="Role in the organization")] = Role.OWNER,
+    password: Annotated[
+        str | None, typer.Option(help="Password for signing in to the console")
+    ] = None,
 ) -> None:
     """Create a user (or reuse one) and print a new API token on the last line."""
+    from api.console.passwords import MIN_LENGTH, hash_password
+
+    if password is not None and len(password) < MIN_LENGTH:
+        raise typer.BadParameter(f"at least {MIN_LENGTH} characters", param_hint="--password")
     from api.identity import ensure_membership, get_or_create_user, issue_token
     from db.session import make_engine, make_session_factory
 
@@ -89,6 +107,8 @@ def create_user(
         try:
             async with make_session_factory(engine).begin() as session:
                 user = await get_or_create_user(session, email)
+                if password is not None:
+                    user.password_hash = hash_password(password)
                 if org:
                     organization = await ensure_membership(session, user, org, role)
                     typer.echo(
@@ -103,3 +123,43 @@ def create_user(
             await engine.dispose()
 
     typer.echo(asyncio.run(run()))
+
+
+@admin.command("set-password")
+def set_password(
+    email: str,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="The new password (asked for when not given)",
+        ),
+    ],
+) -> None:
+    """Set a user's console password; signs out the user's browsers."""
+    from api.console.passwords import MIN_LENGTH, hash_password
+    from db.repositories import console_sessions
+    from db.session import make_engine, make_session_factory
+
+    if len(password) < MIN_LENGTH:
+        raise typer.BadParameter(f"at least {MIN_LENGTH} characters", param_hint="--password")
+
+    async def run() -> bool:
+        engine = make_engine(get_settings().resolved_database_url(), pool_size=1)
+        try:
+            async with make_session_factory(engine).begin() as session:
+                user = await console_sessions.user_by_email(session, email)
+                if user is None:
+                    return False
+                user.password_hash = hash_password(password)
+                await console_sessions.revoke_user_sessions(session, user.id)
+                return True
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(run()):
+        typer.echo(f"error: no user has the email {email}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"password set for {email.lower()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from sqlalchemy import select
@@ -83,3 +84,23 @@ async def seed_demo(database_url: str, home: Path) -> str:
         return token
     finally:
         await engine.dispose()
+
+
+async def demo_password(database_url: str, home: Path) -> str:
+    """The demo owner's console password: made once, kept in the home directory."""
+    from api.console.passwords import hash_password
+
+    path = home / "dev-password"
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(9)
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with make_session_factory(engine).begin() as session:
+            user = await get_or_create_user(session, DEMO_EMAIL)
+            user.password_hash = hash_password(password)
+    finally:
+        await engine.dispose()
+    path.write_text(password)
+    path.chmod(0o600)
+    return password

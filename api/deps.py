@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api.console.cookies import cookie_user
 from api.errors import Invalid, NotFound, TooManyRequests, Unauthenticated, Unavailable
 from api.policies import Actor, Role
 from db.models import ApiToken, Organization, OrganizationMember, User
@@ -45,7 +46,10 @@ async def get_current_user(
             f"Too many failed authentications; retry in {wait} s", retry_after=wait
         )
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthenticated("Send 'Authorization: Bearer <token>'")
+        user = await cookie_user(request, session)
+        if user is None:
+            raise Unauthenticated("Send 'Authorization: Bearer <token>' or sign in")
+        return user
     digest = hash_token(token)
     row = await session.execute(
         select(User, ApiToken.id)

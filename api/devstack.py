@@ -95,9 +95,11 @@ def run_dev(settings: Settings) -> int:
         "Temporal": settings.temporal_port,
         "Temporal web UI": settings.ui_port,
         "simulator": settings.simulator_port,
+        "worker metrics": settings.worker_metrics_port,
+        "Temporal SDK metrics": settings.temporal_metrics_port,
     }
     for name, port in ports.items():
-        if not port_free(port):
+        if port and not port_free(port):
             print(
                 f"error: port {port} for the {name} is taken; set its TGFLOWS_*_PORT variable",
                 file=sys.stderr,
@@ -163,11 +165,20 @@ def run_dev(settings: Settings) -> int:
             f"http://127.0.0.1:{settings.simulator_port}/health", children["simulator"], "simulator"
         )
         wait_port(settings.ui_port, children["Temporal"], "Temporal web UI")
-        from api.demo import seed_demo
+        if settings.worker_metrics_port:
+            worker_health = f"http://127.0.0.1:{settings.worker_metrics_port}/health/live"
+            wait_http(worker_health, children["worker"], "worker")
+        from api.demo import DEMO_EMAIL, demo_password, seed_demo
 
         token = asyncio.run(seed_demo(database_url, home))
+        password = asyncio.run(demo_password(database_url, home))
         ui_url = f"http://127.0.0.1:{settings.ui_port}"
-        print(f"READY api={api_url} ui={ui_url} token={token}", flush=True)
+        metrics = f"http://127.0.0.1:{settings.worker_metrics_port}/metrics"
+        print(
+            f"READY api={api_url} ui={ui_url} token={token} worker={metrics} "
+            f"console={api_url}/ login={DEMO_EMAIL}/{password}",
+            flush=True,
+        )
         while True:
             for name, proc in children.items():
                 if proc.poll() is not None:

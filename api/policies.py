@@ -116,3 +116,21 @@ def can_manage_member(actor_role: Role, target_role: Role | None, new_role: Role
         return False
     touches_owner = Role.OWNER in (target_role, new_role)
     return actor_role == Role.OWNER or not touches_owner
+
+
+def allowed_actions(
+    actor: Actor, row: Owned, *, status: str, enabled: bool, deleted: bool
+) -> list[Action]:
+    """The actions the actor may take on the campaign now: the console shows these as buttons."""
+    if deleted:
+        candidates = [Action.RESTORE]
+    else:
+        candidates = [a for a in Action if a not in (Action.VIEW, Action.RESTORE)]
+        candidates.remove(Action.ENABLE if enabled else Action.DISABLE)
+        if not enabled:
+            candidates.remove(Action.LAUNCH)
+    return [
+        a
+        for a in candidates
+        if decide(actor, row, a) == Decision.ALLOW and status_allows(a, status)
+    ]

@@ -37,6 +37,9 @@ def make_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> Asyn
         max_overflow=20,
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
+        # Errors (and so logged tracebacks) show statements without their values:
+        # those are contact data and message texts.
+        hide_parameters=True,
     )
 
 

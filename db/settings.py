@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, alias="TGFLOWS_TEMPORAL_PORT")
     ui_port: int = Field(default=8233, alias="TGFLOWS_UI_PORT")
     simulator_port: int = Field(default=8300, alias="TGFLOWS_SIMULATOR_PORT")
+    simulator_host: str = Field(default="127.0.0.1", alias="TGFLOWS_SIMULATOR_HOST")
     simulator_url: str | None = Field(default=None, alias="TGFLOWS_SIMULATOR_URL")
     secret_key: str | None = Field(default=None, alias="TGFLOWS_SECRET_KEY")
     worker_id: str | None = Field(default=None, alias="TGFLOWS_WORKER_ID")
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     max_sends_per_execution: int = Field(
         default=50, ge=1, le=10_000, alias="TGFLOWS_MAX_SENDS_PER_EXECUTION"
     )
+    # The worker's /metrics and /health, and the Temporal SDK's own metrics; 0: off.
+    worker_metrics_host: str = Field(default="127.0.0.1", alias="TGFLOWS_WORKER_METRICS_HOST")
+    worker_metrics_port: int = Field(default=9464, ge=0, alias="TGFLOWS_WORKER_METRICS_PORT")
+    temporal_metrics_port: int = Field(default=9465, ge=0, alias="TGFLOWS_TEMPORAL_METRICS_PORT")
 
     def roles(self) -> tuple[str, ...]:
         return tuple(r.strip() for r in self.worker_roles.split(",") if r.strip())

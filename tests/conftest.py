@@ -113,7 +113,9 @@ async def simulator_url() -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 async def worker(
     temporal_env: WorkflowEnvironment, database_url: str, simulator_url: str
-) -> AsyncIterator[None]:
+) -> AsyncIterator[str]:
+    """The session's worker; its value is the URL of its metrics and health port."""
+    port = free_port()
     async with running_worker(
         temporal_env.client,
         database_url,
@@ -122,8 +124,9 @@ async def worker(
         owner="test-worker",
         lease_interval=0.3,
         health_interval=2.0,
+        metrics_port=port,
     ):
-        yield
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from tests.conftest import Caller, eventually, unique
 
 async def test_launch_sends_templated_message_and_completes(
     make_user: object,
-    worker: None,
+    worker: str,
     sim: httpx.AsyncClient,
     sessions: SessionFactory,
     client: Client,

@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.executions import ExecutionActivities
 from activities.fanout import CampaignActivities
 from activities.listener import ReplyListener
+from activities.metrics import ObservedActivities
 from activities.sending import SendActivities
 from activities.supervisor import AccountSupervisor, account_task_queue
 from activities.telegram.pool import ProviderPool
@@ -27,6 +28,7 @@ from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import control_task_queue
+from workflows.worker_monitor import WorkerMonitor, sdk_runtime, serving
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,7 @@ def build_worker(
         # pool (20 + 20 overflow).
         max_concurrent_activities=200,
         max_concurrent_local_activities=30,
+        interceptors=[ObservedActivities()],
     )
     control = Worker(
         client,
@@ -108,6 +111,7 @@ def build_worker(
         activities=control_activities,
         workflow_runner=runner,
         max_concurrent_activities=10,
+        interceptors=[ObservedActivities()],
     )
     return Components(contacts, control, sending, campaigns)
 
@@ -128,12 +132,15 @@ async def running_worker(
     roles: Collection[str] = ROLES,
     sandboxed: bool = True,
     max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
+    metrics_port: int = 0,
+    metrics_host: str = "127.0.0.1",
 ) -> AsyncIterator[None]:
     """The workers of the given roles, cleaned up on exit.
 
     contacts: contact workflows, sends, and the account supervisor (leases, reply
     listeners, health checks). control: campaign control workflows, their fan-out and
-    the reconciler. One process runs both unless told otherwise.
+    the reconciler. One process runs both unless told otherwise. metrics_port (0: none)
+    serves the worker's /metrics, /health and /health/live.
     """
     unknown = set(roles) - set(ROLES)
     if unknown or not roles:
@@ -158,6 +165,7 @@ async def running_worker(
             task_queue=account_task_queue(account_id),
             activities=[parts.sending.send_message],
             max_concurrent_activities=20,
+            interceptors=[ObservedActivities()],
         )
 
     supervisor = AccountSupervisor(
@@ -180,6 +188,10 @@ async def running_worker(
         async with contextlib.AsyncExitStack() as stack:
             for role in roles:
                 await stack.enter_async_context(jobs[role][0])
+            if metrics_port:
+                pollers = {jobs[r][0].task_queue: jobs[r][0] for r in roles}
+                monitor = WorkerMonitor(sessions, client, pollers)
+                await stack.enter_async_context(serving(monitor.app(), metrics_host, metrics_port))
             yield
     finally:
         for task in background:
@@ -202,7 +214,9 @@ async def _reconcile_forever(campaigns: CampaignActivities, interval: float) -> 
 
 async def main(settings: Settings) -> None:
     client = await Client.connect(
-        settings.resolved_temporal_address(), namespace=settings.temporal_namespace
+        settings.resolved_temporal_address(),
+        namespace=settings.temporal_namespace,
+        runtime=sdk_runtime(settings.worker_metrics_host, settings.temporal_metrics_port),
     )
     owner = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
     async with running_worker(
@@ -215,11 +229,16 @@ async def main(settings: Settings) -> None:
         sandboxed=settings.workflow_sandbox,
         max_cached_workflows=settings.workflow_cache,
         max_sends=settings.max_sends_per_execution,
+        metrics_port=settings.worker_metrics_port,
+        metrics_host=settings.worker_metrics_host,
     ):
         log.info(
-            "worker %s polling task queue %s as %s",
+            "worker %s polling task queue %s as %s; metrics on %s:%s, Temporal SDK's on :%s",
             owner,
             settings.task_queue,
             ",".join(settings.roles()),
+            settings.worker_metrics_host,
+            settings.worker_metrics_port,
+            settings.temporal_metrics_port,
         )
         await asyncio.Event().wait()

@@ -189,6 +189,8 @@ class FlowIn(FlowOut):
     @model_validator(mode="wrap")
     @classmethod
     def _flowgraph_first(cls, data: Any, handler: ModelWrapValidatorHandler[FlowIn]) -> FlowIn:
+        if isinstance(data, FlowOut):
+            return handler(data)  # already a typed flow (built in code, not from JSON)
         try:
             validate(data)
         except FlowError as err:

@@ -8,7 +8,7 @@ from db.models.executions import FlowExecution, FlowExecutionLog
 from db.models.messages import Message
 from db.models.organizations import Organization, OrganizationMember
 from db.models.statistics import CampaignStatisticsCache
-from db.models.users import ApiToken, User
+from db.models.users import ApiToken, ConsoleSession, User
 
 __all__ = [
     "ApiToken",
@@ -16,6 +16,7 @@ __all__ = [
     "CampaignFlow",
     "CampaignFlowVersion",
     "CampaignStatisticsCache",
+    "ConsoleSession",
     "Contact",
     "FlowExecution",
     "FlowExecutionLog",

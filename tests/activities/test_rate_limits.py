@@ -20,7 +20,7 @@ from workflows.worker import running_worker
 
 @pytest.fixture
 async def second_worker(
-    worker: None, temporal_env: WorkflowEnvironment, database_url: str, simulator_url: str
+    worker: str, temporal_env: WorkflowEnvironment, database_url: str, simulator_url: str
 ) -> AsyncIterator[None]:
     """Another worker on the same task queue, with its own connection, as a second process."""
     other = await Client.connect(temporal_env.client.service_client.config.target_host)

@@ -58,6 +58,8 @@ def dev_env(home: Path) -> dict[str, str]:
             "TGFLOWS_TEMPORAL_PORT": str(free_port()),
             "TGFLOWS_UI_PORT": str(free_port()),
             "TGFLOWS_SIMULATOR_PORT": str(free_port()),
+            "TGFLOWS_WORKER_METRICS_PORT": str(free_port()),
+            "TGFLOWS_TEMPORAL_METRICS_PORT": str(free_port()),
         }
     )
     return env
@@ -100,6 +102,14 @@ def test_dev_runs_everything_and_restarts_on_its_data(tmp_path: Path) -> None:
         assert [c["status"] for c in campaigns] == ["draft"]
         ui = httpx.get(f"http://127.0.0.1:{env['TGFLOWS_UI_PORT']}/", timeout=10)
         assert ui.status_code == 200
+        metrics = f"http://127.0.0.1:{env['TGFLOWS_WORKER_METRICS_PORT']}/metrics"
+        assert f"worker={metrics}" in ready
+        assert "tgflows_executions{" in httpx.get(metrics, timeout=10).text
+        # The demo login of the READY line signs in to the console.
+        assert f"console={api}/" in ready
+        email, password = ready.split("login=")[1].split()[0].split("/", 1)
+        signed_in = httpx.post(f"{api}/auth/login", json={"email": email, "password": password})
+        assert signed_in.status_code == 200, signed_in.text
     finally:
         assert stop_dev(proc) == 0
     proc, ready = start_dev(env)  # a second run reuses the data

@@ -1,0 +1,87 @@
+"""Sign-in for people: POST /auth/login sets the session cookie, POST /auth/logout ends it."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from api.console.cookies import CSRF_COOKIE, SESSION_COOKIE, cookie_user, digest
+from api.console.passwords import FailureLimiter, verify_password
+from api.deps import SessionDep
+from api.errors import ERROR_RESPONSES, AppError, Unauthenticated
+from db.repositories import console_sessions as repo
+
+router = APIRouter(prefix="/auth", tags=["sign-in"], responses=ERROR_RESPONSES)
+SESSION_LIFETIME = timedelta(days=7)
+limiter = FailureLimiter()
+
+
+class TooManyAttempts(AppError):
+    status_code, code = 429, "too_many_attempts"
+
+
+class LoginIn(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginOut(BaseModel):
+    id: int
+    email: str
+    csrf_token: str = Field(description="Send it back in X-CSRF-Token on unsafe requests")
+
+
+def _set_cookies(request: Request, response: Response, token: str, csrf: str) -> None:
+    secure = request.url.scheme == "https"
+    age = int(SESSION_LIFETIME.total_seconds())
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=age, httponly=True, samesite="lax", secure=secure
+    )
+    # Readable by the console's script, which echoes it in the X-CSRF-Token header.
+    response.set_cookie(
+        CSRF_COOKIE, csrf, max_age=age, httponly=False, samesite="lax", secure=secure
+    )
+
+
+@router.post(
+    "/login",
+    response_model=LoginOut,
+    responses={429: {"description": "Too many failed sign-ins"}},
+)
+async def login(
+    body: LoginIn, request: Request, response: Response, session: SessionDep
+) -> LoginOut:
+    """Sign in with email and password; sets an httpOnly session cookie and a CSRF cookie."""
+    email = body.email.strip().lower()
+    client = request.client.host if request.client else "unknown"
+    keys = [f"email:{email}", f"ip:{client}"]
+    wait = limiter.retry_after(keys)
+    if wait:
+        raise TooManyAttempts(f"Too many failed sign-ins; try again in {wait} seconds")
+    user = await repo.user_by_email(session, email)
+    if user is None or not verify_password(user.password_hash, body.password):
+        limiter.fail(keys)
+        raise Unauthenticated("Wrong email or password")
+    limiter.clear(keys[0])
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + SESSION_LIFETIME
+    await repo.open_session(session, user.id, digest(token), digest(csrf), expires)
+    await session.commit()
+    _set_cookies(request, response, token, csrf)
+    return LoginOut(id=user.id, email=user.email, csrf_token=csrf)
+
+
+@router.post("/logout", status_code=204)
+async def logout(request: Request, session: SessionDep) -> Response:
+    """End the console session (CSRF header required) and clear its cookies."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and await cookie_user(request, session) is not None:
+        await repo.revoke_session(session, digest(token))
+        await session.commit()
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
+    return response
