@@ -5,6 +5,26 @@ export type ClientOptions = {
 };
 
 /**
+ * AbSplitNode
+ *
+ * Sends each contact down one of two or more outgoing edges, by the edges' weights.
+ */
+export type AbSplitNode = {
+    data?: Data | null;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'ab_split';
+    [key: string]: unknown;
+};
+
+/**
  * AccountIn
  */
 export type AccountIn = {
@@ -248,12 +268,7 @@ export type CampaignCreate = {
      * Description
      */
     description?: string | null;
-    /**
-     * Flow
-     */
-    flow: {
-        [key: string]: unknown;
-    };
+    flow: FlowIn;
     /**
      * Name
      */
@@ -304,12 +319,7 @@ export type CampaignOut = {
      * Enabled
      */
     enabled: boolean;
-    /**
-     * Flow
-     */
-    flow: {
-        [key: string]: unknown;
-    };
+    flow: FlowOut;
     /**
      * Flow Version
      */
@@ -374,12 +384,7 @@ export type CampaignUpdate = {
      * Description
      */
     description?: string | null;
-    /**
-     * Flow
-     */
-    flow?: {
-        [key: string]: unknown;
-    } | null;
+    flow?: FlowIn | null;
     /**
      * Name
      */
@@ -401,6 +406,47 @@ export type CampaignUpdate = {
 };
 
 /**
+ * ConditionData
+ */
+export type ConditionData = {
+    /**
+     * Field
+     *
+     * contact.first_name, contact.custom.<field>, context.variant, ...
+     */
+    field: string;
+    /**
+     * Op
+     */
+    op?: 'eq' | 'ne' | 'contains' | 'exists' | 'gt' | 'lt';
+    /**
+     * Value
+     */
+    value?: string | number | number | boolean | null;
+    [key: string]: unknown;
+};
+
+/**
+ * ConditionNode
+ *
+ * Branches on a contact field or a context variable; edges `true` and `false`.
+ */
+export type ConditionNode = {
+    data: ConditionData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'condition';
+    [key: string]: unknown;
+};
+
+/**
  * ContactIds
  */
 export type ContactIds = {
@@ -416,9 +462,11 @@ export type ContactIds = {
 export type ContactIn = {
     /**
      * Custom Fields
+     *
+     * Usable in templates as {custom.<key>}; scalar values
      */
     custom_fields?: {
-        [key: string]: unknown;
+        [key: string]: string | number | number | boolean | null;
     };
     /**
      * First Name
@@ -495,6 +543,71 @@ export type ContactOut = {
 };
 
 /**
+ * DelayData
+ */
+export type DelayData = {
+    /**
+     * Duration
+     *
+     * Alias of seconds
+     */
+    duration?: number | number | string | null;
+    /**
+     * Seconds
+     */
+    seconds?: number | number | string | null;
+    [key: string]: unknown;
+};
+
+/**
+ * DelayNode
+ *
+ * Waits before the next node; one outgoing edge.
+ */
+export type DelayNode = {
+    data: DelayData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'delay';
+    [key: string]: unknown;
+};
+
+/**
+ * Edge
+ *
+ * From one node to the next; `label` picks the branch where a node has several.
+ */
+export type Edge = {
+    data?: EdgeData | null;
+    /**
+     * Label
+     *
+     * wait_for_reply: replied / no_reply; condition: true / false
+     */
+    label?: 'replied' | 'no_reply' | 'true' | 'false' | string | null;
+    /**
+     * Source
+     *
+     * Unique within the flow; edges refer to it
+     */
+    source: string | number;
+    /**
+     * Target
+     *
+     * Unique within the flow; edges refer to it
+     */
+    target: string | number;
+    [key: string]: unknown;
+};
+
+/**
  * EdgeCounts
  */
 export type EdgeCounts = {
@@ -517,19 +630,60 @@ export type EdgeCounts = {
 };
 
 /**
+ * EdgeData
+ */
+export type EdgeData = {
+    /**
+     * Weight
+     *
+     * ab_split share
+     */
+    weight?: number | null;
+    [key: string]: unknown;
+};
+
+/**
+ * EndNode
+ *
+ * Ends the execution as completed; no outgoing edges.
+ */
+export type EndNode = {
+    data?: Data | null;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'end';
+    [key: string]: unknown;
+};
+
+/**
  * ErrorBody
+ *
+ * Every error the api answers, whatever raised it.
  */
 export type ErrorBody = {
     /**
      * Code
+     *
+     * Stable machine-readable reason, e.g. invalid, not_found
      */
     code: string;
     /**
      * Detail
+     *
+     * What went wrong and where, for a person
      */
     detail: string;
     /**
      * Field
+     *
+     * The input at fault, when there is one
      */
     field?: string | null;
 };
@@ -559,6 +713,96 @@ export type FlowCountsOut = {
 };
 
 /**
+ * FlowIn
+ *
+ * A flow to store: checked by workflows.flowgraph first, which names the node.
+ */
+export type FlowIn = {
+    /**
+     * Edges
+     */
+    edges?: Array<Edge>;
+    /**
+     * Nodes
+     */
+    nodes: Array<({
+        type: 'start';
+    } & StartNode) | ({
+        type: 'send_message';
+    } & SendMessageNode) | ({
+        type: 'delay';
+    } & DelayNode) | ({
+        type: 'wait_for_reply';
+    } & WaitForReplyNode) | ({
+        type: 'condition';
+    } & ConditionNode) | ({
+        type: 'ab_split';
+    } & AbSplitNode) | ({
+        type: 'end';
+    } & EndNode)>;
+};
+
+/**
+ * FlowOut
+ *
+ * A flow graph: nodes and the edges between them (docs/flows.md).
+ */
+export type FlowOut = {
+    /**
+     * Edges
+     */
+    edges?: Array<Edge>;
+    /**
+     * Nodes
+     */
+    nodes: Array<({
+        type: 'start';
+    } & StartNode) | ({
+        type: 'send_message';
+    } & SendMessageNode) | ({
+        type: 'delay';
+    } & DelayNode) | ({
+        type: 'wait_for_reply';
+    } & WaitForReplyNode) | ({
+        type: 'condition';
+    } & ConditionNode) | ({
+        type: 'ab_split';
+    } & AbSplitNode) | ({
+        type: 'end';
+    } & EndNode)>;
+};
+
+/**
+ * HealthOut
+ */
+export type HealthOut = {
+    /**
+     * Code
+     *
+     * 'unavailable' when a part is down
+     */
+    code?: string | null;
+    /**
+     * Detail
+     */
+    detail?: string | null;
+    postgresql: Part;
+    /**
+     * Status
+     */
+    status: 'ok' | 'unavailable';
+    /**
+     * Task Queues
+     *
+     * Per task queue: whether any worker polls it (workflows and activities)
+     */
+    task_queues: {
+        [key: string]: QueuePart;
+    };
+    temporal: Part;
+};
+
+/**
  * ImportOut
  */
 export type ImportOut = {
@@ -578,6 +822,16 @@ export type ImportOut = {
      * Invalid
      */
     invalid: number;
+};
+
+/**
+ * LiveOut
+ */
+export type LiveOut = {
+    /**
+     * Status
+     */
+    status?: 'ok';
 };
 
 /**
@@ -965,6 +1219,42 @@ export type PageOrgOut = {
 };
 
 /**
+ * Part
+ */
+export type Part = {
+    /**
+     * Detail
+     */
+    detail?: string | null;
+    /**
+     * Ok
+     */
+    ok: boolean;
+};
+
+/**
+ * QueuePart
+ */
+export type QueuePart = {
+    /**
+     * Activity Pollers
+     */
+    activity_pollers?: number;
+    /**
+     * Detail
+     */
+    detail?: string | null;
+    /**
+     * Ok
+     */
+    ok: boolean;
+    /**
+     * Workflow Pollers
+     */
+    workflow_pollers?: number;
+};
+
+/**
  * RemoveContactsOut
  */
 export type RemoveContactsOut = {
@@ -990,19 +1280,70 @@ export type ResponseHandling = {
 export type Role = 'owner' | 'admin' | 'member';
 
 /**
+ * SendMessageData
+ */
+export type SendMessageData = {
+    /**
+     * Text
+     *
+     * Required unless variants are given
+     */
+    text?: string | null;
+    /**
+     * Variants
+     *
+     * A/B variants; one is drawn per contact and kept
+     */
+    variants?: Array<Variant> | null;
+    [key: string]: unknown;
+};
+
+/**
+ * SendMessageNode
+ *
+ * Sends one message to the contact; one outgoing edge.
+ */
+export type SendMessageNode = {
+    data: SendMessageData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'send_message';
+    [key: string]: unknown;
+};
+
+/**
  * SendingWindow
+ *
+ * When sends may leave, in the campaign's timezone.
+ *
+ * start < end: that span of each listed day. start > end: an overnight window, from
+ * start on a listed day until end the next morning (22:00-06:00). start = end or no
+ * days would never send, so they are refused.
  */
 export type SendingWindow = {
     /**
      * Days
+     *
+     * Weekdays the window opens on, Monday = 0
      */
     days?: Array<number>;
     /**
      * End
+     *
+     * HH:MM; before start means the next day
      */
     end?: string;
     /**
      * Start
+     *
+     * HH:MM, 24-hour
      */
     start?: string;
 };
@@ -1056,6 +1397,26 @@ export type SettingsPatch = {
      * Admin View Enabled
      */
     admin_view_enabled: boolean;
+};
+
+/**
+ * StartNode
+ *
+ * Where every execution begins; exactly one per flow, one outgoing edge.
+ */
+export type StartNode = {
+    data?: Data | null;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'start';
+    [key: string]: unknown;
 };
 
 /**
@@ -1121,6 +1482,30 @@ export type TokenOut = {
 };
 
 /**
+ * Variant
+ */
+export type Variant = {
+    /**
+     * Name
+     *
+     * Defaults to V1, V2, ...
+     */
+    name?: string | null;
+    /**
+     * Text
+     *
+     * Message template: {first_name}, {last_name}, {username}, {phone}, {variant}, {custom.<field>}, each optionally with a fallback ({first_name|there}); '{{' and '}}' write braces. At most 4096 characters rendered.
+     */
+    text: string;
+    /**
+     * Weight
+     *
+     * Relative share of contacts
+     */
+    weight?: number;
+};
+
+/**
  * ViewModeOut
  */
 export type ViewModeOut = {
@@ -1136,6 +1521,50 @@ export type ViewModeOut = {
      * Requested
      */
     requested: string;
+};
+
+/**
+ * WaitForReplyData
+ */
+export type WaitForReplyData = {
+    /**
+     * Timeout
+     *
+     * Alias of timeout_seconds
+     */
+    timeout?: number | number | string | null;
+    /**
+     * Timeout Seconds
+     */
+    timeout_seconds?: number | number | string | null;
+    [key: string]: unknown;
+};
+
+/**
+ * WaitForReplyNode
+ *
+ * Waits for a reply; edges labelled `replied` and `no_reply` (after the timeout).
+ */
+export type WaitForReplyNode = {
+    data: WaitForReplyData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'wait_for_reply';
+    [key: string]: unknown;
+};
+
+/**
+ * _Data
+ */
+export type Data = {
+    [key: string]: unknown;
 };
 
 export type LoginAuthLoginPostData = {
@@ -1163,6 +1592,10 @@ export type LoginAuthLoginPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
@@ -1171,7 +1604,7 @@ export type LoginAuthLoginPostErrors = {
      */
     429: unknown;
     /**
-     * Temporal or Telegram could not be reached
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1212,11 +1645,19 @@ export type LogoutAuthLogoutPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1263,11 +1704,19 @@ export type CreateTokenAuthTokensPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1319,11 +1768,19 @@ export type RevokeTokenAuthTokensTokenIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1407,11 +1864,19 @@ export type ListCampaignsCampaignFlowsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1462,11 +1927,19 @@ export type CreateCampaignCampaignFlowsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1522,11 +1995,19 @@ export type DeleteCampaignCampaignFlowsCampaignIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1582,11 +2063,19 @@ export type GetCampaignCampaignFlowsCampaignIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1642,11 +2131,19 @@ export type UpdateCampaignCampaignFlowsCampaignIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1702,11 +2199,19 @@ export type ActivitiesCampaignFlowsCampaignIdActivitiesGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1762,11 +2267,19 @@ export type CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetErrors
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1822,11 +2335,19 @@ export type RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteErrors = 
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1899,11 +2420,19 @@ export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1959,11 +2488,19 @@ export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2019,11 +2556,19 @@ export type DisableCampaignCampaignFlowsCampaignIdDisablePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2079,11 +2624,19 @@ export type DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2139,11 +2692,19 @@ export type EnableCampaignCampaignFlowsCampaignIdEnablePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2199,11 +2760,19 @@ export type CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2259,11 +2828,19 @@ export type LaunchCampaignCampaignFlowsCampaignIdLaunchPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2362,11 +2939,19 @@ export type LogsCampaignFlowsCampaignIdLogsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2375,7 +2960,7 @@ export type LogsCampaignFlowsCampaignIdLogsGetError = LogsCampaignFlowsCampaignI
 
 export type LogsCampaignFlowsCampaignIdLogsGetResponses = {
     /**
-     * Successful Response
+     * A page as JSON, or every matching row as CSV or JSON Lines
      */
     200: PageLogEntryOut;
 };
@@ -2422,11 +3007,19 @@ export type PauseCampaignCampaignFlowsCampaignIdPausePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2482,11 +3075,19 @@ export type RestoreCampaignCampaignFlowsCampaignIdRestorePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2547,11 +3148,19 @@ export type StatisticsCampaignFlowsCampaignIdStatisticsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2615,11 +3224,19 @@ export type CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetErro
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2675,11 +3292,19 @@ export type StopCampaignCampaignFlowsCampaignIdStopPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2735,11 +3360,19 @@ export type ViewModeConsoleViewModeGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2807,11 +3440,19 @@ export type ListContactsContactsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2862,11 +3503,19 @@ export type CreateContactContactsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2883,7 +3532,10 @@ export type CreateContactContactsPostResponses = {
 export type CreateContactContactsPostResponse = CreateContactContactsPostResponses[keyof CreateContactContactsPostResponses];
 
 export type ImportContactsContactsImportPostData = {
-    body?: never;
+    /**
+     * text/csv with a header row (username, phone, telegram_user_id, first_name, last_name, tags separated by ';', any other column a custom field; one contact per line), application/x-ndjson (one JSON contact per line) or a JSON array of contacts. At most 100,000 contacts and 20 MB.
+     */
+    body: Array<ContactIn>;
     headers?: {
         /**
          * X-Organization-Id
@@ -2917,11 +3569,19 @@ export type ImportContactsContactsImportPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2977,11 +3637,19 @@ export type DeleteContactContactsContactIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3037,11 +3705,19 @@ export type GetContactContactsContactIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3097,11 +3773,19 @@ export type UpdateContactContactsContactIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3117,25 +3801,79 @@ export type UpdateContactContactsContactIdPatchResponses = {
 
 export type UpdateContactContactsContactIdPatchResponse = UpdateContactContactsContactIdPatchResponses[keyof UpdateContactContactsContactIdPatchResponses];
 
-export type HealthHealthGetData = {
+export type ReadyHealthGetData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/health';
 };
 
-export type HealthHealthGetResponses = {
+export type ReadyHealthGetErrors = {
     /**
-     * Response Health Health Get
-     *
-     * Successful Response
+     * Body over its limit (1 MB JSON, 20 MB import)
      */
-    200: {
-        [key: string]: string;
-    };
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * A part is down; the body says which
+     */
+    503: HealthOut;
 };
 
-export type HealthHealthGetResponse = HealthHealthGetResponses[keyof HealthHealthGetResponses];
+export type ReadyHealthGetError = ReadyHealthGetErrors[keyof ReadyHealthGetErrors];
+
+export type ReadyHealthGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: HealthOut;
+};
+
+export type ReadyHealthGetResponse = ReadyHealthGetResponses[keyof ReadyHealthGetResponses];
+
+export type LiveHealthLiveGetData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/live';
+};
+
+export type LiveHealthLiveGetErrors = {
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type LiveHealthLiveGetError = LiveHealthLiveGetErrors[keyof LiveHealthLiveGetErrors];
+
+export type LiveHealthLiveGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: LiveOut;
+};
+
+export type LiveHealthLiveGetResponse = LiveHealthLiveGetResponses[keyof LiveHealthLiveGetResponses];
 
 export type MeMeGetData = {
     body?: never;
@@ -3168,11 +3906,19 @@ export type MeMeGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3219,11 +3965,19 @@ export type ListOrgsOrganizationsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3270,11 +4024,19 @@ export type CreateOrgOrganizationsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3326,11 +4088,19 @@ export type GetOrgOrganizationsOrgIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3382,11 +4152,19 @@ export type ListMembersOrganizationsOrgIdMembersGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3438,11 +4216,19 @@ export type AddMemberOrganizationsOrgIdMembersPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3498,11 +4284,19 @@ export type RemoveMemberOrganizationsOrgIdMembersUserIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3558,11 +4352,19 @@ export type ChangeMemberOrganizationsOrgIdMembersUserIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3614,11 +4416,19 @@ export type GetSettingsOrganizationsOrgIdSettingsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3670,11 +4480,19 @@ export type PatchSettingsOrganizationsOrgIdSettingsPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3725,11 +4543,19 @@ export type ListAccountsTelegramAccountsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3780,11 +4606,19 @@ export type CreateAccountTelegramAccountsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3835,11 +4669,19 @@ export type StartLoginTelegramAccountsTelethonLoginPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3895,11 +4737,19 @@ export type DeleteAccountTelegramAccountsAccountIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3955,11 +4805,19 @@ export type GetAccountTelegramAccountsAccountIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4015,11 +4873,19 @@ export type UpdateAccountTelegramAccountsAccountIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4075,11 +4941,19 @@ export type SubmitCodeTelegramAccountsAccountIdLoginCodePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4135,11 +5009,19 @@ export type SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
