@@ -65,6 +65,7 @@ def api() -> None:
         port=settings.api_port,
         log_config=None,
         access_log=False,
+        server_header=False,  # no banner naming the server software
     )
 
 

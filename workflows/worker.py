@@ -29,6 +29,7 @@ from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
 from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
+from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import control_task_queue
 from workflows.worker_monitor import WorkerMonitor, sdk_runtime, serving
 
@@ -59,6 +60,7 @@ def build_worker(
     max_cached_workflows: int = 2000,
     search_attributes: bool = True,
     sandboxed: bool = True,
+    max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
 ) -> Components:
     """Two workers: the contact workflows with their activities, and campaign control.
 
@@ -66,7 +68,7 @@ def build_worker(
     Temporal's sandbox, a sixth less worker CPU per lead; see docs/decisions.md for why
     it is not the default. Control workflows always run in the sandbox.
     """
-    executions = ExecutionActivities(sessions)
+    executions = ExecutionActivities(sessions, max_sends=max_sends)
     campaigns = CampaignActivities(
         sessions,
         client,
@@ -91,6 +93,7 @@ def build_worker(
         workflows=[ContactWorkflow, CampaignControlWorkflow],
         activities=[
             executions.load_execution,
+            executions.load_flow,
             executions.record_step,
             executions.finish_execution,
             sending.send_message,
@@ -137,6 +140,7 @@ async def running_worker(
     reconcile_interval: float = 60.0,
     roles: Collection[str] = ROLES,
     sandboxed: bool = True,
+    max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
     metrics_port: int = 0,
     metrics_host: str = "127.0.0.1",
 ) -> AsyncIterator[None]:
@@ -161,6 +165,7 @@ async def running_worker(
         search_attributes=search_attributes,
         max_cached_workflows=max_cached_workflows,
         sandboxed=sandboxed,
+        max_sends=max_sends,
     )
 
     def account_worker(account_id: int) -> Worker:
@@ -237,6 +242,7 @@ async def main(settings: Settings) -> None:
         roles=settings.roles(),
         sandboxed=settings.workflow_sandbox,
         max_cached_workflows=settings.workflow_cache,
+        max_sends=settings.max_sends_per_execution,
         metrics_port=settings.worker_metrics_port,
         metrics_host=settings.worker_metrics_host,
     ):

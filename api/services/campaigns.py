@@ -94,7 +94,7 @@ class CampaignService:
             sending_window=body.sending_window.model_dump() if body.sending_window else None,
             ab_test=body.ab_test,
             response_handling=body.response_handling.model_dump(),
-            flow=body.flow,
+            flow=body.flow.document(),
             created_by=self.actor.user_id,
             organization_id=self.actor.organization_id,
             status="draft",

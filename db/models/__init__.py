@@ -2,7 +2,7 @@
 
 from db.models.accounts import TelegramAccount, TelegramPeer
 from db.models.base import Base
-from db.models.campaigns import CampaignFlow
+from db.models.campaigns import CampaignFlow, CampaignFlowVersion
 from db.models.contacts import Contact
 from db.models.executions import FlowExecution, FlowExecutionLog
 from db.models.messages import Message
@@ -14,6 +14,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "CampaignFlow",
+    "CampaignFlowVersion",
     "CampaignStatisticsCache",
     "ConsoleSession",
     "Contact",

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ActivitiesCampaignFlowsCampaignIdActivitiesGetData, ActivitiesCampaignFlowsCampaignIdActivitiesGetErrors, ActivitiesCampaignFlowsCampaignIdActivitiesGetResponses, AddCampaignContactsCampaignFlowsCampaignIdContactsPostData, AddCampaignContactsCampaignFlowsCampaignIdContactsPostErrors, AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses, AddMemberOrganizationsOrgIdMembersPostData, AddMemberOrganizationsOrgIdMembersPostErrors, AddMemberOrganizationsOrgIdMembersPostResponses, CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetData, CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetErrors, CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetResponses, CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetData, CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetErrors, CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetResponses, CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetData, CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetErrors, CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetResponses, ChangeMemberOrganizationsOrgIdMembersUserIdPatchData, ChangeMemberOrganizationsOrgIdMembersUserIdPatchErrors, ChangeMemberOrganizationsOrgIdMembersUserIdPatchResponses, CreateAccountTelegramAccountsPostData, CreateAccountTelegramAccountsPostErrors, CreateAccountTelegramAccountsPostResponses, CreateCampaignCampaignFlowsPostData, CreateCampaignCampaignFlowsPostErrors, CreateCampaignCampaignFlowsPostResponses, CreateContactContactsPostData, CreateContactContactsPostErrors, CreateContactContactsPostResponses, CreateOrgOrganizationsPostData, CreateOrgOrganizationsPostErrors, CreateOrgOrganizationsPostResponses, CreateTokenAuthTokensPostData, CreateTokenAuthTokensPostErrors, CreateTokenAuthTokensPostResponses, DeleteAccountTelegramAccountsAccountIdDeleteData, DeleteAccountTelegramAccountsAccountIdDeleteErrors, DeleteAccountTelegramAccountsAccountIdDeleteResponses, DeleteCampaignCampaignFlowsCampaignIdDeleteData, DeleteCampaignCampaignFlowsCampaignIdDeleteErrors, DeleteCampaignCampaignFlowsCampaignIdDeleteResponses, DeleteContactContactsContactIdDeleteData, DeleteContactContactsContactIdDeleteErrors, DeleteContactContactsContactIdDeleteResponses, DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetData, DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors, DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses, DisableCampaignCampaignFlowsCampaignIdDisablePostData, DisableCampaignCampaignFlowsCampaignIdDisablePostErrors, DisableCampaignCampaignFlowsCampaignIdDisablePostResponses, DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostData, DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostErrors, DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostResponses, EnableCampaignCampaignFlowsCampaignIdEnablePostData, EnableCampaignCampaignFlowsCampaignIdEnablePostErrors, EnableCampaignCampaignFlowsCampaignIdEnablePostResponses, ExplainLeadExecutionsExecutionIdGetData, ExplainLeadExecutionsExecutionIdGetErrors, ExplainLeadExecutionsExecutionIdGetResponses, GetAccountTelegramAccountsAccountIdGetData, GetAccountTelegramAccountsAccountIdGetErrors, GetAccountTelegramAccountsAccountIdGetResponses, GetCampaignCampaignFlowsCampaignIdGetData, GetCampaignCampaignFlowsCampaignIdGetErrors, GetCampaignCampaignFlowsCampaignIdGetResponses, GetContactContactsContactIdGetData, GetContactContactsContactIdGetErrors, GetContactContactsContactIdGetResponses, GetOrgOrganizationsOrgIdGetData, GetOrgOrganizationsOrgIdGetErrors, GetOrgOrganizationsOrgIdGetResponses, GetSettingsOrganizationsOrgIdSettingsGetData, GetSettingsOrganizationsOrgIdSettingsGetErrors, GetSettingsOrganizationsOrgIdSettingsGetResponses, HealthHealthGetData, HealthHealthGetResponses, ImportContactsContactsImportPostData, ImportContactsContactsImportPostErrors, ImportContactsContactsImportPostResponses, LaunchCampaignCampaignFlowsCampaignIdLaunchPostData, LaunchCampaignCampaignFlowsCampaignIdLaunchPostErrors, LaunchCampaignCampaignFlowsCampaignIdLaunchPostResponses, ListAccountsTelegramAccountsGetData, ListAccountsTelegramAccountsGetErrors, ListAccountsTelegramAccountsGetResponses, ListCampaignContactsCampaignFlowsCampaignIdContactsGetData, ListCampaignContactsCampaignFlowsCampaignIdContactsGetErrors, ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponses, ListCampaignsCampaignFlowsGetData, ListCampaignsCampaignFlowsGetErrors, ListCampaignsCampaignFlowsGetResponses, ListContactsContactsGetData, ListContactsContactsGetErrors, ListContactsContactsGetResponses, ListMembersOrganizationsOrgIdMembersGetData, ListMembersOrganizationsOrgIdMembersGetErrors, ListMembersOrganizationsOrgIdMembersGetResponses, ListOrgsOrganizationsGetData, ListOrgsOrganizationsGetErrors, ListOrgsOrganizationsGetResponses, LoginAuthLoginPostData, LoginAuthLoginPostErrors, LoginAuthLoginPostResponses, LogoutAuthLogoutPostData, LogoutAuthLogoutPostErrors, LogoutAuthLogoutPostResponses, LogsCampaignFlowsCampaignIdLogsGetData, LogsCampaignFlowsCampaignIdLogsGetErrors, LogsCampaignFlowsCampaignIdLogsGetResponses, MeMeGetData, MeMeGetErrors, MeMeGetResponses, PatchSettingsOrganizationsOrgIdSettingsPatchData, PatchSettingsOrganizationsOrgIdSettingsPatchErrors, PatchSettingsOrganizationsOrgIdSettingsPatchResponses, PauseCampaignCampaignFlowsCampaignIdPausePostData, PauseCampaignCampaignFlowsCampaignIdPausePostErrors, PauseCampaignCampaignFlowsCampaignIdPausePostResponses, RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteData, RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteErrors, RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteResponses, RemoveMemberOrganizationsOrgIdMembersUserIdDeleteData, RemoveMemberOrganizationsOrgIdMembersUserIdDeleteErrors, RemoveMemberOrganizationsOrgIdMembersUserIdDeleteResponses, RestoreCampaignCampaignFlowsCampaignIdRestorePostData, RestoreCampaignCampaignFlowsCampaignIdRestorePostErrors, RestoreCampaignCampaignFlowsCampaignIdRestorePostResponses, RevokeTokenAuthTokensTokenIdDeleteData, RevokeTokenAuthTokensTokenIdDeleteErrors, RevokeTokenAuthTokensTokenIdDeleteResponses, StartLoginTelegramAccountsTelethonLoginPostData, StartLoginTelegramAccountsTelethonLoginPostErrors, StartLoginTelegramAccountsTelethonLoginPostResponses, StatisticsCampaignFlowsCampaignIdStatisticsGetData, StatisticsCampaignFlowsCampaignIdStatisticsGetErrors, StatisticsCampaignFlowsCampaignIdStatisticsGetResponses, StopCampaignCampaignFlowsCampaignIdStopPostData, StopCampaignCampaignFlowsCampaignIdStopPostErrors, StopCampaignCampaignFlowsCampaignIdStopPostResponses, SubmitCodeTelegramAccountsAccountIdLoginCodePostData, SubmitCodeTelegramAccountsAccountIdLoginCodePostErrors, SubmitCodeTelegramAccountsAccountIdLoginCodePostResponses, SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostData, SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostErrors, SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostResponses, UpdateAccountTelegramAccountsAccountIdPatchData, UpdateAccountTelegramAccountsAccountIdPatchErrors, UpdateAccountTelegramAccountsAccountIdPatchResponses, UpdateCampaignCampaignFlowsCampaignIdPatchData, UpdateCampaignCampaignFlowsCampaignIdPatchErrors, UpdateCampaignCampaignFlowsCampaignIdPatchResponses, UpdateContactContactsContactIdPatchData, UpdateContactContactsContactIdPatchErrors, UpdateContactContactsContactIdPatchResponses, ViewModeConsoleViewModeGetData, ViewModeConsoleViewModeGetErrors, ViewModeConsoleViewModeGetResponses } from './types.gen';
+import type { ActivitiesCampaignFlowsCampaignIdActivitiesGetData, ActivitiesCampaignFlowsCampaignIdActivitiesGetErrors, ActivitiesCampaignFlowsCampaignIdActivitiesGetResponses, AddCampaignContactsCampaignFlowsCampaignIdContactsPostData, AddCampaignContactsCampaignFlowsCampaignIdContactsPostErrors, AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses, AddMemberOrganizationsOrgIdMembersPostData, AddMemberOrganizationsOrgIdMembersPostErrors, AddMemberOrganizationsOrgIdMembersPostResponses, CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetData, CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetErrors, CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetResponses, CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetData, CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetErrors, CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetResponses, CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetData, CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetErrors, CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetResponses, ChangeMemberOrganizationsOrgIdMembersUserIdPatchData, ChangeMemberOrganizationsOrgIdMembersUserIdPatchErrors, ChangeMemberOrganizationsOrgIdMembersUserIdPatchResponses, CreateAccountTelegramAccountsPostData, CreateAccountTelegramAccountsPostErrors, CreateAccountTelegramAccountsPostResponses, CreateCampaignCampaignFlowsPostData, CreateCampaignCampaignFlowsPostErrors, CreateCampaignCampaignFlowsPostResponses, CreateContactContactsPostData, CreateContactContactsPostErrors, CreateContactContactsPostResponses, CreateOrgOrganizationsPostData, CreateOrgOrganizationsPostErrors, CreateOrgOrganizationsPostResponses, CreateTokenAuthTokensPostData, CreateTokenAuthTokensPostErrors, CreateTokenAuthTokensPostResponses, DeleteAccountTelegramAccountsAccountIdDeleteData, DeleteAccountTelegramAccountsAccountIdDeleteErrors, DeleteAccountTelegramAccountsAccountIdDeleteResponses, DeleteCampaignCampaignFlowsCampaignIdDeleteData, DeleteCampaignCampaignFlowsCampaignIdDeleteErrors, DeleteCampaignCampaignFlowsCampaignIdDeleteResponses, DeleteContactContactsContactIdDeleteData, DeleteContactContactsContactIdDeleteErrors, DeleteContactContactsContactIdDeleteResponses, DisableCampaignCampaignFlowsCampaignIdDisablePostData, DisableCampaignCampaignFlowsCampaignIdDisablePostErrors, DisableCampaignCampaignFlowsCampaignIdDisablePostResponses, DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostData, DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostErrors, DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostResponses, EnableCampaignCampaignFlowsCampaignIdEnablePostData, EnableCampaignCampaignFlowsCampaignIdEnablePostErrors, EnableCampaignCampaignFlowsCampaignIdEnablePostResponses, GetAccountTelegramAccountsAccountIdGetData, GetAccountTelegramAccountsAccountIdGetErrors, GetAccountTelegramAccountsAccountIdGetResponses, GetCampaignCampaignFlowsCampaignIdGetData, GetCampaignCampaignFlowsCampaignIdGetErrors, GetCampaignCampaignFlowsCampaignIdGetResponses, GetContactContactsContactIdGetData, GetContactContactsContactIdGetErrors, GetContactContactsContactIdGetResponses, GetOrgOrganizationsOrgIdGetData, GetOrgOrganizationsOrgIdGetErrors, GetOrgOrganizationsOrgIdGetResponses, GetSettingsOrganizationsOrgIdSettingsGetData, GetSettingsOrganizationsOrgIdSettingsGetErrors, GetSettingsOrganizationsOrgIdSettingsGetResponses, ImportContactsContactsImportPostData, ImportContactsContactsImportPostErrors, ImportContactsContactsImportPostResponses, LaunchCampaignCampaignFlowsCampaignIdLaunchPostData, LaunchCampaignCampaignFlowsCampaignIdLaunchPostErrors, LaunchCampaignCampaignFlowsCampaignIdLaunchPostResponses, ListAccountsTelegramAccountsGetData, ListAccountsTelegramAccountsGetErrors, ListAccountsTelegramAccountsGetResponses, ListCampaignContactsCampaignFlowsCampaignIdContactsGetData, ListCampaignContactsCampaignFlowsCampaignIdContactsGetErrors, ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponses, ListCampaignsCampaignFlowsGetData, ListCampaignsCampaignFlowsGetErrors, ListCampaignsCampaignFlowsGetResponses, ListContactsContactsGetData, ListContactsContactsGetErrors, ListContactsContactsGetResponses, ListMembersOrganizationsOrgIdMembersGetData, ListMembersOrganizationsOrgIdMembersGetErrors, ListMembersOrganizationsOrgIdMembersGetResponses, ListOrgsOrganizationsGetData, ListOrgsOrganizationsGetErrors, ListOrgsOrganizationsGetResponses, LiveHealthLiveGetData, LiveHealthLiveGetErrors, LiveHealthLiveGetResponses, LoginAuthLoginPostData, LoginAuthLoginPostErrors, LoginAuthLoginPostResponses, LogoutAuthLogoutPostData, LogoutAuthLogoutPostErrors, LogoutAuthLogoutPostResponses, LogsCampaignFlowsCampaignIdLogsGetData, LogsCampaignFlowsCampaignIdLogsGetErrors, LogsCampaignFlowsCampaignIdLogsGetResponses, MeMeGetData, MeMeGetErrors, MeMeGetResponses, PatchSettingsOrganizationsOrgIdSettingsPatchData, PatchSettingsOrganizationsOrgIdSettingsPatchErrors, PatchSettingsOrganizationsOrgIdSettingsPatchResponses, PauseCampaignCampaignFlowsCampaignIdPausePostData, PauseCampaignCampaignFlowsCampaignIdPausePostErrors, PauseCampaignCampaignFlowsCampaignIdPausePostResponses, ReadyHealthGetData, ReadyHealthGetErrors, ReadyHealthGetResponses, RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteData, RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteErrors, RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteResponses, RemoveMemberOrganizationsOrgIdMembersUserIdDeleteData, RemoveMemberOrganizationsOrgIdMembersUserIdDeleteErrors, RemoveMemberOrganizationsOrgIdMembersUserIdDeleteResponses, RestoreCampaignCampaignFlowsCampaignIdRestorePostData, RestoreCampaignCampaignFlowsCampaignIdRestorePostErrors, RestoreCampaignCampaignFlowsCampaignIdRestorePostResponses, RevokeTokenAuthTokensTokenIdDeleteData, RevokeTokenAuthTokensTokenIdDeleteErrors, RevokeTokenAuthTokensTokenIdDeleteResponses, StartLoginTelegramAccountsTelethonLoginPostData, StartLoginTelegramAccountsTelethonLoginPostErrors, StartLoginTelegramAccountsTelethonLoginPostResponses, StatisticsCampaignFlowsCampaignIdStatisticsGetData, StatisticsCampaignFlowsCampaignIdStatisticsGetErrors, StatisticsCampaignFlowsCampaignIdStatisticsGetResponses, StopCampaignCampaignFlowsCampaignIdStopPostData, StopCampaignCampaignFlowsCampaignIdStopPostErrors, StopCampaignCampaignFlowsCampaignIdStopPostResponses, SubmitCodeTelegramAccountsAccountIdLoginCodePostData, SubmitCodeTelegramAccountsAccountIdLoginCodePostErrors, SubmitCodeTelegramAccountsAccountIdLoginCodePostResponses, SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostData, SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostErrors, SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostResponses, UpdateAccountTelegramAccountsAccountIdPatchData, UpdateAccountTelegramAccountsAccountIdPatchErrors, UpdateAccountTelegramAccountsAccountIdPatchResponses, UpdateCampaignCampaignFlowsCampaignIdPatchData, UpdateCampaignCampaignFlowsCampaignIdPatchErrors, UpdateCampaignCampaignFlowsCampaignIdPatchResponses, UpdateContactContactsContactIdPatchData, UpdateContactContactsContactIdPatchErrors, UpdateContactContactsContactIdPatchResponses, ViewModeConsoleViewModeGetData, ViewModeConsoleViewModeGetErrors, ViewModeConsoleViewModeGetResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -64,8 +64,6 @@ export const revokeTokenAuthTokensTokenIdDelete = <ThrowOnError extends boolean 
  * List Campaigns
  *
  * Campaigns the caller may see; `all` falls back to `own` without admin view.
- *
- * `deleted=true` lists the deleted ones instead, under the same rules, for restoring.
  */
 export const listCampaignsCampaignFlowsGet = <ThrowOnError extends boolean = false>(options?: Options<ListCampaignsCampaignFlowsGetData, ThrowOnError>) => (options?.client ?? client).get<ListCampaignsCampaignFlowsGetResponses, ListCampaignsCampaignFlowsGetErrors, ThrowOnError>({ url: '/campaign-flows', ...options });
 
@@ -114,13 +112,7 @@ export const updateCampaignCampaignFlowsCampaignIdPatch = <ThrowOnError extends 
 /**
  * Activities
  *
- * The last 20 important log entries, newest first.
- *
- * `message_sent`: a message was sent to the lead (Telegram took it);
- * `delivery_confirmed`: Telegram confirmed it, numbering it with a message id (our
- * "delivered"; private chats have no delivery receipt); `message_read`: the lead read
- * it; `response_detected`: the lead replied; `campaign_activity`: every other node
- * execution and how a lead ended (completed, failed with its error, cancelled).
+ * The last 20 important entries (sends, replies, reads, node activity), newest first.
  */
 export const activitiesCampaignFlowsCampaignIdActivitiesGet = <ThrowOnError extends boolean = false>(options: Options<ActivitiesCampaignFlowsCampaignIdActivitiesGetData, ThrowOnError>) => (options.client ?? client).get<ActivitiesCampaignFlowsCampaignIdActivitiesGetResponses, ActivitiesCampaignFlowsCampaignIdActivitiesGetErrors, ThrowOnError>({ url: '/campaign-flows/{campaign_id}/activities', ...options });
 
@@ -148,7 +140,7 @@ export const removeCampaignContactsCampaignFlowsCampaignIdContactsDelete = <Thro
 /**
  * List Campaign Contacts
  *
- * The campaign's contacts with their execution status and what an open one waits for.
+ * The campaign's contacts with their execution status.
  */
 export const listCampaignContactsCampaignFlowsCampaignIdContactsGet = <ThrowOnError extends boolean = false>(options: Options<ListCampaignContactsCampaignFlowsCampaignIdContactsGetData, ThrowOnError>) => (options.client ?? client).get<ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponses, ListCampaignContactsCampaignFlowsCampaignIdContactsGetErrors, ThrowOnError>({ url: '/campaign-flows/{campaign_id}/contacts', ...options });
 
@@ -165,19 +157,6 @@ export const addCampaignContactsCampaignFlowsCampaignIdContactsPost = <ThrowOnEr
         ...options.headers
     }
 });
-
-/**
- * Diagnose Campaign
- *
- * Why the campaign is or is not sending: a verdict and its reasons, first cause first.
- *
- * `verdict` is `sending`, `waiting` (it resumes by itself: see `until`), `blocked` (a
- * person must act: see `action`) or `done`. Reasons come most severe first (blocked,
- * done, waiting), so the first is the one to act on and decides the verdict; `info`
- * reasons (leads by status, the next send slot, the last error) follow. `waiting`
- * groups the open leads by what they wait for.
- */
-export const diagnoseCampaignCampaignFlowsCampaignIdDiagnosisGet = <ThrowOnError extends boolean = false>(options: Options<DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetData, ThrowOnError>) => (options.client ?? client).get<DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses, DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors, ThrowOnError>({ url: '/campaign-flows/{campaign_id}/diagnosis', ...options });
 
 /**
  * Disable Campaign
@@ -240,21 +219,11 @@ export const restoreCampaignCampaignFlowsCampaignIdRestorePost = <ThrowOnError e
  *
  * Campaign metrics from get_campaign_statistics(), cached for up to 5 minutes.
  *
- * One meaning per word, in the totals and in `per_node` / `per_variant` alike:
- * `sent` (`messages_sent`) counts send attempts that reached Telegram, delivered or
- * failed; `delivered` (`messages_delivered`) those Telegram accepted and gave a message
- * id (private chats have no delivery receipt); `failed` (`messages_failed`) those it
- * refused; `read` (`messages_read`) read receipts; `not_sent` (`messages_not_sent`)
- * planned sends not made yet: in flight, or deferred by a rate limit, a cap, the sending
- * window, a flood wait or a peer-flood cooldown. `per_node` also counts the leads
- * `waiting` at each node now; `replied` counts delivered messages the lead answered
- * afterwards and `reply_rate` = replied / delivered.
- *
- * `contacts_completed` counts executions that finished successfully: status `completed`,
- * or `responded` (the lead replied and the flow stopped, as designed); `completion_rate`
- * = contacts_completed / total_contacts. `contacts_responded` counts leads who replied,
- * whatever their status; `response_rate` = contacts_responded / messages_delivered.
- * Rates are percentages; a zero denominator gives 0. `?refresh=true` computes afresh.
+ * `messages_delivered` counts messages Telegram accepted and gave a message id: private
+ * chats have no delivery receipt. `messages_read` counts read receipts, separately.
+ * `messages_sent` counts send attempts that reached Telegram (delivered or failed);
+ * `messages_not_sent` planned sends not made yet. Rates are percentages; a zero
+ * denominator gives 0. `?refresh=true` computes afresh.
  */
 export const statisticsCampaignFlowsCampaignIdStatisticsGet = <ThrowOnError extends boolean = false>(options: Options<StatisticsCampaignFlowsCampaignIdStatisticsGetData, ThrowOnError>) => (options.client ?? client).get<StatisticsCampaignFlowsCampaignIdStatisticsGetResponses, StatisticsCampaignFlowsCampaignIdStatisticsGetErrors, ThrowOnError>({ url: '/campaign-flows/{campaign_id}/statistics', ...options });
 
@@ -303,9 +272,16 @@ export const createContactContactsPost = <ThrowOnError extends boolean = false>(
 /**
  * Import Contacts
  *
- * Bulk import from a JSON array or CSV (header row), deduplicated within the scope.
+ * Bulk import, deduplicated within the scope; errors name the line and the reason.
  */
-export const importContactsContactsImportPost = <ThrowOnError extends boolean = false>(options?: Options<ImportContactsContactsImportPostData, ThrowOnError>) => (options?.client ?? client).post<ImportContactsContactsImportPostResponses, ImportContactsContactsImportPostErrors, ThrowOnError>({ url: '/contacts/import', ...options });
+export const importContactsContactsImportPost = <ThrowOnError extends boolean = false>(options: Options<ImportContactsContactsImportPostData, ThrowOnError>) => (options.client ?? client).post<ImportContactsContactsImportPostResponses, ImportContactsContactsImportPostErrors, ThrowOnError>({
+    url: '/contacts/import',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * Delete Contact
@@ -336,18 +312,18 @@ export const updateContactContactsContactIdPatch = <ThrowOnError extends boolean
 });
 
 /**
- * Explain Lead
+ * Ready
  *
- * One lead's execution: what the database says, what its workflow answers, its logs.
+ * Readiness: PostgreSQL answers, Temporal answers and a worker polls each task queue.
  */
-export const explainLeadExecutionsExecutionIdGet = <ThrowOnError extends boolean = false>(options: Options<ExplainLeadExecutionsExecutionIdGetData, ThrowOnError>) => (options.client ?? client).get<ExplainLeadExecutionsExecutionIdGetResponses, ExplainLeadExecutionsExecutionIdGetErrors, ThrowOnError>({ url: '/executions/{execution_id}', ...options });
+export const readyHealthGet = <ThrowOnError extends boolean = false>(options?: Options<ReadyHealthGetData, ThrowOnError>) => (options?.client ?? client).get<ReadyHealthGetResponses, ReadyHealthGetErrors, ThrowOnError>({ url: '/health', ...options });
 
 /**
- * Health
+ * Live
  *
- * Liveness plus a database round trip.
+ * Liveness: the api process runs (nothing else is asked).
  */
-export const healthHealthGet = <ThrowOnError extends boolean = false>(options?: Options<HealthHealthGetData, ThrowOnError>) => (options?.client ?? client).get<HealthHealthGetResponses, unknown, ThrowOnError>({ url: '/health', ...options });
+export const liveHealthLiveGet = <ThrowOnError extends boolean = false>(options?: Options<LiveHealthLiveGetData, ThrowOnError>) => (options?.client ?? client).get<LiveHealthLiveGetResponses, LiveHealthLiveGetErrors, ThrowOnError>({ url: '/health/live', ...options });
 
 /**
  * Me

@@ -5,6 +5,26 @@ export type ClientOptions = {
 };
 
 /**
+ * AbSplitNode
+ *
+ * Sends each contact down one of two or more outgoing edges, by the edges' weights.
+ */
+export type AbSplitNode = {
+    data?: Data | null;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'ab_split';
+    [key: string]: unknown;
+};
+
+/**
  * AccountIn
  */
 export type AccountIn = {
@@ -106,42 +126,6 @@ export type AccountOut = {
      * Provider
      */
     provider: string;
-    /**
-     * Status
-     */
-    status: string;
-    /**
-     * Status Reason
-     */
-    status_reason: string | null;
-};
-
-/**
- * AccountSummary
- *
- * The campaign's sending account: who it is and how healthy.
- */
-export type AccountSummary = {
-    /**
-     * Cooldown Until
-     */
-    cooldown_until: string | null;
-    /**
-     * Display Name
-     */
-    display_name: string | null;
-    /**
-     * Flood Wait Until
-     */
-    flood_wait_until: string | null;
-    /**
-     * Id
-     */
-    id: number;
-    /**
-     * Phone
-     */
-    phone: string;
     /**
      * Status
      */
@@ -264,18 +248,6 @@ export type CampaignContactOut = {
      * Username
      */
     username: string | null;
-    /**
-     * Waiting Reason
-     *
-     * Why an open lead is not moving: rate_limit, daily_cap, outside_window, flood_wait, peer_flood (a deferred send), delay, reply (the flow waits), scheduled, queued (its workflow is about to start) or paused
-     */
-    waiting_reason?: string | null;
-    /**
-     * Waiting Until
-     *
-     * When it moves on by itself
-     */
-    waiting_until?: string | null;
 };
 
 /**
@@ -296,12 +268,7 @@ export type CampaignCreate = {
      * Description
      */
     description?: string | null;
-    /**
-     * Flow
-     */
-    flow: {
-        [key: string]: unknown;
-    };
+    flow: FlowIn;
     /**
      * Name
      */
@@ -332,7 +299,6 @@ export type CampaignOut = {
     ab_test: {
         [key: string]: unknown;
     } | null;
-    account?: AccountSummary | null;
     /**
      * Created At
      */
@@ -341,7 +307,6 @@ export type CampaignOut = {
      * Created By
      */
     created_by: number;
-    creator?: PersonSummary | null;
     /**
      * Deleted At
      */
@@ -354,12 +319,7 @@ export type CampaignOut = {
      * Enabled
      */
     enabled: boolean;
-    /**
-     * Flow
-     */
-    flow: {
-        [key: string]: unknown;
-    };
+    flow: FlowOut;
     /**
      * Flow Version
      */
@@ -411,11 +371,6 @@ export type CampaignOut = {
 };
 
 /**
- * CampaignStatus
- */
-export type CampaignStatus = 'draft' | 'scheduled' | 'active' | 'paused' | 'completed' | 'cancelled';
-
-/**
  * CampaignUpdate
  */
 export type CampaignUpdate = {
@@ -429,12 +384,7 @@ export type CampaignUpdate = {
      * Description
      */
     description?: string | null;
-    /**
-     * Flow
-     */
-    flow?: {
-        [key: string]: unknown;
-    } | null;
+    flow?: FlowIn | null;
     /**
      * Name
      */
@@ -456,6 +406,47 @@ export type CampaignUpdate = {
 };
 
 /**
+ * ConditionData
+ */
+export type ConditionData = {
+    /**
+     * Field
+     *
+     * contact.first_name, contact.custom.<field>, context.variant, ...
+     */
+    field: string;
+    /**
+     * Op
+     */
+    op?: 'eq' | 'ne' | 'contains' | 'exists' | 'gt' | 'lt';
+    /**
+     * Value
+     */
+    value?: string | number | number | boolean | null;
+    [key: string]: unknown;
+};
+
+/**
+ * ConditionNode
+ *
+ * Branches on a contact field or a context variable; edges `true` and `false`.
+ */
+export type ConditionNode = {
+    data: ConditionData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'condition';
+    [key: string]: unknown;
+};
+
+/**
  * ContactIds
  */
 export type ContactIds = {
@@ -471,9 +462,11 @@ export type ContactIds = {
 export type ContactIn = {
     /**
      * Custom Fields
+     *
+     * Usable in templates as {custom.<key>}; scalar values
      */
     custom_fields?: {
-        [key: string]: unknown;
+        [key: string]: string | number | number | boolean | null;
     };
     /**
      * First Name
@@ -550,32 +543,68 @@ export type ContactOut = {
 };
 
 /**
- * DiagnosisOut
+ * DelayData
  */
-export type DiagnosisOut = {
+export type DelayData = {
     /**
-     * Campaign Id
+     * Duration
+     *
+     * Alias of seconds
      */
-    campaign_id: number;
+    duration?: number | number | string | null;
     /**
-     * Checked At
+     * Seconds
      */
-    checked_at: string;
+    seconds?: number | number | string | null;
+    [key: string]: unknown;
+};
+
+/**
+ * DelayNode
+ *
+ * Waits before the next node; one outgoing edge.
+ */
+export type DelayNode = {
+    data: DelayData;
     /**
-     * Executions By Status
+     * Id
+     *
+     * Unique within the flow; edges refer to it
      */
-    executions_by_status: {
-        [key: string]: number;
-    };
+    id: string | number;
     /**
-     * Reasons
+     * Type
      */
-    reasons: Array<ReasonOut>;
-    verdict: Verdict;
+    type: 'delay';
+    [key: string]: unknown;
+};
+
+/**
+ * Edge
+ *
+ * From one node to the next; `label` picks the branch where a node has several.
+ */
+export type Edge = {
+    data?: EdgeData | null;
     /**
-     * Waiting
+     * Label
+     *
+     * wait_for_reply: replied / no_reply; condition: true / false
      */
-    waiting: Array<WaitingGroupOut>;
+    label?: 'replied' | 'no_reply' | 'true' | 'false' | string | null;
+    /**
+     * Source
+     *
+     * Unique within the flow; edges refer to it
+     */
+    source: string | number;
+    /**
+     * Target
+     *
+     * Unique within the flow; edges refer to it
+     */
+    target: string | number;
+    [key: string]: unknown;
 };
 
 /**
@@ -601,113 +630,63 @@ export type EdgeCounts = {
 };
 
 /**
+ * EdgeData
+ */
+export type EdgeData = {
+    /**
+     * Weight
+     *
+     * ab_split share
+     */
+    weight?: number | null;
+    [key: string]: unknown;
+};
+
+/**
+ * EndNode
+ *
+ * Ends the execution as completed; no outgoing edges.
+ */
+export type EndNode = {
+    data?: Data | null;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'end';
+    [key: string]: unknown;
+};
+
+/**
  * ErrorBody
+ *
+ * Every error the api answers, whatever raised it.
  */
 export type ErrorBody = {
     /**
      * Code
+     *
+     * Stable machine-readable reason, e.g. invalid, not_found
      */
     code: string;
     /**
      * Detail
+     *
+     * What went wrong and where, for a person
      */
     detail: string;
     /**
      * Field
+     *
+     * The input at fault, when there is one
      */
     field?: string | null;
 };
-
-/**
- * ExecutionOut
- *
- * One lead's execution as the database has it, its workflow's answer and its logs.
- */
-export type ExecutionOut = {
-    /**
-     * Campaign Id
-     */
-    campaign_id: number;
-    /**
-     * Completed At
-     */
-    completed_at: string | null;
-    /**
-     * Contact Id
-     */
-    contact_id: number;
-    /**
-     * Contact Name
-     */
-    contact_name: string;
-    /**
-     * Current Node Id
-     */
-    current_node_id: string | null;
-    /**
-     * Error Message
-     */
-    error_message: string | null;
-    /**
-     * Execution Id
-     */
-    execution_id: number;
-    /**
-     * Generation
-     */
-    generation: number;
-    /**
-     * Last Logs
-     */
-    last_logs: Array<LogLineOut>;
-    /**
-     * Next Execution At
-     */
-    next_execution_at: string | null;
-    /**
-     * Started At
-     */
-    started_at: string | null;
-    /**
-     * Status
-     */
-    status: string;
-    /**
-     * Username
-     */
-    username: string | null;
-    /**
-     * Waiting Reason
-     */
-    waiting_reason: string | null;
-    /**
-     * Waiting Until
-     */
-    waiting_until: string | null;
-    /**
-     * Workflow Error
-     *
-     * Why the state query did not answer
-     */
-    workflow_error: string | null;
-    /**
-     * Workflow Id
-     */
-    workflow_id: string;
-    /**
-     * Workflow State
-     *
-     * The contact workflow's `state` query answer; null when it cannot answer
-     */
-    workflow_state: {
-        [key: string]: unknown;
-    } | null;
-};
-
-/**
- * ExecutionStatus
- */
-export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'responded' | 'failed' | 'cancelled';
 
 /**
  * FlowCountsOut
@@ -734,6 +713,96 @@ export type FlowCountsOut = {
 };
 
 /**
+ * FlowIn
+ *
+ * A flow to store: checked by workflows.flowgraph first, which names the node.
+ */
+export type FlowIn = {
+    /**
+     * Edges
+     */
+    edges?: Array<Edge>;
+    /**
+     * Nodes
+     */
+    nodes: Array<({
+        type: 'start';
+    } & StartNode) | ({
+        type: 'send_message';
+    } & SendMessageNode) | ({
+        type: 'delay';
+    } & DelayNode) | ({
+        type: 'wait_for_reply';
+    } & WaitForReplyNode) | ({
+        type: 'condition';
+    } & ConditionNode) | ({
+        type: 'ab_split';
+    } & AbSplitNode) | ({
+        type: 'end';
+    } & EndNode)>;
+};
+
+/**
+ * FlowOut
+ *
+ * A flow graph: nodes and the edges between them (docs/flows.md).
+ */
+export type FlowOut = {
+    /**
+     * Edges
+     */
+    edges?: Array<Edge>;
+    /**
+     * Nodes
+     */
+    nodes: Array<({
+        type: 'start';
+    } & StartNode) | ({
+        type: 'send_message';
+    } & SendMessageNode) | ({
+        type: 'delay';
+    } & DelayNode) | ({
+        type: 'wait_for_reply';
+    } & WaitForReplyNode) | ({
+        type: 'condition';
+    } & ConditionNode) | ({
+        type: 'ab_split';
+    } & AbSplitNode) | ({
+        type: 'end';
+    } & EndNode)>;
+};
+
+/**
+ * HealthOut
+ */
+export type HealthOut = {
+    /**
+     * Code
+     *
+     * 'unavailable' when a part is down
+     */
+    code?: string | null;
+    /**
+     * Detail
+     */
+    detail?: string | null;
+    postgresql: Part;
+    /**
+     * Status
+     */
+    status: 'ok' | 'unavailable';
+    /**
+     * Task Queues
+     *
+     * Per task queue: whether any worker polls it (workflows and activities)
+     */
+    task_queues: {
+        [key: string]: QueuePart;
+    };
+    temporal: Part;
+};
+
+/**
  * ImportOut
  */
 export type ImportOut = {
@@ -753,6 +822,16 @@ export type ImportOut = {
      * Invalid
      */
     invalid: number;
+};
+
+/**
+ * LiveOut
+ */
+export type LiveOut = {
+    /**
+     * Status
+     */
+    status?: 'ok';
 };
 
 /**
@@ -810,58 +889,6 @@ export type LogEntryOut = {
      */
     username: string | null;
 };
-
-/**
- * LogEvent
- *
- * What a log row records; the first four (and delivery_confirmed) feed the activities.
- */
-export type LogEvent = 'message_sent' | 'delivery_confirmed' | 'campaign_activity' | 'response_detected' | 'message_read' | 'deferred' | 'delay_started' | 'waiting_for_reply';
-
-/**
- * LogLineOut
- */
-export type LogLineOut = {
-    /**
-     * Details
-     */
-    details: {
-        [key: string]: unknown;
-    };
-    /**
-     * Event Type
-     */
-    event_type: string;
-    /**
-     * Executed At
-     */
-    executed_at: string;
-    /**
-     * Id
-     */
-    id: number;
-    /**
-     * Message Text
-     */
-    message_text: string | null;
-    /**
-     * Node Id
-     */
-    node_id: string | null;
-    /**
-     * Node Type
-     */
-    node_type: string | null;
-    /**
-     * Status
-     */
-    status: string;
-};
-
-/**
- * LogStatus
- */
-export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read';
 
 /**
  * LoginCode
@@ -1038,11 +1065,6 @@ export type NodeCounts = {
 };
 
 /**
- * NodeType
- */
-export type NodeType = 'start' | 'send_message' | 'delay' | 'wait_for_reply' | 'condition' | 'ab_split' | 'end';
-
-/**
  * OrgIn
  */
 export type OrgIn = {
@@ -1197,56 +1219,39 @@ export type PageOrgOut = {
 };
 
 /**
- * PersonSummary
+ * Part
  */
-export type PersonSummary = {
+export type Part = {
     /**
-     * Email
+     * Detail
      */
-    email: string;
+    detail?: string | null;
     /**
-     * Id
+     * Ok
      */
-    id: number;
-    /**
-     * Name
-     */
-    name: string | null;
+    ok: boolean;
 };
 
 /**
- * ReasonOut
+ * QueuePart
  */
-export type ReasonOut = {
+export type QueuePart = {
     /**
-     * Action
-     *
-     * What to do about it, if anything
+     * Activity Pollers
      */
-    action: string | null;
+    activity_pollers?: number;
     /**
-     * Code
+     * Detail
      */
-    code: string;
+    detail?: string | null;
     /**
-     * Details
+     * Ok
      */
-    details?: {
-        [key: string]: unknown;
-    };
+    ok: boolean;
     /**
-     * Message
-     *
-     * What is the matter, in a sentence
+     * Workflow Pollers
      */
-    message: string;
-    severity: Severity;
-    /**
-     * Until
-     *
-     * When it clears by itself, if it does
-     */
-    until?: string | null;
+    workflow_pollers?: number;
 };
 
 /**
@@ -1275,19 +1280,70 @@ export type ResponseHandling = {
 export type Role = 'owner' | 'admin' | 'member';
 
 /**
+ * SendMessageData
+ */
+export type SendMessageData = {
+    /**
+     * Text
+     *
+     * Required unless variants are given
+     */
+    text?: string | null;
+    /**
+     * Variants
+     *
+     * A/B variants; one is drawn per contact and kept
+     */
+    variants?: Array<Variant> | null;
+    [key: string]: unknown;
+};
+
+/**
+ * SendMessageNode
+ *
+ * Sends one message to the contact; one outgoing edge.
+ */
+export type SendMessageNode = {
+    data: SendMessageData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'send_message';
+    [key: string]: unknown;
+};
+
+/**
  * SendingWindow
+ *
+ * When sends may leave, in the campaign's timezone.
+ *
+ * start < end: that span of each listed day. start > end: an overnight window, from
+ * start on a listed day until end the next morning (22:00-06:00). start = end or no
+ * days would never send, so they are refused.
  */
 export type SendingWindow = {
     /**
      * Days
+     *
+     * Weekdays the window opens on, Monday = 0
      */
     days?: Array<number>;
     /**
      * End
+     *
+     * HH:MM; before start means the next day
      */
     end?: string;
     /**
      * Start
+     *
+     * HH:MM, 24-hour
      */
     start?: string;
 };
@@ -1344,11 +1400,24 @@ export type SettingsPatch = {
 };
 
 /**
- * Severity
+ * StartNode
  *
- * What a reason does to the verdict: the first reason that is not `info` decides it.
+ * Where every execution begins; exactly one per flow, one outgoing edge.
  */
-export type Severity = 'done' | 'blocked' | 'waiting' | 'info';
+export type StartNode = {
+    data?: Data | null;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'start';
+    [key: string]: unknown;
+};
 
 /**
  * StatisticsOut
@@ -1413,9 +1482,28 @@ export type TokenOut = {
 };
 
 /**
- * Verdict
+ * Variant
  */
-export type Verdict = 'sending' | 'waiting' | 'blocked' | 'done';
+export type Variant = {
+    /**
+     * Name
+     *
+     * Defaults to V1, V2, ...
+     */
+    name?: string | null;
+    /**
+     * Text
+     *
+     * Message template: {first_name}, {last_name}, {username}, {phone}, {variant}, {custom.<field>}, each optionally with a fallback ({first_name|there}); '{{' and '}}' write braces. At most 4096 characters rendered.
+     */
+    text: string;
+    /**
+     * Weight
+     *
+     * Relative share of contacts
+     */
+    weight?: number;
+};
 
 /**
  * ViewModeOut
@@ -1436,27 +1524,47 @@ export type ViewModeOut = {
 };
 
 /**
- * WaitingGroupOut
+ * WaitForReplyData
  */
-export type WaitingGroupOut = {
+export type WaitForReplyData = {
     /**
-     * Count
-     */
-    count: number;
-    /**
-     * Nodes
-     */
-    nodes: Array<string>;
-    /**
-     * Reason
-     */
-    reason: string;
-    /**
-     * Until
+     * Timeout
      *
-     * The earliest lead of the group moves then
+     * Alias of timeout_seconds
      */
-    until: string | null;
+    timeout?: number | number | string | null;
+    /**
+     * Timeout Seconds
+     */
+    timeout_seconds?: number | number | string | null;
+    [key: string]: unknown;
+};
+
+/**
+ * WaitForReplyNode
+ *
+ * Waits for a reply; edges labelled `replied` and `no_reply` (after the timeout).
+ */
+export type WaitForReplyNode = {
+    data: WaitForReplyData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'wait_for_reply';
+    [key: string]: unknown;
+};
+
+/**
+ * _Data
+ */
+export type Data = {
+    [key: string]: unknown;
 };
 
 export type LoginAuthLoginPostData = {
@@ -1484,6 +1592,10 @@ export type LoginAuthLoginPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
@@ -1492,7 +1604,7 @@ export type LoginAuthLoginPostErrors = {
      */
     429: unknown;
     /**
-     * Temporal or Telegram could not be reached
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1533,11 +1645,19 @@ export type LogoutAuthLogoutPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1584,11 +1704,19 @@ export type CreateTokenAuthTokensPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1640,11 +1768,19 @@ export type RevokeTokenAuthTokensTokenIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1681,17 +1817,11 @@ export type ListCampaignsCampaignFlowsGetData = {
         /**
          * Status
          */
-        status?: CampaignStatus | null;
+        status?: string | null;
         /**
          * Enabled
          */
         enabled?: boolean | null;
-        /**
-         * Deleted
-         *
-         * List deleted campaigns (to restore them)
-         */
-        deleted?: boolean;
         /**
          * Telegram Account Id
          */
@@ -1734,11 +1864,19 @@ export type ListCampaignsCampaignFlowsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1789,11 +1927,19 @@ export type CreateCampaignCampaignFlowsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1849,11 +1995,19 @@ export type DeleteCampaignCampaignFlowsCampaignIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1909,11 +2063,19 @@ export type GetCampaignCampaignFlowsCampaignIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1969,11 +2131,19 @@ export type UpdateCampaignCampaignFlowsCampaignIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2029,11 +2199,19 @@ export type ActivitiesCampaignFlowsCampaignIdActivitiesGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2089,11 +2267,19 @@ export type CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetErrors
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2149,11 +2335,19 @@ export type RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteErrors = 
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2191,11 +2385,9 @@ export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetData = {
         /**
          * Status
          */
-        status?: ExecutionStatus | null;
+        status?: string | null;
         /**
          * Search
-         *
-         * Part of the contact's full name or username
          */
         search?: string | null;
         /**
@@ -2228,11 +2420,19 @@ export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2288,11 +2488,19 @@ export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2307,66 +2515,6 @@ export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses = {
 };
 
 export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponse = AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses[keyof AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses];
-
-export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetData = {
-    body?: never;
-    headers?: {
-        /**
-         * X-Organization-Id
-         */
-        'x-organization-id'?: string | null;
-        /**
-         * Authorization
-         */
-        authorization?: string | null;
-    };
-    path: {
-        /**
-         * Campaign Id
-         */
-        campaign_id: number;
-    };
-    query?: never;
-    url: '/campaign-flows/{campaign_id}/diagnosis';
-};
-
-export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors = {
-    /**
-     * Missing or invalid token
-     */
-    401: ErrorBody;
-    /**
-     * Visible, but this role may not do it
-     */
-    403: ErrorBody;
-    /**
-     * Not found, or not visible to the caller
-     */
-    404: ErrorBody;
-    /**
-     * The current state does not allow it
-     */
-    409: ErrorBody;
-    /**
-     * Invalid input; says what and where
-     */
-    422: ErrorBody;
-    /**
-     * Temporal or Telegram could not be reached
-     */
-    503: ErrorBody;
-};
-
-export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetError = DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors[keyof DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors];
-
-export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses = {
-    /**
-     * Successful Response
-     */
-    200: DiagnosisOut;
-};
-
-export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponse = DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses[keyof DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses];
 
 export type DisableCampaignCampaignFlowsCampaignIdDisablePostData = {
     body?: never;
@@ -2408,11 +2556,19 @@ export type DisableCampaignCampaignFlowsCampaignIdDisablePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2468,11 +2624,19 @@ export type DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2528,11 +2692,19 @@ export type EnableCampaignCampaignFlowsCampaignIdEnablePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2588,11 +2760,19 @@ export type CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2648,11 +2828,19 @@ export type LaunchCampaignCampaignFlowsCampaignIdLaunchPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2694,15 +2882,15 @@ export type LogsCampaignFlowsCampaignIdLogsGetData = {
         /**
          * Node Type
          */
-        node_type?: NodeType | null;
+        node_type?: string | null;
         /**
          * Status
          */
-        status?: LogStatus | null;
+        status?: string | null;
         /**
          * Event Type
          */
-        event_type?: LogEvent | null;
+        event_type?: string | null;
         /**
          * Since
          */
@@ -2751,11 +2939,19 @@ export type LogsCampaignFlowsCampaignIdLogsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2764,7 +2960,7 @@ export type LogsCampaignFlowsCampaignIdLogsGetError = LogsCampaignFlowsCampaignI
 
 export type LogsCampaignFlowsCampaignIdLogsGetResponses = {
     /**
-     * Successful Response
+     * A page as JSON, or every matching row as CSV or JSON Lines
      */
     200: PageLogEntryOut;
 };
@@ -2811,11 +3007,19 @@ export type PauseCampaignCampaignFlowsCampaignIdPausePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2871,11 +3075,19 @@ export type RestoreCampaignCampaignFlowsCampaignIdRestorePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2936,11 +3148,19 @@ export type StatisticsCampaignFlowsCampaignIdStatisticsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3004,11 +3224,19 @@ export type CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetErro
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3064,11 +3292,19 @@ export type StopCampaignCampaignFlowsCampaignIdStopPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3124,11 +3360,19 @@ export type ViewModeConsoleViewModeGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3196,11 +3440,19 @@ export type ListContactsContactsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3251,11 +3503,19 @@ export type CreateContactContactsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3272,7 +3532,10 @@ export type CreateContactContactsPostResponses = {
 export type CreateContactContactsPostResponse = CreateContactContactsPostResponses[keyof CreateContactContactsPostResponses];
 
 export type ImportContactsContactsImportPostData = {
-    body?: never;
+    /**
+     * text/csv with a header row (username, phone, telegram_user_id, first_name, last_name, tags separated by ';', any other column a custom field; one contact per line), application/x-ndjson (one JSON contact per line) or a JSON array of contacts. At most 100,000 contacts and 20 MB.
+     */
+    body: Array<ContactIn>;
     headers?: {
         /**
          * X-Organization-Id
@@ -3306,11 +3569,19 @@ export type ImportContactsContactsImportPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3366,11 +3637,19 @@ export type DeleteContactContactsContactIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3426,11 +3705,19 @@ export type GetContactContactsContactIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3486,11 +3773,19 @@ export type UpdateContactContactsContactIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3506,92 +3801,79 @@ export type UpdateContactContactsContactIdPatchResponses = {
 
 export type UpdateContactContactsContactIdPatchResponse = UpdateContactContactsContactIdPatchResponses[keyof UpdateContactContactsContactIdPatchResponses];
 
-export type ExplainLeadExecutionsExecutionIdGetData = {
-    body?: never;
-    headers?: {
-        /**
-         * X-Organization-Id
-         */
-        'x-organization-id'?: string | null;
-        /**
-         * Authorization
-         */
-        authorization?: string | null;
-    };
-    path: {
-        /**
-         * Execution Id
-         */
-        execution_id: number;
-    };
-    query?: {
-        /**
-         * Logs
-         *
-         * How many of its newest log rows
-         */
-        logs?: number;
-    };
-    url: '/executions/{execution_id}';
-};
-
-export type ExplainLeadExecutionsExecutionIdGetErrors = {
-    /**
-     * Missing or invalid token
-     */
-    401: ErrorBody;
-    /**
-     * Visible, but this role may not do it
-     */
-    403: ErrorBody;
-    /**
-     * Not found, or not visible to the caller
-     */
-    404: ErrorBody;
-    /**
-     * The current state does not allow it
-     */
-    409: ErrorBody;
-    /**
-     * Invalid input; says what and where
-     */
-    422: ErrorBody;
-    /**
-     * Temporal or Telegram could not be reached
-     */
-    503: ErrorBody;
-};
-
-export type ExplainLeadExecutionsExecutionIdGetError = ExplainLeadExecutionsExecutionIdGetErrors[keyof ExplainLeadExecutionsExecutionIdGetErrors];
-
-export type ExplainLeadExecutionsExecutionIdGetResponses = {
-    /**
-     * Successful Response
-     */
-    200: ExecutionOut;
-};
-
-export type ExplainLeadExecutionsExecutionIdGetResponse = ExplainLeadExecutionsExecutionIdGetResponses[keyof ExplainLeadExecutionsExecutionIdGetResponses];
-
-export type HealthHealthGetData = {
+export type ReadyHealthGetData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/health';
 };
 
-export type HealthHealthGetResponses = {
+export type ReadyHealthGetErrors = {
     /**
-     * Response Health Health Get
-     *
-     * Successful Response
+     * Body over its limit (1 MB JSON, 20 MB import)
      */
-    200: {
-        [key: string]: string;
-    };
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * A part is down; the body says which
+     */
+    503: HealthOut;
 };
 
-export type HealthHealthGetResponse = HealthHealthGetResponses[keyof HealthHealthGetResponses];
+export type ReadyHealthGetError = ReadyHealthGetErrors[keyof ReadyHealthGetErrors];
+
+export type ReadyHealthGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: HealthOut;
+};
+
+export type ReadyHealthGetResponse = ReadyHealthGetResponses[keyof ReadyHealthGetResponses];
+
+export type LiveHealthLiveGetData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/live';
+};
+
+export type LiveHealthLiveGetErrors = {
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type LiveHealthLiveGetError = LiveHealthLiveGetErrors[keyof LiveHealthLiveGetErrors];
+
+export type LiveHealthLiveGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: LiveOut;
+};
+
+export type LiveHealthLiveGetResponse = LiveHealthLiveGetResponses[keyof LiveHealthLiveGetResponses];
 
 export type MeMeGetData = {
     body?: never;
@@ -3624,11 +3906,19 @@ export type MeMeGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3675,11 +3965,19 @@ export type ListOrgsOrganizationsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3726,11 +4024,19 @@ export type CreateOrgOrganizationsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3782,11 +4088,19 @@ export type GetOrgOrganizationsOrgIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3838,11 +4152,19 @@ export type ListMembersOrganizationsOrgIdMembersGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3894,11 +4216,19 @@ export type AddMemberOrganizationsOrgIdMembersPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3954,11 +4284,19 @@ export type RemoveMemberOrganizationsOrgIdMembersUserIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4014,11 +4352,19 @@ export type ChangeMemberOrganizationsOrgIdMembersUserIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4070,11 +4416,19 @@ export type GetSettingsOrganizationsOrgIdSettingsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4126,11 +4480,19 @@ export type PatchSettingsOrganizationsOrgIdSettingsPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4181,11 +4543,19 @@ export type ListAccountsTelegramAccountsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4236,11 +4606,19 @@ export type CreateAccountTelegramAccountsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4291,11 +4669,19 @@ export type StartLoginTelegramAccountsTelethonLoginPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4351,11 +4737,19 @@ export type DeleteAccountTelegramAccountsAccountIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4411,11 +4805,19 @@ export type GetAccountTelegramAccountsAccountIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4471,11 +4873,19 @@ export type UpdateAccountTelegramAccountsAccountIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4531,11 +4941,19 @@ export type SubmitCodeTelegramAccountsAccountIdLoginCodePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4591,11 +5009,19 @@ export type SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
