@@ -137,6 +137,42 @@ export type AccountOut = {
 };
 
 /**
+ * AccountSummary
+ *
+ * The campaign's sending account: who it is and how healthy.
+ */
+export type AccountSummary = {
+    /**
+     * Cooldown Until
+     */
+    cooldown_until: string | null;
+    /**
+     * Display Name
+     */
+    display_name: string | null;
+    /**
+     * Flood Wait Until
+     */
+    flood_wait_until: string | null;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Phone
+     */
+    phone: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Status Reason
+     */
+    status_reason: string | null;
+};
+
+/**
  * AccountUpdate
  */
 export type AccountUpdate = {
@@ -248,6 +284,18 @@ export type CampaignContactOut = {
      * Username
      */
     username: string | null;
+    /**
+     * Waiting Reason
+     *
+     * Why an open lead is not moving: rate_limit, daily_cap, outside_window, flood_wait, peer_flood (a deferred send), delay, reply (the flow waits), scheduled, queued (its workflow is about to start) or paused
+     */
+    waiting_reason?: string | null;
+    /**
+     * Waiting Until
+     *
+     * When it moves on by itself
+     */
+    waiting_until?: string | null;
 };
 
 /**
@@ -299,6 +347,7 @@ export type CampaignOut = {
     ab_test: {
         [key: string]: unknown;
     } | null;
+    account?: AccountSummary | null;
     /**
      * Created At
      */
@@ -307,6 +356,7 @@ export type CampaignOut = {
      * Created By
      */
     created_by: number;
+    creator?: PersonSummary | null;
     /**
      * Deleted At
      */
@@ -357,6 +407,10 @@ export type CampaignOut = {
      */
     status: string;
     /**
+     * Status Reason
+     */
+    status_reason: string | null;
+    /**
      * Telegram Account Id
      */
     telegram_account_id: number | null;
@@ -369,6 +423,11 @@ export type CampaignOut = {
      */
     updated_at: string;
 };
+
+/**
+ * CampaignStatus
+ */
+export type CampaignStatus = 'draft' | 'scheduled' | 'active' | 'paused' | 'completed' | 'cancelled';
 
 /**
  * CampaignUpdate
@@ -580,6 +639,35 @@ export type DelayNode = {
 };
 
 /**
+ * DiagnosisOut
+ */
+export type DiagnosisOut = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: number;
+    /**
+     * Checked At
+     */
+    checked_at: string;
+    /**
+     * Executions By Status
+     */
+    executions_by_status: {
+        [key: string]: number;
+    };
+    /**
+     * Reasons
+     */
+    reasons: Array<ReasonOut>;
+    verdict: Verdict;
+    /**
+     * Waiting
+     */
+    waiting: Array<WaitingGroupOut>;
+};
+
+/**
  * Edge
  *
  * From one node to the next; `label` picks the branch where a node has several.
@@ -687,6 +775,97 @@ export type ErrorBody = {
      */
     field?: string | null;
 };
+
+/**
+ * ExecutionOut
+ *
+ * One lead's execution as the database has it, its workflow's answer and its logs.
+ */
+export type ExecutionOut = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: number;
+    /**
+     * Completed At
+     */
+    completed_at: string | null;
+    /**
+     * Contact Id
+     */
+    contact_id: number;
+    /**
+     * Contact Name
+     */
+    contact_name: string;
+    /**
+     * Current Node Id
+     */
+    current_node_id: string | null;
+    /**
+     * Error Message
+     */
+    error_message: string | null;
+    /**
+     * Execution Id
+     */
+    execution_id: number;
+    /**
+     * Generation
+     */
+    generation: number;
+    /**
+     * Last Logs
+     */
+    last_logs: Array<LogLineOut>;
+    /**
+     * Next Execution At
+     */
+    next_execution_at: string | null;
+    /**
+     * Started At
+     */
+    started_at: string | null;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Username
+     */
+    username: string | null;
+    /**
+     * Waiting Reason
+     */
+    waiting_reason: string | null;
+    /**
+     * Waiting Until
+     */
+    waiting_until: string | null;
+    /**
+     * Workflow Error
+     *
+     * Why the state query did not answer
+     */
+    workflow_error: string | null;
+    /**
+     * Workflow Id
+     */
+    workflow_id: string;
+    /**
+     * Workflow State
+     *
+     * The contact workflow's `state` query answer; null when it cannot answer
+     */
+    workflow_state: {
+        [key: string]: unknown;
+    } | null;
+};
+
+/**
+ * ExecutionStatus
+ */
+export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'responded' | 'failed' | 'cancelled';
 
 /**
  * FlowCountsOut
@@ -891,6 +1070,58 @@ export type LogEntryOut = {
 };
 
 /**
+ * LogEvent
+ *
+ * What a log row records; the first four (and delivery_confirmed) feed the activities.
+ */
+export type LogEvent = 'message_sent' | 'delivery_confirmed' | 'campaign_activity' | 'response_detected' | 'message_read' | 'deferred' | 'delay_started' | 'waiting_for_reply';
+
+/**
+ * LogLineOut
+ */
+export type LogLineOut = {
+    /**
+     * Details
+     */
+    details: {
+        [key: string]: unknown;
+    };
+    /**
+     * Event Type
+     */
+    event_type: string;
+    /**
+     * Executed At
+     */
+    executed_at: string;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Message Text
+     */
+    message_text: string | null;
+    /**
+     * Node Id
+     */
+    node_id: string | null;
+    /**
+     * Node Type
+     */
+    node_type: string | null;
+    /**
+     * Status
+     */
+    status: string;
+};
+
+/**
+ * LogStatus
+ */
+export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read';
+
+/**
  * LoginCode
  */
 export type LoginCode = {
@@ -1065,6 +1296,11 @@ export type NodeCounts = {
 };
 
 /**
+ * NodeType
+ */
+export type NodeType = 'start' | 'send_message' | 'delay' | 'wait_for_reply' | 'condition' | 'ab_split' | 'end';
+
+/**
  * OrgIn
  */
 export type OrgIn = {
@@ -1233,6 +1469,24 @@ export type Part = {
 };
 
 /**
+ * PersonSummary
+ */
+export type PersonSummary = {
+    /**
+     * Email
+     */
+    email: string;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string | null;
+};
+
+/**
  * QueuePart
  */
 export type QueuePart = {
@@ -1252,6 +1506,41 @@ export type QueuePart = {
      * Workflow Pollers
      */
     workflow_pollers?: number;
+};
+
+/**
+ * ReasonOut
+ */
+export type ReasonOut = {
+    /**
+     * Action
+     *
+     * What to do about it, if anything
+     */
+    action: string | null;
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Details
+     */
+    details?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Message
+     *
+     * What is the matter, in a sentence
+     */
+    message: string;
+    severity: Severity;
+    /**
+     * Until
+     *
+     * When it clears by itself, if it does
+     */
+    until?: string | null;
 };
 
 /**
@@ -1400,6 +1689,13 @@ export type SettingsPatch = {
 };
 
 /**
+ * Severity
+ *
+ * What a reason does to the verdict: the first reason that is not `info` decides it.
+ */
+export type Severity = 'done' | 'blocked' | 'waiting' | 'info';
+
+/**
  * StartNode
  *
  * Where every execution begins; exactly one per flow, one outgoing edge.
@@ -1506,6 +1802,11 @@ export type Variant = {
 };
 
 /**
+ * Verdict
+ */
+export type Verdict = 'sending' | 'waiting' | 'blocked' | 'done';
+
+/**
  * ViewModeOut
  */
 export type ViewModeOut = {
@@ -1558,6 +1859,30 @@ export type WaitForReplyNode = {
      */
     type: 'wait_for_reply';
     [key: string]: unknown;
+};
+
+/**
+ * WaitingGroupOut
+ */
+export type WaitingGroupOut = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Nodes
+     */
+    nodes: Array<string>;
+    /**
+     * Reason
+     */
+    reason: string;
+    /**
+     * Until
+     *
+     * The earliest lead of the group moves then
+     */
+    until: string | null;
 };
 
 /**
@@ -1817,11 +2142,17 @@ export type ListCampaignsCampaignFlowsGetData = {
         /**
          * Status
          */
-        status?: string | null;
+        status?: CampaignStatus | null;
         /**
          * Enabled
          */
         enabled?: boolean | null;
+        /**
+         * Deleted
+         *
+         * List deleted campaigns (to restore them)
+         */
+        deleted?: boolean;
         /**
          * Telegram Account Id
          */
@@ -2385,9 +2716,11 @@ export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetData = {
         /**
          * Status
          */
-        status?: string | null;
+        status?: ExecutionStatus | null;
         /**
          * Search
+         *
+         * Part of the contact's full name or username
          */
         search?: string | null;
         /**
@@ -2515,6 +2848,74 @@ export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses = {
 };
 
 export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponse = AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses[keyof AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses];
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path: {
+        /**
+         * Campaign Id
+         */
+        campaign_id: number;
+    };
+    query?: never;
+    url: '/campaign-flows/{campaign_id}/diagnosis';
+};
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetError = DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors[keyof DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors];
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: DiagnosisOut;
+};
+
+export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponse = DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses[keyof DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetResponses];
 
 export type DisableCampaignCampaignFlowsCampaignIdDisablePostData = {
     body?: never;
@@ -2882,15 +3283,15 @@ export type LogsCampaignFlowsCampaignIdLogsGetData = {
         /**
          * Node Type
          */
-        node_type?: string | null;
+        node_type?: NodeType | null;
         /**
          * Status
          */
-        status?: string | null;
+        status?: LogStatus | null;
         /**
          * Event Type
          */
-        event_type?: string | null;
+        event_type?: LogEvent | null;
         /**
          * Since
          */
@@ -3800,6 +4201,81 @@ export type UpdateContactContactsContactIdPatchResponses = {
 };
 
 export type UpdateContactContactsContactIdPatchResponse = UpdateContactContactsContactIdPatchResponses[keyof UpdateContactContactsContactIdPatchResponses];
+
+export type ExplainLeadExecutionsExecutionIdGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path: {
+        /**
+         * Execution Id
+         */
+        execution_id: number;
+    };
+    query?: {
+        /**
+         * Logs
+         *
+         * How many of its newest log rows
+         */
+        logs?: number;
+    };
+    url: '/executions/{execution_id}';
+};
+
+export type ExplainLeadExecutionsExecutionIdGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type ExplainLeadExecutionsExecutionIdGetError = ExplainLeadExecutionsExecutionIdGetErrors[keyof ExplainLeadExecutionsExecutionIdGetErrors];
+
+export type ExplainLeadExecutionsExecutionIdGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: ExecutionOut;
+};
+
+export type ExplainLeadExecutionsExecutionIdGetResponse = ExplainLeadExecutionsExecutionIdGetResponses[keyof ExplainLeadExecutionsExecutionIdGetResponses];
 
 export type ReadyHealthGetData = {
     body?: never;
