@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from db.session import SessionFactory
 from tests.chaos import run_chaos
+from tests.chaos_reply import run_reply_while_down
 from tests.conftest import Caller
 from tests.processes import simulator_process
 from tests.restartable import owner_in, restartable_stack
@@ -73,3 +74,23 @@ async def test_temporal_and_postgres_restarted_under_kills_send_each_message_onc
     assert sorted(outcome.restarted) == ["postgres", "temporal"], summary
     assert outcome.duplicates == 0 and outcome.missing == 0, summary
     assert outcome.not_final == 0 and outcome.campaign_status == "completed", summary
+
+
+async def test_reply_while_worker_down_is_recorded_and_stops_the_follow_up(
+    make_user: Any,
+    sessions: SessionFactory,
+    client: Client,
+    sim_process: httpx.AsyncClient,
+    database_url: str,
+) -> None:
+    outcome = await run_reply_while_down(
+        caller=await make_user(),
+        sessions=sessions,
+        client=client,
+        sim=sim_process,
+        database_url=database_url,
+    )
+    assert outcome.replies_recorded == 1, outcome
+    assert outcome.replier_texts[1:] == [], outcome
+    assert outcome.others_without_follow_up == 3, outcome
+    assert outcome.not_final == 0 and outcome.campaign_status == "completed", outcome
