@@ -1,4 +1,5 @@
-"""The chaos benchmark: 300 leads, the worker SIGKILLed 10 times (issue 13).
+"""The chaos benchmark: 300 leads, the worker SIGKILLed 10 times, Temporal and
+PostgreSQL each restarted once during the sends (issue 13).
 
 Reports duplicates and missing messages (counted in the simulator) and the campaign's
 time against the same campaign run without kills. BENCH_CHAOS_LEADS, BENCH_CHAOS_KILLS
@@ -14,13 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import Client
 
 from bench.common import report
-from db.session import SessionFactory
 from tests.chaos import run_chaos
-from tests.conftest import Caller
 from tests.processes import simulator_process
+from tests.restartable import owner_in, restartable_stack
 
 pytestmark = pytest.mark.slow
 LEADS = int(os.environ.get("BENCH_CHAOS_LEADS", "300"))
@@ -33,32 +32,32 @@ async def sim_process() -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def test_chaos_large(
-    make_user: Any,
-    sessions: SessionFactory,
-    client: Client,
-    sim_process: httpx.AsyncClient,
-    database_url: str,
-) -> None:
-    caller: Caller = await make_user()
+async def test_chaos_large(sim_process: httpx.AsyncClient) -> None:
     seed = int(os.environ.get("CHAOS_SEED", secrets.randbelow(10**6)))
-    common: dict[str, Any] = {
-        "caller": caller,
-        "sessions": sessions,
-        "client": client,
-        "sim": sim_process,
-        "database_url": database_url,
-        "leads": LEADS,
-        "seed": seed,
-        "timeout": 900,
-    }
-    calm = await run_chaos(kills=0, **common)
-    chaos = await run_chaos(kills=KILLS, **common)
+    async with restartable_stack() as stack:
+        common: dict[str, Any] = {
+            "caller": await owner_in(stack, sim_process),
+            "sessions": stack.sessions,
+            "client": stack.client,
+            "sim": sim_process,
+            "database_url": stack.database_url,
+            "leads": LEADS,
+            "seed": seed,
+            "timeout": 900,
+        }
+        calm = await run_chaos(kills=0, **common)
+        chaos = await run_chaos(
+            kills=KILLS,
+            restarts={"temporal": stack.temporal.restart, "postgres": stack.postgres.restart},
+            **common,
+        )
     report(
         "chaos",
         seed=seed,
         leads=LEADS,
         kills=chaos.kills,
+        temporal_restarts=chaos.restarted.count("temporal"),
+        postgres_restarts=chaos.restarted.count("postgres"),
         duplicates=chaos.duplicates,
         missing=chaos.missing,
         not_final=chaos.not_final,
@@ -69,5 +68,6 @@ async def test_chaos_large(
         baseline_duplicates=calm.duplicates,
     )
     assert calm.duplicates == calm.missing == calm.not_final == 0, calm
+    assert sorted(chaos.restarted) == ["postgres", "temporal"], chaos
     assert chaos.duplicates == 0 and chaos.missing == 0, chaos
     assert chaos.not_final == 0 and chaos.campaign_status == "completed", chaos

@@ -109,6 +109,7 @@ class Outcome:
     seconds: float
     all_sent_seconds: float | None
     kills: int
+    restarted: list[str]
     campaign_status: str
     examples: list[str] = field(default_factory=list)
 
@@ -258,9 +259,13 @@ async def run_chaos(
     seed: int,
     timeout: float = 240,
     flow: dict[str, Any] = SEND_DELAY_SEND,
+    restarts: Mapping[str, Callable[[], Awaitable[None]]] | None = None,
 ) -> Outcome:
     """Launch a campaign, SIGKILL its worker `kills` times (first during the launch's
-    fan-out, then while sends happen), restart it each time, and count what leads got."""
+    fan-out, then while sends happen), restart it each time, and count what leads got.
+
+    `restarts` names services (Temporal, PostgreSQL) restarted once each, at a random
+    point of the sends, while the worker keeps running and must reconnect."""
     rng = random.Random(seed)
     queue = f"chaos-{secrets.token_hex(4)}"
     cid, people = await campaign_of(sessions, user_id=caller.user_id, leads=leads, flow=flow)
@@ -270,26 +275,37 @@ async def run_chaos(
         worker_env(client, database_url=database_url, simulator_url=str(sim.base_url), queue=queue),
     )
     await worker.start()
+    restarted: list[str] = []
     try:
         async with api_for(queue, database_url, sessions, client, caller) as chaos_api:
             began = time.monotonic()
             deadline = began + timeout
             await chaos_api.ok("post", f"/campaign-flows/{cid}/launch")
-            # After the first kill, the others at random points of the campaign's sends.
-            targets = sorted(rng.randint(1, 2 * leads - 1) for _ in range(kills - 1))
-            for n in range(kills):
-                if n == 0:
-                    # During the launch's fan-out: a page under way when the worker dies.
-                    await until(lambda: fanout_starting(client, cid), deadline, interval=0.01)
-                else:
-
-                    async def reached(target: int = targets[n - 1]) -> bool:
-                        return await sent_count(sessions, cid) >= target
-
-                    await until(reached, deadline, interval=0.05)
+            # After the first kill, the others and the restarts at random points of the
+            # campaign's sends.
+            events = sorted(
+                [(rng.randint(1, 2 * leads - 1), "worker") for _ in range(kills - 1)]
+                + [(rng.randint(1, 2 * leads - 1), name) for name in sorted(restarts or {})]
+            )
+            if kills:
+                # During the launch's fan-out: a page under way when the worker dies.
+                await until(lambda: fanout_starting(client, cid), deadline, interval=0.01)
                 await worker.kill()
                 await asyncio.sleep(rng.uniform(0, 1.0))
                 await worker.start()
+            for target, what in events:
+
+                async def reached(target: int = target) -> bool:
+                    return await sent_count(sessions, cid) >= target
+
+                await until(reached, deadline, interval=0.05)
+                if what == "worker":
+                    await worker.kill()
+                    await asyncio.sleep(rng.uniform(0, 1.0))
+                    await worker.start()
+                else:
+                    await (restarts or {})[what]()
+                    restarted.append(what)
 
             all_sent: list[float] = []
 
@@ -314,6 +330,7 @@ async def run_chaos(
         seconds=seconds,
         all_sent_seconds=all_sent[0] if all_sent else None,
         kills=worker.kills,
+        restarted=restarted,
         campaign_status=status,
         examples=examples,
     )

@@ -13,8 +13,10 @@ from temporalio.client import Client
 
 from db.session import SessionFactory
 from tests.chaos import run_chaos
+from tests.chaos_reply import run_reply_while_down
 from tests.conftest import Caller
 from tests.processes import simulator_process
+from tests.restartable import owner_in, restartable_stack
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +50,47 @@ async def test_worker_killed_during_fanout_and_sends_sends_each_message_once(
     assert outcome.kills == 2, summary
     assert outcome.duplicates == 0 and outcome.missing == 0, summary
     assert outcome.not_final == 0 and outcome.campaign_status == "completed", summary
+
+
+@pytest.mark.slow
+async def test_temporal_and_postgres_restarted_under_kills_send_each_message_once(
+    sim_process: httpx.AsyncClient,
+) -> None:
+    seed = int(os.environ.get("CHAOS_SEED", secrets.randbelow(10**6)))
+    async with restartable_stack() as stack:
+        outcome = await run_chaos(
+            caller=await owner_in(stack, sim_process),
+            sessions=stack.sessions,
+            client=stack.client,
+            sim=sim_process,
+            database_url=stack.database_url,
+            leads=60,
+            kills=2,
+            seed=seed,
+            restarts={"temporal": stack.temporal.restart, "postgres": stack.postgres.restart},
+        )
+    summary = f"seed={seed} {outcome}"
+    print("CHAOS", summary)
+    assert sorted(outcome.restarted) == ["postgres", "temporal"], summary
+    assert outcome.duplicates == 0 and outcome.missing == 0, summary
+    assert outcome.not_final == 0 and outcome.campaign_status == "completed", summary
+
+
+async def test_reply_while_worker_down_is_recorded_and_stops_the_follow_up(
+    make_user: Any,
+    sessions: SessionFactory,
+    client: Client,
+    sim_process: httpx.AsyncClient,
+    database_url: str,
+) -> None:
+    outcome = await run_reply_while_down(
+        caller=await make_user(),
+        sessions=sessions,
+        client=client,
+        sim=sim_process,
+        database_url=database_url,
+    )
+    assert outcome.replies_recorded == 1, outcome
+    assert outcome.replier_texts[1:] == [], outcome
+    assert outcome.others_without_follow_up == 3, outcome
+    assert outcome.not_final == 0 and outcome.campaign_status == "completed", outcome
