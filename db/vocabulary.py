@@ -23,6 +23,7 @@ class ExecutionStatus(StrEnum):
     RESPONDED = "responded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    OPTED_OUT = "opted_out"
 
 
 class NodeType(StrEnum):
@@ -59,6 +60,7 @@ class LogStatus(StrEnum):
     RESPONDED = "responded"
     REPLIED = "replied"
     READ = "read"
+    OPTED_OUT = "opted_out"
 
 
 class WaitingReason(StrEnum):

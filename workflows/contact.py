@@ -301,6 +301,9 @@ class ContactWorkflow:
                 return node.id
             if result.outcome == "stale":
                 raise _Ended("cancelled", "Execution was replaced by a newer launch")
+            if result.outcome == "opted_out":
+                # The send activity recorded the end: no finishing step.
+                raise _Ended("opted_out", result.error, recorded_at=node.id)
             raise _Ended("failed", result.error or "Send failed")
 
     def _next(self, flow: flowgraph.Flow, node_id: str, label: str | None = None) -> str:

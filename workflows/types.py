@@ -125,7 +125,7 @@ class SendRequest:
 
 @dataclass
 class SendResult:
-    outcome: str  # sent | replied | deferred | halted | failed | stale
+    outcome: str  # sent | replied | deferred | halted | failed | opted_out | stale
     wait_until: str | None = None
     reason: str | None = None
     error: str | None = None

@@ -89,7 +89,8 @@ async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
     `delivery_confirmed`: Telegram confirmed it, numbering it with a message id (our
     "delivered"; private chats have no delivery receipt); `message_read`: the lead read
     it; `response_detected`: the lead replied; `campaign_activity`: every other node
-    execution and how a lead ended (completed, failed with its error, cancelled).
+    execution and how a lead ended (completed, failed with its error, cancelled,
+    opted_out: on the do-not-contact list).
     """
     await service.get(campaign_id, Action.VIEW)
     rows = await repo.activity_feed(service.session, campaign_id)

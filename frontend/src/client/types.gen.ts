@@ -198,6 +198,20 @@ export type AddContactsOut = {
 };
 
 /**
+ * AddedOut
+ */
+export type AddedOut = {
+    /**
+     * Added
+     */
+    added: number;
+    /**
+     * Already Listed
+     */
+    already_listed: number;
+};
+
+/**
  * AllowedActionsOut
  */
 export type AllowedActionsOut = {
@@ -397,6 +411,10 @@ export type CampaignOut = {
      */
     status: string;
     /**
+     * Status Reason
+     */
+    status_reason: string | null;
+    /**
      * Telegram Account Id
      */
     telegram_account_id: number | null;
@@ -579,6 +597,36 @@ export type DiagnosisOut = {
 };
 
 /**
+ * DoNotContactOut
+ */
+export type DoNotContactOut = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Kind
+     */
+    kind: 'username' | 'phone' | 'telegram_user_id';
+    /**
+     * Organization Id
+     */
+    organization_id: number | null;
+    /**
+     * Source
+     */
+    source: 'manual' | 'reply';
+    /**
+     * Value
+     */
+    value: string;
+};
+
+/**
  * EdgeCounts
  */
 export type EdgeCounts = {
@@ -707,7 +755,7 @@ export type ExecutionOut = {
 /**
  * ExecutionStatus
  */
-export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'responded' | 'failed' | 'cancelled';
+export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'responded' | 'failed' | 'cancelled' | 'opted_out';
 
 /**
  * FlowCountsOut
@@ -731,6 +779,36 @@ export type FlowCountsOut = {
     nodes: {
         [key: string]: NodeCounts;
     };
+};
+
+/**
+ * HandleIn
+ *
+ * One lead to list, by exactly one of its handles.
+ */
+export type HandleIn = {
+    /**
+     * Phone
+     */
+    phone?: string | null;
+    /**
+     * Telegram User Id
+     */
+    telegram_user_id?: number | null;
+    /**
+     * Username
+     */
+    username?: string | null;
+};
+
+/**
+ * HandlesIn
+ */
+export type HandlesIn = {
+    /**
+     * Entries
+     */
+    entries: Array<HandleIn>;
 };
 
 /**
@@ -861,7 +939,7 @@ export type LogLineOut = {
 /**
  * LogStatus
  */
-export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read';
+export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read' | 'opted_out';
 
 /**
  * LoginCode
@@ -1143,6 +1221,24 @@ export type PageContactOut = {
 };
 
 /**
+ * Page[DoNotContactOut]
+ */
+export type PageDoNotContactOut = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Items
+     */
+    items: Array<DoNotContactOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
  * Page[LogEntryOut]
  */
 export type PageLogEntryOut = {
@@ -1253,6 +1349,20 @@ export type ReasonOut = {
  * RemoveContactsOut
  */
 export type RemoveContactsOut = {
+    /**
+     * Removed
+     */
+    removed: number;
+};
+
+/**
+ * RemovedOut
+ */
+export type RemovedOut = {
+    /**
+     * Not Listed
+     */
+    not_listed: number;
     /**
      * Removed
      */
@@ -3505,6 +3615,188 @@ export type UpdateContactContactsContactIdPatchResponses = {
 };
 
 export type UpdateContactContactsContactIdPatchResponse = UpdateContactContactsContactIdPatchResponses[keyof UpdateContactContactsContactIdPatchResponses];
+
+export type RemoveDoNotContactDoNotContactDeleteData = {
+    body: HandlesIn;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/do-not-contact';
+};
+
+export type RemoveDoNotContactDoNotContactDeleteErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Temporal or Telegram could not be reached
+     */
+    503: ErrorBody;
+};
+
+export type RemoveDoNotContactDoNotContactDeleteError = RemoveDoNotContactDoNotContactDeleteErrors[keyof RemoveDoNotContactDoNotContactDeleteErrors];
+
+export type RemoveDoNotContactDoNotContactDeleteResponses = {
+    /**
+     * Successful Response
+     */
+    200: RemovedOut;
+};
+
+export type RemoveDoNotContactDoNotContactDeleteResponse = RemoveDoNotContactDoNotContactDeleteResponses[keyof RemoveDoNotContactDoNotContactDeleteResponses];
+
+export type ListDoNotContactDoNotContactGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Kind
+         */
+        kind?: 'username' | 'phone' | 'telegram_user_id' | null;
+        /**
+         * Source
+         */
+        source?: 'manual' | 'reply' | null;
+        /**
+         * Cursor
+         */
+        cursor?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/do-not-contact';
+};
+
+export type ListDoNotContactDoNotContactGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Temporal or Telegram could not be reached
+     */
+    503: ErrorBody;
+};
+
+export type ListDoNotContactDoNotContactGetError = ListDoNotContactDoNotContactGetErrors[keyof ListDoNotContactDoNotContactGetErrors];
+
+export type ListDoNotContactDoNotContactGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageDoNotContactOut;
+};
+
+export type ListDoNotContactDoNotContactGetResponse = ListDoNotContactDoNotContactGetResponses[keyof ListDoNotContactDoNotContactGetResponses];
+
+export type AddDoNotContactDoNotContactPostData = {
+    body: HandlesIn;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/do-not-contact';
+};
+
+export type AddDoNotContactDoNotContactPostErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Temporal or Telegram could not be reached
+     */
+    503: ErrorBody;
+};
+
+export type AddDoNotContactDoNotContactPostError = AddDoNotContactDoNotContactPostErrors[keyof AddDoNotContactDoNotContactPostErrors];
+
+export type AddDoNotContactDoNotContactPostResponses = {
+    /**
+     * Successful Response
+     */
+    200: AddedOut;
+};
+
+export type AddDoNotContactDoNotContactPostResponse = AddDoNotContactDoNotContactPostResponses[keyof AddDoNotContactDoNotContactPostResponses];
 
 export type ExplainLeadExecutionsExecutionIdGetData = {
     body?: never;

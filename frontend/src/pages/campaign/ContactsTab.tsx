@@ -17,7 +17,7 @@ import { Empty, QueryState } from "../../components/States";
 import { STATUS_COLORS, when } from "../../format";
 import { REFRESH_MS } from "./CampaignPage";
 
-const EXECUTION_STATUSES = ["pending", "running", "waiting", "paused", "completed", "responded", "failed", "cancelled"];
+const EXECUTION_STATUSES = ["pending", "running", "waiting", "paused", "completed", "responded", "failed", "cancelled", "opted_out"];
 
 function waitingReason(row: CampaignContactOut): string {
   if (row.error_message) return row.error_message;
