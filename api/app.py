@@ -19,6 +19,7 @@ from api.routers import (
     diagnosis,
     do_not_contact,
     identity,
+    reply_rules,
     reports,
     telethon_login,
 )
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts.router,
         contacts.router,
         do_not_contact.router,
+        reply_rules.router,
         campaigns.router,
         reports.router,
         diagnosis.router,

@@ -79,3 +79,13 @@ class WaitingReason(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"
     PAUSED = "paused"
+
+
+class ReplyCategory(StrEnum):
+    """What a lead's reply says, by the scope's reply rules (docs/decisions.md)."""
+
+    OPT_OUT = "opt_out"
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested"
+    OUT_OF_OFFICE = "out_of_office"
+    OTHER = "other"

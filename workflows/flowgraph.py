@@ -12,6 +12,8 @@ NODE_TYPES = frozenset(
     {"start", "send_message", "delay", "wait_for_reply", "condition", "ab_split", "end"}
 )
 CONDITION_OPS = frozenset({"eq", "ne", "contains", "exists", "gt", "lt"})
+# A condition on `reply.category` compares with one of these (db.vocabulary.ReplyCategory).
+REPLY_CATEGORIES = frozenset({"opt_out", "interested", "not_interested", "out_of_office", "other"})
 WAITING_TYPES = frozenset({"delay", "wait_for_reply"})
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -270,6 +272,15 @@ def _check_node(flow: Flow, node: Node) -> None:
             raise FlowError("'field' is required", node_id=node.id)
         if node.data.get("op", "eq") not in CONDITION_OPS:
             raise FlowError(f"'op' must be one of {sorted(CONDITION_OPS)}", node_id=node.id)
+        if (
+            node.data["field"] == "reply.category"
+            and node.data.get("op", "eq") in ("eq", "ne")
+            and node.data.get("value") not in REPLY_CATEGORIES
+        ):
+            raise FlowError(
+                f"'value' for reply.category must be one of {sorted(REPLY_CATEGORIES)}",
+                node_id=node.id,
+            )
 
 
 def _check_send(node: Node) -> None:

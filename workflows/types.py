@@ -34,6 +34,8 @@ class ControlSignal:
 class ReplySignal:
     message_id: int
     text: str
+    # db.vocabulary.ReplyCategory; a condition node reads it as `reply.category`.
+    category: str | None = None
 
 
 @dataclass

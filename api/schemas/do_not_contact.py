@@ -1,12 +1,14 @@
-"""Do-not-contact list bodies."""
+"""Do-not-contact list and reply rules bodies."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from db.vocabulary import ReplyCategory
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{3,64}$")
 PHONE = re.compile(r"^\+?[0-9]{5,20}$")
@@ -58,3 +60,36 @@ class AddedOut(BaseModel):
 class RemovedOut(BaseModel):
     removed: int
     not_listed: int
+
+
+class ReplyRuleIn(BaseModel):
+    """Keywords (whole words or phrases, any case) and regex patterns for one category."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: ReplyCategory
+    keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=200
+    )
+    patterns: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for i, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"pattern {i} is not a valid regular expression: {err}") from None
+        return patterns
+
+
+class ReplyRulesIn(BaseModel):
+    rules: list[ReplyRuleIn] = Field(max_length=50, description="First matching rule wins")
+
+
+class ReplyRulesOut(BaseModel):
+    rules: list[ReplyRuleIn]
+    default: bool = Field(description="True while the scope uses the built-in rules")

@@ -4,7 +4,7 @@ from db.models.accounts import TelegramAccount
 from db.models.base import Base
 from db.models.campaigns import CampaignFlow
 from db.models.contacts import Contact
-from db.models.do_not_contact import DoNotContact
+from db.models.do_not_contact import DoNotContact, ReplyRules
 from db.models.executions import FlowExecution, FlowExecutionLog
 from db.models.messages import Message
 from db.models.organizations import Organization, OrganizationMember
@@ -24,6 +24,7 @@ __all__ = [
     "Message",
     "Organization",
     "OrganizationMember",
+    "ReplyRules",
     "TelegramAccount",
     "User",
 ]

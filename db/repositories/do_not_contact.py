@@ -1,8 +1,9 @@
-"""Queries on the do-not-contact list, always scoped."""
+"""Queries on the do-not-contact list and the reply rules, always scoped."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -16,11 +17,13 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Contact, DoNotContact
+from db.models import Contact, DoNotContact, ReplyRules
+from db.reply_rules import DEFAULT_RULES
 from db.repositories.scoping import scope
 
 Handle = tuple[str, str]  # (kind, value): ("username", "alice"), ("phone", "+1..."), ...
@@ -123,3 +126,44 @@ def handles_of(
     if telegram_user_id:
         out.append(("telegram_user_id", str(telegram_user_id)))
     return out
+
+
+async def reply_rules(
+    session: AsyncSession, user_id: int, organization_id: int | None
+) -> list[dict[str, Any]] | None:
+    """The scope's own reply rules, or None when it uses the defaults."""
+    stmt = scope(
+        select(ReplyRules.rules),
+        org_column=ReplyRules.organization_id,
+        owner_column=ReplyRules.user_id,
+        user_id=user_id,
+        organization_id=organization_id,
+        view_all=True,
+    )
+    rules: list[dict[str, Any]] | None = await session.scalar(stmt)
+    return rules
+
+
+async def save_reply_rules(
+    session: AsyncSession, rules: list[dict[str, Any]], user_id: int, organization_id: int | None
+) -> None:
+    """Replace the scope's reply rules (one row per scope)."""
+    values = {"user_id": user_id, "organization_id": organization_id, "rules": rules}
+    stmt = insert(ReplyRules).values(values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[
+                text("coalesce(organization_id, 0)"),
+                text("(CASE WHEN organization_id IS NULL THEN user_id ELSE 0 END)"),
+            ],
+            set_={"rules": stmt.excluded.rules, "updated_at": func.now()},
+        )
+    )
+
+
+async def rules_for_scope(
+    session: AsyncSession, user_id: int, organization_id: int | None
+) -> list[dict[str, Any]]:
+    """The rules a reply in this scope is classified by: its own, else the defaults."""
+    own = await reply_rules(session, user_id, organization_id)
+    return DEFAULT_RULES if own is None else own

@@ -1370,6 +1370,58 @@ export type RemovedOut = {
 };
 
 /**
+ * ReplyCategory
+ *
+ * What a lead's reply says, by the scope's reply rules (docs/decisions.md).
+ */
+export type ReplyCategory = 'opt_out' | 'interested' | 'not_interested' | 'out_of_office' | 'other';
+
+/**
+ * ReplyRuleIn
+ *
+ * Keywords (whole words or phrases, any case) and regex patterns for one category.
+ */
+export type ReplyRuleIn = {
+    category: ReplyCategory;
+    /**
+     * Keywords
+     */
+    keywords?: Array<string>;
+    /**
+     * Patterns
+     */
+    patterns?: Array<string>;
+};
+
+/**
+ * ReplyRulesIn
+ */
+export type ReplyRulesIn = {
+    /**
+     * Rules
+     *
+     * First matching rule wins
+     */
+    rules: Array<ReplyRuleIn>;
+};
+
+/**
+ * ReplyRulesOut
+ */
+export type ReplyRulesOut = {
+    /**
+     * Default
+     *
+     * True while the scope uses the built-in rules
+     */
+    default: boolean;
+    /**
+     * Rules
+     */
+    rules: Array<ReplyRuleIn>;
+};
+
+/**
  * ResponseHandling
  */
 export type ResponseHandling = {
@@ -4437,6 +4489,116 @@ export type PatchSettingsOrganizationsOrgIdSettingsPatchResponses = {
 };
 
 export type PatchSettingsOrganizationsOrgIdSettingsPatchResponse = PatchSettingsOrganizationsOrgIdSettingsPatchResponses[keyof PatchSettingsOrganizationsOrgIdSettingsPatchResponses];
+
+export type GetReplyRulesReplyRulesGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/reply-rules';
+};
+
+export type GetReplyRulesReplyRulesGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Temporal or Telegram could not be reached
+     */
+    503: ErrorBody;
+};
+
+export type GetReplyRulesReplyRulesGetError = GetReplyRulesReplyRulesGetErrors[keyof GetReplyRulesReplyRulesGetErrors];
+
+export type GetReplyRulesReplyRulesGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: ReplyRulesOut;
+};
+
+export type GetReplyRulesReplyRulesGetResponse = GetReplyRulesReplyRulesGetResponses[keyof GetReplyRulesReplyRulesGetResponses];
+
+export type PutReplyRulesReplyRulesPutData = {
+    body: ReplyRulesIn;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/reply-rules';
+};
+
+export type PutReplyRulesReplyRulesPutErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Temporal or Telegram could not be reached
+     */
+    503: ErrorBody;
+};
+
+export type PutReplyRulesReplyRulesPutError = PutReplyRulesReplyRulesPutErrors[keyof PutReplyRulesReplyRulesPutErrors];
+
+export type PutReplyRulesReplyRulesPutResponses = {
+    /**
+     * Successful Response
+     */
+    200: ReplyRulesOut;
+};
+
+export type PutReplyRulesReplyRulesPutResponse = PutReplyRulesReplyRulesPutResponses[keyof PutReplyRulesReplyRulesPutResponses];
 
 export type ListAccountsTelegramAccountsGetData = {
     body?: never;
