@@ -98,3 +98,34 @@ async def test_lead_listed_mid_campaign_gets_no_further_message(
 async def _statuses(caller: Caller, cid: int, expected: dict[str, str]) -> bool:
     page = await caller.ok("get", f"/campaign-flows/{cid}/contacts")
     return {i["username"]: i["status"] for i in page["items"]} == expected
+
+
+async def test_lead_in_another_active_campaign_is_skipped(
+    make_user: Any, sim: httpx.AsyncClient
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    busy, free = unique(), unique()
+    first, _, (busy_id, free_id) = await campaign_with_contacts(
+        caller, [busy, free], flow=delay_flow(600)
+    )
+    await caller.ok("post", f"/campaign-flows/{first}/launch")
+    await eventually(lambda: received(sim, busy))
+    # `free` leaves the first campaign: no longer in conversation there.
+    await caller.ok("delete", f"/campaign-flows/{first}/contacts", json={"contact_ids": [free_id]})
+    second, _, _ = await campaign_with_contacts(caller, [])
+    ids = [busy_id, free_id, free_id]
+    added = await caller.ok("post", f"/campaign-flows/{second}/contacts", json={"contact_ids": ids})
+    assert added == {"added": 1, "skipped": 0, "in_other_campaign": 1}
+    await caller.ok("post", f"/campaign-flows/{second}/launch")
+    await eventually(lambda: received(sim, free))
+    assert await received(sim, busy) == ["one " + busy.capitalize()]
+    page = await caller.ok("get", f"/campaign-flows/{second}/contacts")
+    assert [i["username"] for i in page["items"]] == [free]
+    # Asked for explicitly, the lead is added all the same.
+    third, _, _ = await campaign_with_contacts(caller, [])
+    forced = await caller.ok(
+        "post",
+        f"/campaign-flows/{third}/contacts",
+        json={"contact_ids": [busy_id], "allow_other_campaigns": True},
+    )
+    assert forced == {"added": 1, "skipped": 0, "in_other_campaign": 0}

@@ -156,7 +156,7 @@ export const listCampaignContactsCampaignFlowsCampaignIdContactsGet = <ThrowOnEr
 /**
  * Add Campaign Contacts
  *
- * Add contacts; duplicates are skipped and counted.
+ * Add contacts; duplicates and leads of another open campaign are skipped, counted.
  */
 export const addCampaignContactsCampaignFlowsCampaignIdContactsPost = <ThrowOnError extends boolean = false>(options: Options<AddCampaignContactsCampaignFlowsCampaignIdContactsPostData, ThrowOnError>) => (options.client ?? client).post<AddCampaignContactsCampaignFlowsCampaignIdContactsPostResponses, AddCampaignContactsCampaignFlowsCampaignIdContactsPostErrors, ThrowOnError>({
     url: '/campaign-flows/{campaign_id}/contacts',

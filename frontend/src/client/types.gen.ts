@@ -184,6 +184,22 @@ export type AccountUpdate = {
 export type Action = 'view' | 'edit_metadata' | 'edit_flow' | 'delete' | 'restore' | 'duplicate' | 'launch' | 'pause' | 'stop' | 'enable' | 'disable' | 'add_contacts' | 'remove_contacts';
 
 /**
+ * AddContactsIn
+ */
+export type AddContactsIn = {
+    /**
+     * Allow Other Campaigns
+     *
+     * Add contacts even while another active or scheduled campaign has them
+     */
+    allow_other_campaigns?: boolean;
+    /**
+     * Contact Ids
+     */
+    contact_ids: Array<number>;
+};
+
+/**
  * AddContactsOut
  */
 export type AddContactsOut = {
@@ -192,7 +208,15 @@ export type AddContactsOut = {
      */
     added: number;
     /**
+     * In Other Campaign
+     *
+     * Skipped: in conversation in another active or scheduled campaign
+     */
+    in_other_campaign?: number;
+    /**
      * Skipped
+     *
+     * Already in this campaign
      */
     skipped: number;
 };
@@ -2411,7 +2435,7 @@ export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponses = {
 export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponse = ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponses[keyof ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponses];
 
 export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostData = {
-    body: ContactIds;
+    body: AddContactsIn;
     headers?: {
         /**
          * X-Organization-Id
