@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -14,24 +15,52 @@ from activities.state import contact_variables, halt_for, log_rows
 from activities.supervisor import account_task_queue
 from db.models import Contact, TelegramAccount
 from db.models.executions import TERMINAL
+from db.repositories import campaigns as campaigns_repo
 from db.repositories import executions as repo
 from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.writes import NOW
 from db.session import SessionFactory
+from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import (
     ContactInput,
     ExecutionPlan,
     FinishRequest,
+    FlowDocument,
+    FlowRequest,
     StepRequest,
     StepResult,
 )
 
+FLOW_CACHE_SIZE = 256
+
 
 class ExecutionActivities:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(
+        self, sessions: SessionFactory, *, max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION
+    ) -> None:
         self._sessions = sessions
+        self._max_sends = max_sends
         # An account's provider never changes after it is created.
         self._provider_of: dict[int, str | None] = {}
+        # Stored flow versions never change: each is read once per worker process.
+        self._flows: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
+
+    @activity.defn(name="load_flow")
+    async def load_flow(self, req: FlowRequest) -> FlowDocument:
+        """One version of a campaign's flow, from this worker's cache or the database."""
+        key = (req.campaign_id, req.version)
+        flow = self._flows.get(key)
+        if flow is None:
+            async with self._sessions() as session:
+                flow = await campaigns_repo.flow_at(session, req.campaign_id, req.version)
+            if flow is None:
+                return FlowDocument(req.campaign_id, req.version, None)
+            self._flows[key] = flow
+            if len(self._flows) > FLOW_CACHE_SIZE:
+                self._flows.popitem(last=False)
+        else:
+            self._flows.move_to_end(key)
+        return FlowDocument(req.campaign_id, req.version, flow)
 
     @activity.defn(name="load_execution")
     async def load_execution(self, inp: ContactInput) -> ExecutionPlan:
@@ -42,7 +71,6 @@ class ExecutionActivities:
                 session,
                 inp.execution_id,
                 campaign_id=inp.campaign_id,
-                with_flow=True,
                 also=LEAD_COLUMNS,
             )
             if locked is None:
@@ -55,6 +83,7 @@ class ExecutionActivities:
                 campaign,
                 Lead(*lead),
                 await self._send_queue(session, campaign.telegram_account_id),
+                self._max_sends,
             )
             if plan.halt is None and execution.status == "pending":
                 await repo.save_execution(session, execution, {"status": "running"})
@@ -78,7 +107,7 @@ class ExecutionActivities:
         campaign, rows = found
         queue = await self._send_queue(session, campaign.telegram_account_id)
         return {
-            execution.id: plan_for(execution, campaign, Lead(*lead), queue)
+            execution.id: plan_for(execution, campaign, Lead(*lead), queue, self._max_sends)
             for execution, lead in rows
         }
 
@@ -165,13 +194,17 @@ class ExecutionActivities:
 
 
 def plan_for(
-    execution: ExecutionState, campaign: CampaignState, lead: Lead, send_queue: str | None
+    execution: ExecutionState,
+    campaign: CampaignState,
+    lead: Lead,
+    send_queue: str | None,
+    max_sends: int,
 ) -> ExecutionPlan:
     """What the contact workflow needs to walk its flow, from the database's state."""
     halt = halt_for(execution, campaign)
     return ExecutionPlan(
         outcome="halted" if halt else "run",
-        flow=dict(campaign.flow or {}),
+        flow_version=campaign.flow_version,
         variables=contact_variables(lead),
         context=dict(execution.context or {}),
         current_node_id=execution.current_node_id,
@@ -181,6 +214,7 @@ def plan_for(
         on_reply=str((campaign.response_handling or {}).get("on_reply", "stop")),
         halt=halt,
         send_queue=send_queue,
+        max_sends=max_sends,
     )
 
 

@@ -22,7 +22,11 @@ class Deferral:
 
 
 def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> Deferral | None:
-    """None inside the campaign's sending window, else when the next window opens."""
+    """None inside the campaign's sending window, else when the next window opens.
+
+    start > end is an overnight window: it opens at start on a listed day and closes at
+    end the next morning (api.schemas.campaigns.SendingWindow).
+    """
     if not window:
         return None
     zone = ZoneInfo(tz)
@@ -30,7 +34,13 @@ def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> De
     start = time.fromisoformat(window.get("start", "00:00"))
     end = time.fromisoformat(window.get("end", "23:59:59"))
     local = now.astimezone(zone)
-    if local.weekday() in days and start <= local.time() < end:
+    at = local.time()
+    if start < end:
+        inside = local.weekday() in days and start <= at < end
+    else:  # overnight: this evening's window, or the tail of yesterday's
+        yesterday = (local.weekday() - 1) % 7
+        inside = (local.weekday() in days and at >= start) or (yesterday in days and at < end)
+    if inside:
         return None
     for offset in range(8):
         day = (local + timedelta(days=offset)).date()

@@ -11,13 +11,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import metrics
 from activities.replies import classify_reply
-from activities.telegram.base import TelegramError, Unauthorized, Update
+from activities.telegram.base import Cursor, TelegramError, Unauthorized, Update
 from activities.telegram.pool import ProviderPool
 from db import telemetry
 from db.models import FlowExecution, Message, TelegramAccount
 from db.models.executions import TERMINAL
 from db.repositories import executions as exec_repo
-from db.repositories import inbound
+from db.repositories import inbound, peers
 from db.repositories import messages as msg_repo
 from db.session import SessionFactory
 from workflows.types import ReplySignal, contact_workflow_id
@@ -28,23 +28,33 @@ UNAUTHORIZED_BACKOFF = 30.0
 
 
 class ReplyListener:
-    """Reads one account's updates from its stored offset, so a restart misses nothing."""
+    """Reads one account's updates from where the last listener stopped (the stored
+    offset or update state), so a restart, or no worker at all for a while, misses
+    nothing; then says the account is caught up, which lets its sends go on."""
 
-    def __init__(self, sessions: SessionFactory, pool: ProviderPool, client: Client) -> None:
+    def __init__(
+        self, sessions: SessionFactory, pool: ProviderPool, client: Client, owner: str
+    ) -> None:
         self._sessions = sessions
         self._pool = pool
         self._client = client
+        self._owner = owner
 
     async def listen(self, account: TelegramAccount) -> None:
         telemetry.bind(account_id=account.id)
-        offset: int | None = None
+        cursor: Cursor | None = None
+        caught_up = False
         while True:
             try:
                 provider = await self._pool.get(account)
-                if offset is None:
-                    offset = account.updates_offset if provider.durable_offsets else 0
-                updates = await provider.get_updates(offset, POLL_SECONDS)
+                if cursor is None:
+                    async with self._sessions() as session:
+                        offset, state = await inbound.load_cursor(session, account.id)
+                    cursor = Cursor(offset if provider.durable_offsets else 0, state)
+                # The first fetch does not wait: what is there is what was missed.
+                updates = await provider.get_updates(cursor, POLL_SECONDS if caught_up else 0)
             except Unauthorized:
+                # The health check marks the account, which then is no longer leased.
                 await asyncio.sleep(UNAUTHORIZED_BACKOFF)
                 continue
             except TelegramError as err:
@@ -53,7 +63,16 @@ class ReplyListener:
                 continue
             for update in updates:
                 await self.handle(account.id, update, durable=provider.durable_offsets)
-                offset = update.offset
+                cursor = Cursor(
+                    update.offset if provider.durable_offsets else cursor.offset,
+                    update.state if update.state is not None else cursor.state,
+                )
+            if not caught_up:
+                async with self._sessions.begin() as session:
+                    await inbound.mark_caught_up(session, account.id, self._owner)
+                caught_up = True
+                if updates:
+                    log.info("account %s: caught up on %d update(s)", account.id, len(updates))
 
     async def handle(self, account_id: int, update: Update, *, durable: bool = True) -> None:
         signals: list[tuple[str, ReplySignal]] = []
@@ -64,30 +83,24 @@ class ReplyListener:
             if durable and stored is not None and update.offset <= stored:
                 return
             if update.kind == "message":
-                signals = await self._on_reply(session, account_id, update)
-            elif update.kind == "read" and update.max_id is not None:
-                for message in await msg_repo.mark_read(
-                    session, account_id, update.peer, update.max_id
+                # Without durable offsets a difference fetched again after a crash
+                # repeats messages; Telegram's message ids tell them apart.
+                if (
+                    durable
+                    or update.message_id is None
+                    or not await inbound.reply_recorded(session, account_id, update.message_id)
                 ):
-                    if message.execution_id is None:
-                        continue
-                    execution = await session.get(FlowExecution, message.execution_id)
-                    if execution is not None:
-                        await exec_repo.add_logs(
-                            session,
-                            execution,
-                            [
-                                {
-                                    "node_id": message.node_id,
-                                    "node_type": "send_message",
-                                    "event_type": "message_read",
-                                    "status": "read",
-                                    "message_text": message.text,
-                                    "details": {"telegram_message_id": message.telegram_message_id},
-                                }
-                            ],
+                    signals = await self._on_reply(session, account_id, update)
+                    if update.user_id is not None and update.access_hash is not None:
+                        await peers.learn_from_sender(
+                            session, account_id, update.user_id, update.access_hash
                         )
-            await inbound.set_offset(session, account_id, update.offset)
+            elif update.kind == "read" and update.max_id is not None:
+                await self._on_read(session, account_id, update)
+            if durable:
+                await inbound.set_offset(session, account_id, update.offset)
+            if update.state is not None:
+                await inbound.set_state(session, account_id, update.state)
         if update.kind == "message":
             metrics.observe_reply(account_id, update.date)
         for workflow_id, signal in signals:
@@ -97,10 +110,36 @@ class ReplyListener:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
 
+    async def _on_read(self, session: AsyncSession, account_id: int, update: Update) -> None:
+        assert update.max_id is not None
+        for message in await msg_repo.mark_read(
+            session, account_id, update.peer, update.max_id, update.user_id
+        ):
+            if message.execution_id is None:
+                continue
+            execution = await session.get(FlowExecution, message.execution_id)
+            if execution is not None:
+                await exec_repo.add_logs(
+                    session,
+                    execution,
+                    [
+                        {
+                            "node_id": message.node_id,
+                            "node_type": "send_message",
+                            "event_type": "message_read",
+                            "status": "read",
+                            "message_text": message.text,
+                            "details": {"telegram_message_id": message.telegram_message_id},
+                        }
+                    ],
+                )
+
     async def _on_reply(
         self, session: AsyncSession, account_id: int, update: Update
     ) -> list[tuple[str, ReplySignal]]:
-        executions = await inbound.executions_for_reply(session, account_id, update.peer)
+        executions = await inbound.executions_for_reply(
+            session, account_id, update.peer, update.user_id
+        )
         signals = []
         text = update.text or ""
         targets: list[FlowExecution | None] = list(executions) or [None]

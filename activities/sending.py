@@ -16,13 +16,23 @@ from temporalio.exceptions import ApplicationError
 
 from activities import metrics
 from activities.limits import DAY, HOUR, Deferral, account_turn, window_deferral
+from activities.peers import PeerResolver
+from activities.send_guard import CATCH_UP_WAIT, CatchingUp, heartbeating, wait_caught_up
 from activities.state import halt_for, log_rows
-from activities.telegram.base import FloodWait, PeerFlood, PeerUnusable, Transient, Unauthorized
+from activities.telegram.base import (
+    FloodWait,
+    Peer,
+    PeerFlood,
+    PeerUnusable,
+    Transient,
+    Unauthorized,
+)
 from activities.telegram.pool import ProviderPool
 from db import telemetry
 from db.models import Contact, TelegramAccount
 from db.repositories import do_not_contact as dnc_repo
 from db.repositories import executions as exec_repo
+from db.repositories import inbound
 from db.repositories import messages as msg_repo
 from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.messages import PlannedSend
@@ -81,17 +91,13 @@ class SendActivities:
         self._sessions = sessions
         self._pool = pool
         self._on_unauthorized = on_account_unauthorized
+        self._peers = PeerResolver(sessions)
 
     @activity.defn(name="send_message")
     async def send_message(self, req: SendRequest) -> SendResult:
         """Send one planned message, at most once, if the database still allows it."""
-        async with self._gate, self._sessions() as session, self._sessions() as aux:
-            async with session.begin():
-                result = await self._send_locked(session, aux, req)
-            if result.finished:
-                # After the commit, as finish_execution does: see complete_campaign_if_done.
-                async with session.begin():
-                    await exec_repo.complete_campaign_if_done(session, req.campaign_id)
+        async with heartbeating():
+            result = await self._send_when_caught_up(req)
         if result.outcome == "unauthorized":
             assert result.telegram_message_id is not None and result.error is not None
             seq = await self._on_unauthorized(result.telegram_message_id, result.error)
@@ -99,6 +105,24 @@ class SendActivities:
                 outcome="halted", halt=Halt("pause", seq, f"Account unauthorized: {result.error}")
             )
         return result
+
+    async def _send_when_caught_up(self, req: SendRequest) -> SendResult:
+        deadline = asyncio.get_running_loop().time() + CATCH_UP_WAIT
+        while True:
+            try:
+                async with self._gate, self._sessions() as session, self._sessions() as aux:
+                    async with session.begin():
+                        result = await self._send_locked(session, aux, req)
+                    if result.finished:
+                        # After the commit, as finish_execution does: see
+                        # complete_campaign_if_done.
+                        async with session.begin():
+                            await exec_repo.complete_campaign_if_done(session, req.campaign_id)
+                    return result
+            except CatchingUp as waiting:
+                # A reply written while no listener ran must be recorded before this
+                # lead's next message: wait for the account's listener, then check again.
+                await wait_caught_up(self._sessions, waiting.account_id, deadline)
 
     async def _send_locked(
         self, session: AsyncSession, aux: AsyncSession, req: SendRequest
@@ -114,7 +138,9 @@ class SendActivities:
         )
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
-        execution, campaign, (username, phone, telegram_user_id, replies, listed) = locked
+        execution, campaign, (username, phone, telegram_user_id, replies, caught_up, listed) = (
+            locked
+        )
         telemetry.bind(account_id=campaign.telegram_account_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
         if activity.info().attempt > 1 and campaign.telegram_account_id is not None:
@@ -132,6 +158,8 @@ class SendActivities:
         if halt is not None:
             return await self._halted(session, execution, halt)
         assert campaign.telegram_account_id is not None
+        if not caught_up:  # read in the same snapshot as `replies`
+            raise CatchingUp(campaign.telegram_account_id)
         if listed:
             return await self._opted_out(session, execution, req)
         if campaign_stops_on_reply(campaign) and replies > req.known_replies:
@@ -174,7 +202,11 @@ class SendActivities:
         if message.status != "sent":
             try:
                 provider = await self._pool.get(account)
-                sent = await provider.send_message(peer, req.text, random_id)
+                lead = Peer(username, phone, telegram_user_id)
+                target = await self._peers.target(
+                    provider, account.id, execution.contact_id, lead, req.logs, req.node_id
+                )
+                sent = await provider.send_message(target, req.text, random_id)
             except FloodWait as err:
                 metrics.observe_flood_wait(account.id, err.seconds)
                 until = now + timedelta(seconds=err.seconds)
@@ -447,8 +479,14 @@ class SendActivities:
 
 PEER_COLUMNS = (Contact.username, Contact.phone, Contact.telegram_user_id)
 # Read with the locked execution: the lead's peer, its replies this generation and
-# whether it is on the do-not-contact list.
-SEND_COLUMNS = (*PEER_COLUMNS, msg_repo.replies_of_execution(), dnc_repo.listed_lead())
+# whether its account's listener has caught up (one snapshot: see _send_locked) and
+# whether the lead is on the do-not-contact list.
+SEND_COLUMNS = (
+    *PEER_COLUMNS,
+    msg_repo.replies_of_execution(),
+    inbound.caught_up_of_campaign(),
+    dnc_repo.listed_lead(),
+)
 
 
 def campaign_stops_on_reply(campaign: CampaignState) -> bool:

@@ -45,7 +45,7 @@ class AccountSupervisor:
         *,
         account_worker: AccountWorkerFactory,
         on_unauthorized: Callable[[int, str], Awaitable[int]],
-        lease_interval: float = 5.0,
+        lease_interval: float = inbound.LEASE_INTERVAL,
         health_interval: float = 60.0,
     ) -> None:
         self._sessions = sessions
@@ -90,9 +90,7 @@ class AccountSupervisor:
             await self._check(account)
 
     async def _check(self, account: TelegramAccount) -> None:
-        """The worker's health check: is the session still authorized?"""
-        if account.status in ("unauthorized", "banned"):
-            return
+        """The worker's health check: a real request to Telegram, not a cached answer."""
         try:
             async with asyncio.timeout(CHECK_TIMEOUT):
                 provider = await self._pool.get(account)
@@ -101,6 +99,7 @@ class AccountSupervisor:
             log.warning("account %s lost its session: %s", account.id, err.code)
             await self._pool.drop(account.id)
             await self._on_unauthorized(account.id, err.code)
+            # No longer leased: the next round stops its listener and account worker.
         except Exception as err:  # a failed check is retried at the next interval
             log.warning("account %s health check failed: %s", account.id, type(err).__name__)
 

@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from activities.telegram.login import TelethonLogin
+from api import health
 from api.console.spa import mount_console
-from api.errors import install_error_handlers
+from api.docs import install_docs
+from api.errors import COMMON_RESPONSES, install_crash_handler, install_error_handlers
 from api.metrics import install_metrics
+from api.middleware import DoorMiddleware
+from api.ratelimit import FailureLimiter
 from api.routers import (
     accounts,
     campaigns,
@@ -25,6 +28,7 @@ from api.routers import (
 )
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
+from workflows.limits import AUTH_FAILURES_PER_MINUTE
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,12 +47,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Outreach campaigns through Telegram user accounts.",
         lifespan=lifespan,
+        # Served from local files by api.docs (no CDN).
+        docs_url=None,
+        redoc_url=None,
+        # Every operation documents the errors any route may answer, in one shape.
+        responses=COMMON_RESPONSES,
     )
     app.state.settings = settings
     app.state.telethon_login = TelethonLogin()
+    app.state.auth_failures = FailureLimiter(AUTH_FAILURES_PER_MINUTE)
     install_error_handlers(app)
+    install_crash_handler(app)
+    install_docs(app)
     install_metrics(app)
+    app.add_middleware(DoorMiddleware)
     routers = (
+        health.router,
         identity.router,
         telethon_login.router,
         accounts.router,
@@ -61,13 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
-
-    @app.get("/health", tags=["health"])
-    async def health() -> dict[str, str]:
-        """Liveness plus a database round trip."""
-        async with app.state.sessions() as session:
-            await session.execute(text("SELECT 1"))
-        return {"status": "ok"}
 
     # Last: sign-in and the console's own endpoints, then the catch-all serving the SPA.
     mount_console(app)

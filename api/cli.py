@@ -65,6 +65,7 @@ def api() -> None:
         port=settings.api_port,
         log_config=None,
         access_log=False,
+        server_header=False,  # no banner naming the server software
     )
 
 
@@ -83,11 +84,14 @@ def simulator() -> None:
     import uvicorn
 
     from simulator.app import create_app
+    from simulator.state import World
 
     _logging()
     settings = get_settings()
+    # The journal keeps messages and update offsets across restarts of `tgflows dev`.
+    world = World(journal=settings.home / "simulator.jsonl")
     uvicorn.run(
-        create_app(),
+        create_app(world),
         host=settings.simulator_host,
         port=settings.simulator_port,
         log_config=None,

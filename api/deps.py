@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.console.cookies import cookie_user
-from api.errors import Invalid, NotFound, Unauthenticated, Unavailable
+from api.errors import Invalid, NotFound, TooManyRequests, Unauthenticated, Unavailable
 from api.policies import Actor, Role
 from db.models import ApiToken, Organization, OrganizationMember, User
 
@@ -29,15 +29,28 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def _auth_keys(request: Request, token: str) -> list[str]:
+    """Failures count per client address and per token prefix (api.ratelimit)."""
+    address = request.client.host if request.client else "unknown"
+    return [f"address:{address}", f"token:{token[:12]}"]
+
+
 async def get_current_user(
     request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
 ) -> User:
+    token = authorization[7:].strip() if authorization else ""
+    keys = _auth_keys(request, token)
+    limiter = request.app.state.auth_failures
+    if (wait := limiter.retry_after(keys)) is not None:
+        raise TooManyRequests(
+            f"Too many failed authentications; retry in {wait} s", retry_after=wait
+        )
     if not authorization or not authorization.lower().startswith("bearer "):
         user = await cookie_user(request, session)
         if user is None:
             raise Unauthenticated("Send 'Authorization: Bearer <token>' or sign in")
         return user
-    digest = hash_token(authorization[7:].strip())
+    digest = hash_token(token)
     row = await session.execute(
         select(User, ApiToken.id)
         .join(ApiToken, ApiToken.user_id == User.id)
@@ -45,6 +58,7 @@ async def get_current_user(
     )
     found = row.first()
     if found is None:
+        limiter.record(keys)
         raise Unauthenticated("Invalid or revoked token")
     await session.execute(
         update(ApiToken).where(ApiToken.id == found[1]).values(last_used_at=func.now())

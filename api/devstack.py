@@ -16,6 +16,7 @@ from types import FrameType
 
 import httpx
 
+from api.devchildren import Children, GaveUp
 from db.settings import Settings
 
 # One dev server is one matching host. Split into the default four partitions, a task
@@ -105,7 +106,7 @@ def run_dev(settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 2
-    children: dict[str, subprocess.Popen[bytes]] = {}
+    children = Children()
     server: object | None = None
     stopping = False
 
@@ -133,32 +134,30 @@ def run_dev(settings: Settings) -> int:
             "TGFLOWS_HOME": str(home),
         }
         temporal = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
-        children["Temporal"] = subprocess.Popen(
-            [
-                temporal,
-                "server",
-                "start-dev",
-                "--db-filename",
-                str(home / "temporal.db"),
-                "--port",
-                str(settings.temporal_port),
-                "--ui-port",
-                str(settings.ui_port),
-                "--search-attribute",
-                "CampaignId=Keyword",
-                "--search-attribute",
-                "OrganizationId=Keyword",
-                "--log-level",
-                "error",
-                *DEV_SERVER_ARGS,
-            ],
-            env=env,
-        )
+        temporal_cmd = [
+            temporal,
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(home / "temporal.db"),
+            "--port",
+            str(settings.temporal_port),
+            "--ui-port",
+            str(settings.ui_port),
+            "--search-attribute",
+            "CampaignId=Keyword",
+            "--search-attribute",
+            "OrganizationId=Keyword",
+            "--log-level",
+            "error",
+            *DEV_SERVER_ARGS,
+        ]
         cli = [sys.executable, "-m", "api"]
-        children["simulator"] = subprocess.Popen([*cli, "simulator"], env=env)
+        children.start("Temporal", lambda: subprocess.Popen(temporal_cmd, env=env))
+        children.start("simulator", lambda: subprocess.Popen([*cli, "simulator"], env=env))
         wait_port(settings.temporal_port, children["Temporal"], "Temporal", timeout=90)
-        children["worker"] = subprocess.Popen([*cli, "worker"], env=env)
-        children["api"] = subprocess.Popen([*cli, "api"], env=env)
+        children.start("worker", lambda: subprocess.Popen([*cli, "worker"], env=env))
+        children.start("api", lambda: subprocess.Popen([*cli, "api"], env=env))
         api_url = f"http://127.0.0.1:{settings.api_port}"
         wait_http(f"{api_url}/health", children["api"], "api")
         wait_http(
@@ -180,24 +179,15 @@ def run_dev(settings: Settings) -> int:
             flush=True,
         )
         while True:
-            for name, proc in children.items():
-                if proc.poll() is not None:
-                    raise DevError(f"{name} exited with code {proc.returncode}")
+            children.watch()  # a child that dies is restarted; one that keeps dying ends dev
             time.sleep(0.5)
     except KeyboardInterrupt:
         return 0
-    except DevError as err:
+    except (DevError, GaveUp) as err:
         print(f"error: {err}", file=sys.stderr, flush=True)
         return 1
     finally:
-        for proc in children.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in children.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        children.stop()
         if server is not None:
             server.cleanup()  # type: ignore[attr-defined]
         if stopping:

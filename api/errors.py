@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy.exc import DataError, IntegrityError
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
-    code: str
-    detail: str
-    field: str | None = None
+    """Every error the api answers, whatever raised it."""
+
+    code: str = Field(description="Stable machine-readable reason, e.g. invalid, not_found")
+    detail: str = Field(description="What went wrong and where, for a person")
+    field: str | None = Field(default=None, description="The input at fault, when there is one")
 
 
 class AppError(Exception):
@@ -53,22 +60,70 @@ class Unavailable(AppError):
     status_code, code = 503, "unavailable"
 
 
+class TooManyRequests(AppError):
+    status_code, code = 429, "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+}
+# Errors any route may answer (the app-wide part of every operation's responses).
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "Body over its limit (1 MB JSON, 20 MB import)"},
+    422: {"model": ErrorBody, "description": "Invalid input; says what and where"},
+    429: {"model": ErrorBody, "description": "Too many failed authentications; see Retry-After"},
+    503: {"model": ErrorBody, "description": "PostgreSQL, Temporal or Telegram unreachable"},
+}
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid token"},
     403: {"model": ErrorBody, "description": "Visible, but this role may not do it"},
     404: {"model": ErrorBody, "description": "Not found, or not visible to the caller"},
     409: {"model": ErrorBody, "description": "The current state does not allow it"},
-    422: {"model": ErrorBody, "description": "Invalid input; says what and where"},
-    503: {"model": ErrorBody, "description": "Temporal or Telegram could not be reached"},
+    **COMMON_RESPONSES,
 }
+
+
+def _json(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = ErrorBody(code=code, detail=detail, field=extra.pop("field", None))
+    return JSONResponse(body.model_dump(exclude_none=True), status, **extra)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        body = ErrorBody(code=exc.code, detail=exc.detail, field=exc.field)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(body.model_dump(exclude_none=True), exc.status_code, headers=headers)
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
+        return _json(exc.status_code, exc.code, exc.detail, field=exc.field, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # FastAPI's answer to a body it cannot decode (not UTF-8, say).
+            return _json(422, "invalid_body", "body is not valid JSON", field="body")
+        code = getattr(exc, "code", None) or _HTTP_CODES.get(exc.status_code, "error")
+        return _json(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        # No statement text in the log: it may carry a caller's data.
+        log.warning("PostgreSQL unreachable: %s", type(exc).__name__)
+        return _json(503, "database_unavailable", "PostgreSQL is unreachable; try again")
 
     @app.exception_handler(DataError)
     async def data_error(_: Request, exc: DataError) -> JSONResponse:
@@ -84,6 +139,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid input"}
+        if first.get("type") == "json_invalid":
+            return _json(422, "invalid_json", f"body is not valid JSON: {first.get('msg')}")
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        body = ErrorBody(code="invalid", detail=f"{where}: {first.get('msg')}", field=where or None)
-        return JSONResponse(body.model_dump(exclude_none=True), 422)
+        return _json(422, "invalid", f"{where}: {first.get('msg')}", field=where or None)
+
+
+def install_crash_handler(app: FastAPI) -> None:
+    """A crash answers in the same shape (the server still logs it with its traceback)."""
+
+    @app.exception_handler(Exception)
+    async def crash(_: Request, exc: Exception) -> JSONResponse:
+        return _json(500, "internal_error", "Internal error; it has been logged")

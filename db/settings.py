@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     workflow_sandbox: bool = Field(default=True, alias="TGFLOWS_WORKFLOW_SANDBOX")
     # Contact workflows the worker keeps in memory between their tasks.
     workflow_cache: int = Field(default=2000, ge=1, alias="TGFLOWS_WORKFLOW_CACHE")
+    # Sends one execution may make (workflows.limits); the execution fails beyond it.
+    max_sends_per_execution: int = Field(
+        default=50, ge=1, le=10_000, alias="TGFLOWS_MAX_SENDS_PER_EXECUTION"
+    )
     # The worker's /metrics and /health, and the Temporal SDK's own metrics; 0: off.
     worker_metrics_host: str = Field(default="127.0.0.1", alias="TGFLOWS_WORKER_METRICS_HOST")
     worker_metrics_port: int = Field(default=9464, ge=0, alias="TGFLOWS_WORKER_METRICS_PORT")

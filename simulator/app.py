@@ -26,6 +26,10 @@ class ReadBody(BaseModel):
     account: str
 
 
+class ImportBody(BaseModel):
+    phone: str
+
+
 class FaultBody(BaseModel):
     type: Literal[
         "flood_wait",
@@ -34,6 +38,7 @@ class FaultBody(BaseModel):
         "deactivated",
         "drop_response",
         "unauthorized",
+        "unknown_phone",
     ]
     account: str | None = None
     peer: str | None = None
@@ -58,6 +63,13 @@ def create_app(world: World | None = None) -> FastAPI:
             return JSONResponse(status_code=400, content=refused.payload)
         except DropResponse:
             return JSONResponse(status_code=503, content={"error": "RESPONSE_DROPPED"})
+
+    @app.post("/accounts/{phone}/import-contacts", response_model=None)
+    async def import_contacts(phone: str, body: ImportBody) -> dict[str, Any] | JSONResponse:
+        try:
+            return world.import_contact(phone, body.phone)
+        except SendRefused as refused:
+            return JSONResponse(status_code=400, content=refused.payload)
 
     @app.get("/accounts/{phone}/updates")
     async def updates(

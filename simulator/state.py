@@ -1,13 +1,21 @@
-"""The simulator's in-memory world: accounts, peers, deduplication and faults."""
+"""The simulator's world: accounts, peers, deduplication and faults.
+
+Messages and updates are also appended to a journal (when given one) and read back at
+start, so a restarted simulator keeps its update offsets and its deduplication, as
+Telegram does; faults are not kept.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 FAULT_TYPES = frozenset(
     {
@@ -17,6 +25,7 @@ FAULT_TYPES = frozenset(
         "deactivated",
         "drop_response",
         "unauthorized",
+        "unknown_phone",
     }
 )
 
@@ -71,12 +80,55 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _stable_id(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256(":".join(parts).encode()).digest()[:6], "big")
+
+
 class World:
-    def __init__(self) -> None:
+    def __init__(self, journal: Path | None = None) -> None:
         self.accounts: dict[str, Account] = {}
         self.inbox: dict[str, list[dict[str, Any]]] = {}
         self.faults: list[Fault] = []
         self._fault_ids = 0
+        self._journal: IO[str] | None = None
+        if journal is not None:
+            if journal.exists():
+                self._replay(journal)
+            journal.parent.mkdir(parents=True, exist_ok=True)
+            self._journal = journal.open("a", encoding="utf-8")
+
+    def _replay(self, journal: Path) -> None:
+        with journal.open(encoding="utf-8") as lines:
+            for line in lines:
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:  # the last line of a killed simulator
+                    continue
+                acct = self.account(entry["phone"])
+                if entry["t"] == "sent":
+                    message = entry["message"]
+                    acct.sent[(message["peer"], message["random_id"])] = message
+                    self.inbox.setdefault(message["peer"], []).append(message)
+                    acct.next_id = max(acct.next_id, int(message["id"]) + 1)
+                else:
+                    acct.updates.append(entry["update"])
+                    if entry["update"].get("id") is not None:
+                        acct.next_id = max(acct.next_id, int(entry["update"]["id"]) + 1)
+
+    def _record(self, kind: str, phone: str, payload: dict[str, Any]) -> None:
+        if self._journal is not None:
+            key = "message" if kind == "sent" else "update"
+            self._journal.write(json.dumps({"t": kind, "phone": phone, key: payload}) + "\n")
+            self._journal.flush()
+
+    def import_contact(self, phone: str, contact_phone: str) -> dict[str, int]:
+        """contacts.importContacts of one phone: its user, unless no user has it."""
+        if any(f.type == "unknown_phone" and f.matches(phone, contact_phone) for f in self.faults):
+            raise SendRefused("PHONE_NOT_ON_TELEGRAM")
+        return {
+            "user_id": _stable_id("user", contact_phone),
+            "access_hash": _stable_id("hash", phone, contact_phone),
+        }
 
     def account(self, phone: str) -> Account:
         if phone not in self.accounts:
@@ -116,6 +168,7 @@ class World:
         acct.next_id += 1
         acct.sent[(peer, random_id)] = message
         self.inbox.setdefault(peer, []).append(message)
+        self._record("sent", phone, message)
         if drop:
             raise DropResponse()
         return message
@@ -176,6 +229,7 @@ class World:
         acct = self.account(phone)
         update = {"offset": len(acct.updates) + 1, "date": now_iso(), **update}
         acct.updates.append(update)
+        self._record("update", phone, update)
         acct.changed.set()
         acct.changed = asyncio.Event()
         return update

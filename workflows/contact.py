@@ -8,7 +8,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import flowgraph
+    from workflows import flowgraph, templates
     from workflows.types import (
         ContactInput,
         ContactResult,
@@ -16,6 +16,8 @@ with workflow.unsafe.imports_passed_through():
         ControlSignal,
         ExecutionPlan,
         FinishRequest,
+        FlowDocument,
+        FlowRequest,
         Halt,
         LogEntry,
         ReplySignal,
@@ -27,6 +29,9 @@ with workflow.unsafe.imports_passed_through():
 
 DB_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)
+# The send heartbeats (activities.sending): a worker that died mid-send is noticed after
+# this long and the send retried elsewhere, with the same random_id.
+SEND_HEARTBEAT = timedelta(seconds=6)
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
@@ -65,6 +70,9 @@ class ContactWorkflow:
         self._revisit: str | None = None
         self._deadline_hint: str | None = None
         self._send_queue: str | None = None
+        self._flow: tuple[int, flowgraph.Flow] | None = None
+        self._sends = 0
+        self._max_sends = 0
 
     @workflow.signal
     def control(self, signal: ControlSignal) -> None:
@@ -122,13 +130,16 @@ class ContactWorkflow:
         # The fan-out reads the plans of a page of leads at once and starts each workflow
         # with its own; a workflow started without one reads it here.
         plan = inp.plan if inp.plan is not None else await self._load()
-        # The flow is parsed below; the raw document need not stay in the worker's cache.
         inp.plan = None
         if plan.outcome == "stale":
             return ContactResult(status="stale")
         node_id: str | None = None
         try:
-            flow, node_id, context, variables = self._adopt(plan)
+            if plan.halt is not None:
+                self._apply(plan.halt)
+            # A lead paused before its first step holds before it loads anything.
+            await self._gate()
+            flow, node_id, context, variables = await self._adopt(plan)
             del plan
             while True:
                 await self._gate()
@@ -141,17 +152,15 @@ class ContactWorkflow:
                 return self._finished(end.status, end.recorded_at)
             return await self._finish(end.status, end.error, node_id)
 
-    def _adopt(
+    async def _adopt(
         self, plan: ExecutionPlan
     ) -> tuple[flowgraph.Flow, str, dict[str, object], dict[str, object]]:
         if plan.halt is not None:
             self._apply(plan.halt)
         self._on_reply = plan.on_reply
         self._send_queue = plan.send_queue
-        try:
-            flow = flowgraph.parse(plan.flow)
-        except flowgraph.FlowError as err:
-            raise _Ended("failed", f"Invalid flow: {err}") from err
+        self._max_sends = plan.max_sends
+        flow = await self._flow_of(plan.flow_version)
         node_id = plan.current_node_id or flow.start_id
         if node_id not in flow.nodes:
             raise _Ended(
@@ -172,7 +181,28 @@ class ContactWorkflow:
         # The workflow's own position wins over the mirror: it knows which node is next.
         plan.current_node_id = node_id
         plan.next_execution_at = None
-        return self._adopt(plan)
+        return await self._adopt(plan)
+
+    async def _flow_of(self, version: int) -> flowgraph.Flow:
+        """The campaign's flow at this version, loaded by the worker (which caches it)."""
+        if self._flow is not None and self._flow[0] == version:
+            return self._flow[1]
+        doc: FlowDocument = await workflow.execute_local_activity(
+            "load_flow",
+            FlowRequest(campaign_id=self._inp.campaign_id, version=version),
+            result_type=FlowDocument,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if doc.flow is None:
+            raise _Ended("failed", f"Flow version {version} of the campaign does not exist")
+        try:
+            # Versions never change, so every workflow of one may share the parsed flow.
+            flow = flowgraph.parse_version((doc.campaign_id, version), doc.flow)
+        except flowgraph.FlowError as err:
+            raise _Ended("failed", f"Invalid flow: {err}") from err
+        self._flow = (version, flow)
+        return flow
 
     async def _visit(
         self,
@@ -250,7 +280,18 @@ class ContactWorkflow:
             context["variant"] = chosen.name
             self._state.variant = chosen.name
         template = chosen.text if chosen else str(node.data.get("text", ""))
-        text = flowgraph.render(template, {**variables, **_flat(context)})
+        try:
+            text = templates.render(template, variables, context)
+        except templates.TemplateError as err:
+            raise _Ended("failed", f"Node '{node.id}': {err}") from err
+        if not text.strip():
+            raise _Ended("failed", f"Node '{node.id}': the rendered text is empty")
+        if self._sends >= self._max_sends:
+            raise _Ended(
+                "failed",
+                f"Reached the limit of {self._max_sends} messages per execution "
+                "(TGFLOWS_MAX_SENDS_PER_EXECUTION)",
+            )
         next_id = self._next(flow, node.id)
         # When the flow ends right after this send, the send completes the execution too.
         end = flow.node(next_id) if flow.node(next_id).type == "end" else None
@@ -279,9 +320,11 @@ class ContactWorkflow:
                 # Queued on an account's queue while no worker holds that account.
                 schedule_to_start_timeout=None,
                 start_to_close_timeout=SEND_TIMEOUT,
+                heartbeat_timeout=SEND_HEARTBEAT,
                 retry_policy=SEND_RETRY,
             )
             if result.outcome == "sent":
+                self._sends += 1
                 self._unanswered_reply = False
                 if result.finished and end is not None:
                     self._state.visited_nodes.append(end.id)
@@ -461,7 +504,3 @@ class ContactWorkflow:
             retry_policy=DB_RETRY,
         )
         return ContactResult(status=status, error_message=error)
-
-
-def _flat(context: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in context.items() if ":" not in k}

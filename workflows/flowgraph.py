@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from workflows import templates
+from workflows.limits import (
+    MAX_CONDITION_VALUE_CHARS,
+    MAX_FLOW_BYTES,
+    MAX_FLOW_EDGES,
+    MAX_FLOW_NODES,
+    MAX_NODE_ID_CHARS,
+    MAX_VARIANT_NAME_CHARS,
+    MAX_VARIANTS,
+    MAX_WAIT_SECONDS,
+    MIN_WAIT_SECONDS,
+)
 
 NODE_TYPES = frozenset(
     {"start", "send_message", "delay", "wait_for_reply", "condition", "ab_split", "end"}
@@ -15,7 +29,7 @@ CONDITION_OPS = frozenset({"eq", "ne", "contains", "exists", "gt", "lt"})
 # A condition on `reply.category` compares with one of these (db.vocabulary.ReplyCategory).
 REPLY_CATEGORIES = frozenset({"opt_out", "interested", "not_interested", "out_of_office", "other"})
 WAITING_TYPES = frozenset({"delay", "wait_for_reply"})
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_DURATION = re.compile(r"^\s*(\d{1,12})\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -83,17 +97,25 @@ class Flow:
 
 
 def parse_duration(value: Any, *, node_id: str, key: str) -> int:
-    """Seconds from an int or a string such as "90", "30m", "2d"."""
-    if isinstance(value, bool):
-        raise FlowError(f"'{key}' must be a duration", node_id=node_id)
-    if isinstance(value, int | float):
-        seconds = int(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = int(m.group(1)) * _UNITS[m.group(2)]
-    else:
+    """Seconds from a number or a string such as "90", "30m", "2d", within the limits."""
+    bounds = f"between {MIN_WAIT_SECONDS} second and {MAX_WAIT_SECONDS // 86400} days"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise FlowError(f"'{key}' must be seconds or a duration like '2d'", node_id=node_id)
-    if seconds <= 0:
-        raise FlowError(f"'{key}' must be positive", node_id=node_id)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m is None:
+            raise FlowError(
+                f"'{key}' must be seconds or a duration like '30m', '2d', '1w'", node_id=node_id
+            )
+        seconds = int(m.group(1)) * _UNITS[m.group(2)]
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise FlowError(f"'{key}' must be a finite number of seconds", node_id=node_id)
+    else:
+        if not MIN_WAIT_SECONDS <= value <= MAX_WAIT_SECONDS:
+            raise FlowError(f"'{key}' must be {bounds}", node_id=node_id)
+        seconds = math.ceil(value)
+    if not MIN_WAIT_SECONDS <= seconds <= MAX_WAIT_SECONDS:
+        raise FlowError(f"'{key}' must be {bounds}", node_id=node_id)
     return seconds
 
 
@@ -134,20 +156,6 @@ def _pick(weights: list[float], r: float) -> int:
         if r < acc:
             return i
     return len(weights) - 1
-
-
-class _Template(string.Formatter):
-    def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
-        value = kwargs.get(str(key))
-        return "" if value is None else value
-
-
-def render(template: str, variables: Mapping[str, Any]) -> str:
-    """Fill {placeholders}; unknown ones become empty rather than failing a send."""
-    try:
-        return _Template().vformat(template, (), variables)
-    except (ValueError, IndexError, KeyError, AttributeError):
-        return template
 
 
 def evaluate_condition(node: Node, variables: Mapping[str, Any]) -> bool:
@@ -196,15 +204,22 @@ def parse(raw: Any) -> Flow:
         raise FlowError("'nodes' must be a non-empty list")
     if not isinstance(raw_edges, list):
         raise FlowError("'edges' must be a list")
+    if len(raw_nodes) > MAX_FLOW_NODES:
+        raise FlowError(f"at most {MAX_FLOW_NODES} nodes, found {len(raw_nodes)}")
+    if len(raw_edges) > MAX_FLOW_EDGES:
+        raise FlowError(f"at most {MAX_FLOW_EDGES} edges, found {len(raw_edges)}")
     nodes: dict[str, Node] = {}
     for i, item in enumerate(raw_nodes):
-        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str | int):
+        raw_id = item.get("id") if isinstance(item, Mapping) else None
+        if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
             raise FlowError(f"node #{i} must be an object with an 'id'")
-        node_id = str(item["id"])
+        node_id = str(raw_id)
+        if not 0 < len(node_id) <= MAX_NODE_ID_CHARS:
+            raise FlowError(f"node #{i}: 'id' must be 1 to {MAX_NODE_ID_CHARS} characters")
         if node_id in nodes:
             raise FlowError("duplicate node id", node_id=node_id)
         node_type = item.get("type")
-        if node_type not in NODE_TYPES:
+        if not isinstance(node_type, str) or node_type not in NODE_TYPES:
             raise FlowError(f"unknown node type {node_type!r}", node_id=node_id)
         data = item.get("data") or {}
         if not isinstance(data, Mapping):
@@ -234,10 +249,21 @@ def _parse_edge(i: int, item: Any, nodes: Mapping[str, Node]) -> Edge:
             raise FlowError(f"{name} {end!r} is not a node (dangling edge)", edge=i)
     data = item.get("data") or {}
     weight = data.get("weight", item.get("weight", 1)) if isinstance(data, Mapping) else 1
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+    if not _positive(weight):
         raise FlowError("weight must be a positive number", edge=i)
     label = item.get("label")
-    return Edge(source, target, None if label is None else str(label), float(weight))
+    if label is not None and not isinstance(label, str):
+        raise FlowError("label must be a string", edge=i)
+    return Edge(source, target, label, float(weight))
+
+
+def _positive(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and 0 < value <= 1_000_000
+    )
 
 
 _REQUIRED_LABELS = {"wait_for_reply": {"replied", "no_reply"}, "condition": {"true", "false"}}
@@ -270,8 +296,16 @@ def _check_node(flow: Flow, node: Node) -> None:
     elif node.type == "condition":
         if not isinstance(node.data.get("field"), str) or not node.data["field"]:
             raise FlowError("'field' is required", node_id=node.id)
-        if node.data.get("op", "eq") not in CONDITION_OPS:
+        op = node.data.get("op", "eq")
+        if not isinstance(op, str) or op not in CONDITION_OPS:
             raise FlowError(f"'op' must be one of {sorted(CONDITION_OPS)}", node_id=node.id)
+        value = node.data.get("value")
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise FlowError("'value' must be a string, number or boolean", node_id=node.id)
+        if isinstance(value, str) and len(value) > MAX_CONDITION_VALUE_CHARS:
+            raise FlowError(
+                f"'value' is at most {MAX_CONDITION_VALUE_CHARS} characters", node_id=node.id
+            )
         if (
             node.data["field"] == "reply.category"
             and node.data.get("op", "eq") in ("eq", "ne")
@@ -289,14 +323,47 @@ def _check_send(node: Node) -> None:
     if raw_variants is not None:
         if not isinstance(raw_variants, list) or not raw_variants:
             raise FlowError("'variants' must be a non-empty list", node_id=node.id)
-        for v in raw_variants:
-            if not isinstance(v, Mapping) or not str(v.get("text", "")).strip():
-                raise FlowError("every variant needs a non-empty 'text'", node_id=node.id)
-            w = v.get("weight", 1)
-            if isinstance(w, bool) or not isinstance(w, int | float) or w <= 0:
+        if len(raw_variants) > MAX_VARIANTS:
+            raise FlowError(f"at most {MAX_VARIANTS} variants", node_id=node.id)
+        names: set[str] = set()
+        for i, v in enumerate(raw_variants):
+            if not isinstance(v, Mapping) or not isinstance(v.get("text"), str):
+                raise FlowError(f"variant #{i + 1} needs a 'text'", node_id=node.id)
+            _check_text(node, v["text"], f"variant #{i + 1} 'text'")
+            if not _positive(v.get("weight", 1)):
                 raise FlowError("variant weight must be a positive number", node_id=node.id)
-    elif not isinstance(text, str) or not text.strip():
+            name = v.get("name", f"V{i + 1}")
+            if not isinstance(name, str) or not 0 < len(name) <= MAX_VARIANT_NAME_CHARS:
+                raise FlowError(
+                    f"variant #{i + 1} 'name' must be 1 to {MAX_VARIANT_NAME_CHARS} characters",
+                    node_id=node.id,
+                )
+            if name in names:
+                raise FlowError(f"variant name {name!r} is used twice", node_id=node.id)
+            names.add(name)
+    elif not isinstance(text, str):
         raise FlowError("'text' is required", node_id=node.id)
+    else:
+        _check_text(node, text, "'text'")
+
+
+def _check_text(node: Node, text: str, what: str) -> None:
+    if not text.strip():
+        raise FlowError(f"{what} is required", node_id=node.id)
+    try:
+        templates.check(text)
+    except templates.TemplateError as err:
+        raise FlowError(f"{what}: {err}", node_id=node.id) from None
+
+
+def check_size(raw: Any) -> None:
+    """Refuse a flow document larger than MAX_FLOW_BYTES as compact JSON."""
+    try:
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+    except (TypeError, ValueError):
+        raise FlowError("must be a JSON document") from None
+    if size > MAX_FLOW_BYTES:
+        raise FlowError(f"is {size} bytes; at most {MAX_FLOW_BYTES} bytes")
 
 
 def _check_reachable(flow: Flow) -> None:
@@ -333,10 +400,41 @@ def _check_cycles(flow: Flow) -> None:
                 stack[-1] = (current, i + 1)
                 nxt = successors[i]
                 if state.get(nxt) == 1:
-                    raise FlowError("is in a cycle with no delay or wait_for_reply", node_id=nxt)
+                    path = [n for n, _ in stack]
+                    cycle = [*path[path.index(nxt) :], nxt]
+                    raise FlowError(
+                        "is in a cycle with no delay or wait_for_reply: " + " -> ".join(cycle),
+                        node_id=nxt,
+                    )
                 if not state.get(nxt):
                     state[nxt] = 1
                     stack.append((nxt, 0))
             else:
                 state[current] = 2
                 stack.pop()
+
+
+def validate(raw: Any) -> Flow:
+    """Everything the api checks before it stores a flow: size, then parse()."""
+    check_size(raw)
+    return parse(raw)
+
+
+_PARSED: dict[tuple[int, int], tuple[Any, Flow]] = {}
+_PARSED_MAX = 256
+
+
+def parse_version(key: tuple[int, int], raw: Any) -> Flow:
+    """parse() once per (campaign, version) in this process: stored versions never change.
+
+    The document is compared too (cheaper than parsing), so two databases served by one
+    process (tests, replays) never share a flow by accident.
+    """
+    cached = _PARSED.get(key)
+    if cached is not None and cached[0] == raw:
+        return cached[1]
+    flow = parse(raw)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = (raw, flow)
+    return flow

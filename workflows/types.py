@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
+
 CONTACT_WORKFLOW = "ContactWorkflow"
 CONTROL_WORKFLOW = "CampaignControlWorkflow"
 
@@ -62,7 +64,9 @@ class ExecutionPlan:
     """What a contact workflow needs to walk its flow, read from the database."""
 
     outcome: str  # run | stale | halted
-    flow: dict[str, Any] = field(default_factory=dict)
+    # The campaign's flow version; the workflow loads the flow itself (load_flow), so
+    # a start input stays small whatever the flow.
+    flow_version: int = 0
     variables: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
     current_node_id: str | None = None
@@ -71,6 +75,7 @@ class ExecutionPlan:
     halt: Halt | None = None
     # Telethon accounts send from the worker holding their client; None: the main queue.
     send_queue: str | None = None
+    max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION
 
 
 @dataclass
@@ -84,6 +89,21 @@ class ContactInput:
     # The control op that started a lead with no workflow yet; a workflow that may exist
     # (a paused lead's) hears its op as a control signal instead.
     seq: int | None = None
+
+
+@dataclass
+class FlowRequest:
+    """One stored version of a campaign's flow; versions never change once written."""
+
+    campaign_id: int
+    version: int
+
+
+@dataclass
+class FlowDocument:
+    campaign_id: int
+    version: int
+    flow: dict[str, Any] | None  # None: no such version
 
 
 @dataclass

@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -22,10 +24,12 @@ from activities.metrics import ObservedActivities
 from activities.sending import SendActivities
 from activities.supervisor import AccountSupervisor, account_task_queue
 from activities.telegram.pool import ProviderPool
+from db.repositories.inbound import LEASE_INTERVAL
 from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
 from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
+from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import control_task_queue
 from workflows.worker_monitor import WorkerMonitor, sdk_runtime, serving
 
@@ -33,6 +37,10 @@ log = logging.getLogger(__name__)
 
 
 ROLES = ("contacts", "control")
+# On SIGTERM/SIGINT: in-flight activities get this long to finish, then are cancelled
+# and retried elsewhere; polling stops at once. The rest of the drain (leases, clients,
+# connections) takes well under a second, so a worker is gone within 10 s.
+DRAIN = timedelta(seconds=5)
 
 
 @dataclass
@@ -52,6 +60,7 @@ def build_worker(
     max_cached_workflows: int = 2000,
     search_attributes: bool = True,
     sandboxed: bool = True,
+    max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
 ) -> Components:
     """Two workers: the contact workflows with their activities, and campaign control.
 
@@ -59,7 +68,7 @@ def build_worker(
     Temporal's sandbox, a sixth less worker CPU per lead; see docs/decisions.md for why
     it is not the default. Control workflows always run in the sandbox.
     """
-    executions = ExecutionActivities(sessions)
+    executions = ExecutionActivities(sessions, max_sends=max_sends)
     campaigns = CampaignActivities(
         sessions,
         client,
@@ -84,6 +93,7 @@ def build_worker(
         workflows=[ContactWorkflow, CampaignControlWorkflow],
         activities=[
             executions.load_execution,
+            executions.load_flow,
             executions.record_step,
             executions.finish_execution,
             sending.send_message,
@@ -100,6 +110,7 @@ def build_worker(
         max_concurrent_activities=200,
         max_concurrent_local_activities=30,
         interceptors=[ObservedActivities()],
+        graceful_shutdown_timeout=DRAIN,
     )
     control = Worker(
         client,
@@ -109,6 +120,7 @@ def build_worker(
         workflow_runner=runner,
         max_concurrent_activities=10,
         interceptors=[ObservedActivities()],
+        graceful_shutdown_timeout=DRAIN,
     )
     return Components(contacts, control, sending, campaigns)
 
@@ -121,13 +133,14 @@ async def running_worker(
     *,
     task_queue: str,
     owner: str,
-    lease_interval: float = 5.0,
+    lease_interval: float = LEASE_INTERVAL,
     search_attributes: bool = True,
     max_cached_workflows: int = 2000,
     health_interval: float = 60.0,
     reconcile_interval: float = 60.0,
     roles: Collection[str] = ROLES,
     sandboxed: bool = True,
+    max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
     metrics_port: int = 0,
     metrics_host: str = "127.0.0.1",
 ) -> AsyncIterator[None]:
@@ -152,6 +165,7 @@ async def running_worker(
         search_attributes=search_attributes,
         max_cached_workflows=max_cached_workflows,
         sandboxed=sandboxed,
+        max_sends=max_sends,
     )
 
     def account_worker(account_id: int) -> Worker:
@@ -161,12 +175,13 @@ async def running_worker(
             activities=[parts.sending.send_message],
             max_concurrent_activities=20,
             interceptors=[ObservedActivities()],
+            graceful_shutdown_timeout=DRAIN,
         )
 
     supervisor = AccountSupervisor(
         sessions,
         pool,
-        ReplyListener(sessions, pool, client),
+        ReplyListener(sessions, pool, client, owner),
         owner,
         account_worker=account_worker,
         on_unauthorized=parts.campaigns.pause_account_campaigns,
@@ -214,6 +229,10 @@ async def main(settings: Settings) -> None:
         runtime=sdk_runtime(settings.worker_metrics_host, settings.temporal_metrics_port),
     )
     owner = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     async with running_worker(
         client,
         settings.resolved_database_url(),
@@ -223,6 +242,7 @@ async def main(settings: Settings) -> None:
         roles=settings.roles(),
         sandboxed=settings.workflow_sandbox,
         max_cached_workflows=settings.workflow_cache,
+        max_sends=settings.max_sends_per_execution,
         metrics_port=settings.worker_metrics_port,
         metrics_host=settings.worker_metrics_host,
     ):
@@ -235,4 +255,6 @@ async def main(settings: Settings) -> None:
             settings.worker_metrics_port,
             settings.temporal_metrics_port,
         )
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("worker %s draining: polling stopped, in-flight activities finishing", owner)
+    log.info("worker %s stopped; its account leases are released", owner)

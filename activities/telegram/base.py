@@ -14,8 +14,21 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class Cursor:
+    """Where an account's updates resume: the simulator's offset, Telethon's update state."""
+
+    offset: int = 0
+    state: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
 class Update:
-    """An incoming private message (kind 'message') or a read receipt (kind 'read')."""
+    """An incoming private message (kind 'message'), a read receipt (kind 'read'), or
+    only a new update state to store (kind 'state').
+
+    `state`, when set, is where the account's updates resume once this update is
+    handled: the listener stores it in the same transaction as the update's effects.
+    """
 
     offset: int
     kind: str
@@ -24,6 +37,33 @@ class Update:
     message_id: int | None = None
     max_id: int | None = None
     date: datetime | None = None
+    user_id: int | None = None
+    # The sender's access hash for this account (Telethon): lets it write back to a
+    # lead known only by user id.
+    access_hash: int | None = None
+    state: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A lead as the send path knows it; Telethon needs the user id and access hash of a
+    lead known only by phone or id (resolved once per account)."""
+
+    username: str | None = None
+    phone: str | None = None
+    user_id: int | None = None
+    access_hash: int | None = None
+
+    @property
+    def name(self) -> str:
+        """How messages to this lead are recorded: username, else phone, else user id."""
+        return self.username or self.phone or str(self.user_id)
+
+
+@dataclass(frozen=True)
+class ResolvedUser:
+    user_id: int
+    access_hash: int
 
 
 class TelegramError(Exception):
@@ -48,6 +88,8 @@ PEER_ERRORS = {
     "PEER_ID_INVALID": "The peer does not exist",
     "USERNAME_NOT_OCCUPIED": "No user has this username",
     "USERNAME_INVALID": "The username is invalid",
+    "PHONE_NOT_ON_TELEGRAM": "No Telegram user has this phone number",
+    "ACCESS_HASH_MISSING": "This account does not know the user's access hash yet",
 }
 
 
@@ -72,16 +114,23 @@ class Transient(TelegramError):
 
 
 class TelegramProvider(Protocol):
-    # True when update offsets survive a restart (the simulator numbers an account's
-    # updates for good); False when they count from 1 in each process (Telethon, whose
-    # own catch-up replays what was missed), so a stored offset means nothing there.
+    # True when updates carry offsets the listener stores and compares (the simulator
+    # numbers an account's updates for good); False when the provider resumes from the
+    # stored update state instead (Telethon), and a message is recognised by its id.
     durable_offsets: bool
+    # True when a lead known only by phone must be resolved (contacts.importContacts)
+    # and one known only by user id needs an access hash before the first send.
+    needs_access_hash: bool
 
-    async def send_message(self, peer: str, text: str, random_id: int) -> SentMessage: ...
+    async def send_message(self, peer: Peer, text: str, random_id: int) -> SentMessage: ...
 
-    async def get_updates(self, after: int, timeout: float) -> list[Update]: ...
+    async def resolve_phone(self, phone: str) -> ResolvedUser:
+        """Import the phone as a contact; raise PeerUnusable if no user has it."""
+
+    async def get_updates(self, cursor: Cursor, timeout: float) -> list[Update]:
+        """What arrived after the cursor; waits up to `timeout` seconds when nothing did."""
 
     async def check(self) -> None:
-        """Raise Unauthorized if the session no longer works."""
+        """Ask Telegram whether the session works; raise Unauthorized if it does not."""
 
     async def close(self) -> None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 
@@ -13,8 +14,10 @@ from db.secrets import decrypt
 
 
 class ProviderPool:
-    def __init__(self, simulator_url: str) -> None:
+    def __init__(self, simulator_url: str, telethon_client: Any = None) -> None:
         self._simulator_url = simulator_url
+        # Tests put a fake TelegramClient here, at the boundary.
+        self._telethon_client = telethon_client
         self._http: aiohttp.ClientSession | None = None
         self._providers: dict[int, TelegramProvider] = {}
         self._lock = asyncio.Lock()
@@ -37,7 +40,7 @@ class ProviderPool:
             return SimulatorProvider(self._simulator_url, account.phone, self._http)
         if account.session_encrypted is None or account.api_id is None:
             raise Unauthorized("SESSION_MISSING")
-        from activities.telegram.telethon_provider import TelethonProvider
+        from activities.telegram.telethon_provider import TelethonProvider, telethon_client
 
         assert account.api_hash_encrypted is not None
         try:
@@ -45,11 +48,16 @@ class ProviderPool:
                 session=decrypt(account.session_encrypted),
                 api_id=account.api_id,
                 api_hash=decrypt(account.api_hash_encrypted),
+                factory=self._telethon_client or telethon_client,
             )
         except ValueError as err:  # Telethon rejects a malformed session string
             raise Unauthorized("SESSION_INVALID") from err
-        await provider.connect()
+        await provider.connect()  # disconnects again when it fails: nothing is held
         return provider
+
+    def held(self) -> int:
+        """How many connected providers this process holds."""
+        return len(self._providers)
 
     async def drop(self, account_id: int) -> None:
         provider = self._providers.pop(account_id, None)

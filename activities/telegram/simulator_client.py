@@ -9,9 +9,12 @@ import aiohttp
 
 from activities.telegram.base import (
     PEER_ERRORS,
+    Cursor,
     FloodWait,
+    Peer,
     PeerFlood,
     PeerUnusable,
+    ResolvedUser,
     SentMessage,
     TelegramError,
     Transient,
@@ -41,17 +44,20 @@ class SimulatorProvider:
     cost was an eighth of the worker's CPU in the engine benchmark."""
 
     durable_offsets = True
+    # Like Telegram, the simulator knows leads by phone only once they are imported;
+    # it accepts a bare user id without an access hash.
+    needs_access_hash = False
 
     def __init__(self, base_url: str, phone: str, client: aiohttp.ClientSession) -> None:
         self._base = base_url.rstrip("/")
         self._phone = phone
         self._http = client
 
-    async def send_message(self, peer: str, text: str, random_id: int) -> SentMessage:
+    async def send_message(self, peer: Peer, text: str, random_id: int) -> SentMessage:
         try:
             async with self._http.post(
                 f"{self._base}/accounts/{self._phone}/send",
-                json={"peer": peer, "text": text, "random_id": random_id},
+                json={"peer": peer.name, "text": text, "random_id": random_id},
                 timeout=aiohttp.ClientTimeout(total=15),
             ) as resp:
                 if resp.status >= 500:
@@ -63,11 +69,27 @@ class SimulatorProvider:
             raise map_simulator_error(body)
         return SentMessage(int(body["id"]), datetime.fromisoformat(body["date"]))
 
-    async def get_updates(self, after: int, timeout: float) -> list[Update]:
+    async def resolve_phone(self, phone: str) -> ResolvedUser:
+        try:
+            async with self._http.post(
+                f"{self._base}/accounts/{self._phone}/import-contacts",
+                json={"phone": phone},
+                timeout=aiohttp.ClientTimeout(total=15),
+            ) as resp:
+                if resp.status >= 500:
+                    raise Transient(f"simulator answered {resp.status}")
+                status, body = resp.status, await resp.json(content_type=None)
+        except _ERRORS as err:
+            raise Transient(f"simulator unreachable: {type(err).__name__}") from err
+        if status != 200:
+            raise map_simulator_error(body)
+        return ResolvedUser(int(body["user_id"]), int(body["access_hash"]))
+
+    async def get_updates(self, cursor: Cursor, timeout: float) -> list[Update]:
         try:
             async with self._http.get(
                 f"{self._base}/accounts/{self._phone}/updates",
-                params={"after": str(after), "timeout": str(timeout)},
+                params={"after": str(cursor.offset), "timeout": str(timeout)},
                 timeout=aiohttp.ClientTimeout(total=timeout + 10),
             ) as resp:
                 resp.raise_for_status()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,9 +16,12 @@ from telethon.tl import functions, types
 
 from activities.telegram.base import (
     PEER_ERRORS,
+    Cursor,
     FloodWait,
+    Peer,
     PeerFlood,
     PeerUnusable,
+    ResolvedUser,
     SentMessage,
     TelegramError,
     Transient,
@@ -23,6 +29,7 @@ from activities.telegram.base import (
     Update,
 )
 
+log = logging.getLogger(__name__)
 _PEER_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (errors.UserPrivacyRestrictedError, "USER_PRIVACY_RESTRICTED"),
     (errors.InputUserDeactivatedError, "INPUT_USER_DEACTIVATED"),
@@ -75,69 +82,181 @@ def sent_from_result(result: Any, random_id: int) -> SentMessage:
     raise Transient("Telegram returned no message id")
 
 
+def telethon_client(session: str, api_id: int, api_hash: str) -> Any:
+    # No catch-up of Telethon's own: the provider fetches the difference itself from the
+    # update state stored in PostgreSQL; Telethon's live updates only ring the doorbell.
+    return TelegramClient(StringSession(session), api_id, api_hash, catch_up=False)
+
+
+ClientFactory = Callable[[str, int, str], Any]
+
+
+def state_of(state: Any) -> dict[str, int]:
+    """An updates.State (or a difference's state) as the JSON stored on the account."""
+    return {
+        "pts": int(state.pts),
+        "qts": int(state.qts),
+        "date": int(state.date.timestamp()),
+        "seq": int(state.seq),
+    }
+
+
 class TelethonProvider:
     durable_offsets = False
+    needs_access_hash = True
 
-    def __init__(self, *, session: str, api_id: int, api_hash: str) -> None:
-        self._client = TelegramClient(StringSession(session), api_id, api_hash, catch_up=True)
-        self._updates: list[Update] = []
-        self._changed = asyncio.Event()
+    def __init__(
+        self,
+        *,
+        session: str,
+        api_id: int,
+        api_hash: str,
+        factory: ClientFactory = telethon_client,
+    ) -> None:
+        self._client = factory(session, api_id, api_hash)
+        self._doorbell = asyncio.Event()
 
     async def connect(self) -> None:
+        """Connect and prove the session with a real request; never leaves a client open."""
         try:
             await self._client.connect()
-            if not await self._client.is_user_authorized():
-                raise Unauthorized("AUTH_KEY_UNREGISTERED")
+            await self.check()
+        except BaseException as err:
+            await self._client.disconnect()
+            if isinstance(err, Exception) and not isinstance(err, TelegramError):
+                raise map_telethon_error(err) from err
+            raise
+        self._client.add_event_handler(self._ring, events.Raw())
+
+    async def _ring(self, _update: Any) -> None:
+        self._doorbell.set()
+
+    async def send_message(self, peer: Peer, text: str, random_id: int) -> SentMessage:
+        try:
+            if peer.user_id is not None and peer.access_hash is not None:
+                entity: Any = types.InputPeerUser(peer.user_id, peer.access_hash)
+            elif peer.username:
+                entity = await self._client.get_input_entity(peer.username)
+            else:
+                raise PeerUnusable("ACCESS_HASH_MISSING", PEER_ERRORS["ACCESS_HASH_MISSING"])
+            result = await self._client(build_send_request(entity, text, random_id))
         except TelegramError:
             raise
         except Exception as err:
             raise map_telethon_error(err) from err
-        self._client.add_event_handler(self._on_message, events.NewMessage(incoming=True))
-        self._client.add_event_handler(self._on_read, events.MessageRead(inbox=False))
-
-    async def send_message(self, peer: str, text: str, random_id: int) -> SentMessage:
-        try:
-            entity = await self._client.get_input_entity(peer)
-            result = await self._client(build_send_request(entity, text, random_id))
-        except Exception as err:
-            raise map_telethon_error(err) from err
         return sent_from_result(result, random_id)
 
-    async def _on_message(self, event: Any) -> None:
-        if not event.is_private:
-            return
-        sender = await event.get_sender()
-        peer = (getattr(sender, "username", None) or str(event.sender_id)).lower()
-        self._push(
-            Update(
-                len(self._updates) + 1, "message", peer, event.raw_text, event.id, date=event.date
-            )
+    async def resolve_phone(self, phone: str) -> ResolvedUser:
+        request = functions.contacts.ImportContactsRequest(
+            [types.InputPhoneContact(client_id=0, phone=phone, first_name=phone, last_name="")]
         )
-
-    async def _on_read(self, event: Any) -> None:
-        entity = await event.get_input_chat()
-        full = await self._client.get_entity(entity)
-        peer = (getattr(full, "username", None) or str(event.chat_id)).lower()
-        self._push(Update(len(self._updates) + 1, "read", peer, max_id=event.max_id))
-
-    def _push(self, update: Update) -> None:
-        self._updates.append(update)
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def get_updates(self, after: int, timeout: float) -> list[Update]:
-        if len(self._updates) <= after:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout)
-        return self._updates[after:]
-
-    async def check(self) -> None:
         try:
-            authorized = await self._client.is_user_authorized()
+            result = await self._client(request)
         except Exception as err:
             raise map_telethon_error(err) from err
-        if not authorized:
+        for user in result.users:
+            if getattr(user, "access_hash", None) is not None:
+                return ResolvedUser(int(user.id), int(user.access_hash))
+        raise PeerUnusable("PHONE_NOT_ON_TELEGRAM", PEER_ERRORS["PHONE_NOT_ON_TELEGRAM"])
+
+    async def get_updates(self, cursor: Cursor, timeout: float) -> list[Update]:
+        try:
+            if cursor.state is None:
+                # A new account starts from now: there is nothing it could have missed.
+                state = await self._client(functions.updates.GetStateRequest())
+                return [Update(0, "state", "", state=state_of(state))]
+            # Cleared before asking: an update that arrives meanwhile rings again.
+            self._doorbell.clear()
+            updates = await self._difference(cursor.state)
+            if updates or timeout <= 0:
+                return updates
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._doorbell.wait(), timeout)
+            return await self._difference(cursor.state)
+        except TelegramError:
+            raise
+        except Exception as err:
+            raise map_telethon_error(err) from err
+
+    async def _difference(self, state: dict[str, int]) -> list[Update]:
+        """updates.getDifference from the stored state, slice by slice, as Updates."""
+        found: list[Update] = []
+        while True:
+            diff = await self._client(
+                functions.updates.GetDifferenceRequest(
+                    pts=state["pts"],
+                    date=datetime.fromtimestamp(state["date"], UTC),
+                    qts=state["qts"],
+                )
+            )
+            if isinstance(diff, types.updates.DifferenceEmpty):
+                return found
+            if isinstance(diff, types.updates.DifferenceTooLong):
+                # Telegram keeps no difference this long; the replies in the gap are
+                # caught by the check before each send only if recorded elsewhere.
+                log.warning("update gap too long (pts %s -> %s)", state["pts"], diff.pts)
+                state = {**state, "pts": int(diff.pts)}
+                found.append(Update(0, "state", "", state=state))
+                continue
+            final = isinstance(diff, types.updates.Difference)
+            state = state_of(diff.state if final else diff.intermediate_state)
+            batch = updates_of(diff)
+            if batch:
+                batch[-1] = replace(batch[-1], state=state)
+            else:
+                batch = [Update(0, "state", "", state=state)]
+            found += batch
+            if final:
+                return found
+
+    async def check(self) -> None:
+        """users.getUsers([self]): answered by Telegram, not from Telethon's cache."""
+        try:
+            users = await self._client(functions.users.GetUsersRequest([types.InputUserSelf()]))
+        except Exception as err:
+            raise map_telethon_error(err) from err
+        if not users:
             raise Unauthorized("AUTH_KEY_UNREGISTERED")
 
     async def close(self) -> None:
         await self._client.disconnect()
+
+
+def updates_of(diff: Any) -> list[Update]:
+    """Private incoming messages and outbox read receipts of one difference."""
+    users = {u.id: u for u in diff.users}
+
+    def peer_name(user_id: int) -> str:
+        user = users.get(user_id)
+        return str(getattr(user, "username", None) or user_id).lower()
+
+    found: list[Update] = []
+    for message in diff.new_messages:
+        if (
+            isinstance(message, types.Message)
+            and not message.out
+            and isinstance(message.peer_id, types.PeerUser)
+        ):
+            user_id = int(message.peer_id.user_id)
+            access_hash = getattr(users.get(user_id), "access_hash", None)
+            found.append(
+                Update(
+                    0,
+                    "message",
+                    peer_name(user_id),
+                    message.message,
+                    int(message.id),
+                    date=message.date,
+                    user_id=user_id,
+                    access_hash=int(access_hash) if access_hash is not None else None,
+                )
+            )
+    for update in diff.other_updates:
+        if isinstance(update, types.UpdateReadHistoryOutbox) and isinstance(
+            update.peer, types.PeerUser
+        ):
+            user_id = int(update.peer.user_id)
+            found.append(
+                Update(0, "read", peer_name(user_id), max_id=int(update.max_id), user_id=user_id)
+            )
+    return found

@@ -101,7 +101,19 @@ async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
     return Page(items=items, count=len(items))
 
 
-@router.get("/{campaign_id}/logs", response_model=Page[LogEntryOut])
+@router.get(
+    "/{campaign_id}/logs",
+    response_model=Page[LogEntryOut],
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+            "description": "A page as JSON, or every matching row as CSV or JSON Lines",
+        }
+    },
+)
 async def logs(
     campaign_id: int,
     request: Request,

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from workflows.flowgraph import FlowError, parse
+from api.schemas.flows import FlowIn, FlowOut
+from workflows.limits import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS
+
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 class SendingWindow(BaseModel):
-    days: list[int] = Field(default_factory=lambda: list(range(7)))
-    start: str = "00:00"
-    end: str = "23:59"
+    """When sends may leave, in the campaign's timezone.
+
+    start < end: that span of each listed day. start > end: an overnight window, from
+    start on a listed day until end the next morning (22:00-06:00). start = end or no
+    days would never send, so they are refused.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "18:00"},
+                {"days": [4, 5], "start": "22:00", "end": "06:00"},
+            ]
+        }
+    )
+
+    days: list[int] = Field(
+        default_factory=lambda: list(range(7)),
+        min_length=1,
+        max_length=7,
+        description="Weekdays the window opens on, Monday = 0",
+    )
+    start: str = Field(default="00:00", description="HH:MM, 24-hour")
+    end: str = Field(default="23:59", description="HH:MM; before start means the next day")
 
     @field_validator("days")
     @classmethod
@@ -25,13 +50,18 @@ class SendingWindow(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _time(cls, v: str) -> str:
-        from datetime import time
-
-        try:
-            time.fromisoformat(v)
-        except ValueError:
-            raise ValueError("times are HH:MM") from None
+        if not _HHMM.fullmatch(v):
+            raise ValueError("times are HH:MM (00:00 to 23:59)")
         return v
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> SendingWindow:
+        if self.start == self.end:
+            raise ValueError(
+                "start equals end: the window would never open "
+                "(use start < end, or start > end for an overnight window)"
+            )
+        return self
 
 
 class ResponseHandling(BaseModel):
@@ -48,24 +78,16 @@ def _validate_timezone(value: str) -> str:
     return value
 
 
-def _validate_flow(value: dict[str, Any]) -> dict[str, Any]:
-    try:
-        parse(value)
-    except FlowError as err:
-        raise ValueError(str(err)) from None
-    return value
-
-
 class CampaignCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = None
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
     telegram_account_id: int | None = None
     timezone: str = "UTC"
     scheduled_start_at: datetime | None = None
     sending_window: SendingWindow | None = None
     ab_test: dict[str, Any] | None = None
     response_handling: ResponseHandling = Field(default_factory=ResponseHandling)
-    flow: dict[str, Any]
+    flow: FlowIn
     contact_ids: list[int] = Field(default_factory=list, max_length=100_000)
 
     @field_validator("timezone")
@@ -73,34 +95,24 @@ class CampaignCreate(BaseModel):
     def _tz(cls, v: str) -> str:
         return _validate_timezone(v)
 
-    @field_validator("flow")
-    @classmethod
-    def _flow(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return _validate_flow(v)
-
 
 class CampaignUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
     telegram_account_id: int | None = None
     timezone: str | None = None
     scheduled_start_at: datetime | None = None
     sending_window: SendingWindow | None = None
     ab_test: dict[str, Any] | None = None
     response_handling: ResponseHandling | None = None
-    flow: dict[str, Any] | None = None
+    flow: FlowIn | None = None
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str | None) -> str | None:
         return None if v is None else _validate_timezone(v)
-
-    @field_validator("flow")
-    @classmethod
-    def _flow(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if v is None else _validate_flow(v)
 
 
 class AccountSummary(BaseModel):
@@ -142,7 +154,7 @@ class CampaignOut(BaseModel):
     sending_window: dict[str, Any] | None
     ab_test: dict[str, Any] | None
     response_handling: dict[str, Any]
-    flow: dict[str, Any]
+    flow: FlowOut
     flow_version: int
     created_by: int
     organization_id: int | None

@@ -3,19 +3,51 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from workflows.limits import (
+    MAX_CUSTOM_FIELD_KEY_CHARS,
+    MAX_CUSTOM_FIELD_VALUE_CHARS,
+    MAX_CUSTOM_FIELDS,
+    MAX_NAME_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+)
+
+_NOT_IN_KEYS = set("{}|") | {chr(c) for c in range(32)}
 
 
 class ContactIn(BaseModel):
     username: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=32)
     telegram_user_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
-    first_name: str | None = Field(default=None, max_length=200)
-    last_name: str | None = Field(default=None, max_length=200)
-    custom_fields: dict[str, Any] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
+    first_name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    last_name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    custom_fields: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict,
+        max_length=MAX_CUSTOM_FIELDS,
+        description="Usable in templates as {custom.<key>}; scalar values",
+    )
+    tags: list[Annotated[str, Field(max_length=MAX_TAG_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_TAGS
+    )
+
+    @field_validator("custom_fields")
+    @classmethod
+    def _custom(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key, value in v.items():
+            if not 0 < len(key) <= MAX_CUSTOM_FIELD_KEY_CHARS or _NOT_IN_KEYS & set(key):
+                raise ValueError(
+                    f"custom field names are 1 to {MAX_CUSTOM_FIELD_KEY_CHARS} characters "
+                    "without braces, '|' or control characters"
+                )
+            if isinstance(value, str) and len(value) > MAX_CUSTOM_FIELD_VALUE_CHARS:
+                raise ValueError(
+                    f"custom field {key[:40]!r} is over {MAX_CUSTOM_FIELD_VALUE_CHARS} characters"
+                )
+        return v
 
     @model_validator(mode="after")
     def _one_handle(self) -> ContactIn:

@@ -22,6 +22,7 @@ from api.policies import (
     status_allows,
 )
 from api.schemas.campaigns import CampaignCreate, CampaignUpdate
+from api.services.addressing import require_addressable
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
 from db.repositories import send_fence
@@ -93,7 +94,7 @@ class CampaignService:
             sending_window=body.sending_window.model_dump() if body.sending_window else None,
             ab_test=body.ab_test,
             response_handling=body.response_handling.model_dump(),
-            flow=body.flow,
+            flow=body.flow.document(),
             created_by=self.actor.user_id,
             organization_id=self.actor.organization_id,
             status="draft",
@@ -181,6 +182,7 @@ class CampaignService:
             raise Conflict(f"Telegram account is not healthy: {reason}", code="account_unhealthy")
         if await repo.count_executions(self.session, campaign.id) == 0:
             raise Conflict("Add at least one contact before launching", code="no_contacts")
+        await require_addressable(self.session, account.id, campaign_id=campaign.id)
         now = datetime.now(UTC)
         scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now
         campaign.status_reason = None  # a user decided this status
@@ -231,6 +233,9 @@ class CampaignService:
         """(added, already in this campaign, skipped as in another campaign)."""
         campaign = await self.get(campaign_id, Action.ADD_CONTACTS)
         await self._check_contacts(contact_ids)
+        await require_addressable(
+            self.session, campaign.telegram_account_id, contact_ids=contact_ids
+        )
         busy: set[int] = set()
         if not allow_other_campaigns:
             # One conversation per lead: not while another campaign is writing to it.

@@ -1,8 +1,8 @@
 """SQLAlchemy models, one module per aggregate."""
 
-from db.models.accounts import TelegramAccount
+from db.models.accounts import TelegramAccount, TelegramPeer
 from db.models.base import Base
-from db.models.campaigns import CampaignFlow
+from db.models.campaigns import CampaignFlow, CampaignFlowVersion
 from db.models.contacts import Contact
 from db.models.do_not_contact import DoNotContact, ReplyRules
 from db.models.executions import FlowExecution, FlowExecutionLog
@@ -15,6 +15,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "CampaignFlow",
+    "CampaignFlowVersion",
     "CampaignStatisticsCache",
     "ConsoleSession",
     "Contact",
@@ -26,5 +27,6 @@ __all__ = [
     "OrganizationMember",
     "ReplyRules",
     "TelegramAccount",
+    "TelegramPeer",
     "User",
 ]

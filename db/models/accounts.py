@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, now_column, pk_column
@@ -37,7 +38,28 @@ class TelegramAccount(Base):
     next_send_at: Mapped[datetime | None]
     last_sent_at: Mapped[datetime | None]
     updates_offset: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    # Telethon's update state (pts, qts, date, seq) after the last handled update: the
+    # next listener fetches the difference from here, so no reply is lost in between.
+    update_state: Mapped[dict[str, Any] | None]
+    # Set by the lease holder's listener once it has fetched what arrived while no
+    # listener ran; sends of the account wait for it (see docs/decisions.md).
+    updates_caught_up: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     lease_owner: Mapped[str | None] = mapped_column(String(120))
     lease_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = now_column()
     deleted_at: Mapped[datetime | None]
+
+
+class TelegramPeer(Base):
+    """A contact as one Telethon account can address it: Telegram's access hash is per
+    account, so a contact resolved by phone is resolved once per sending account."""
+
+    __tablename__ = "telegram_peers"
+
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_accounts.id"), primary_key=True
+    )
+    contact_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contacts.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    access_hash: Mapped[int] = mapped_column(BigInteger)
+    resolved_at: Mapped[datetime] = now_column()

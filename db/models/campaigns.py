@@ -49,3 +49,16 @@ class CampaignFlow(Base):
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
     deleted_at: Mapped[datetime | None]
+
+
+class CampaignFlowVersion(Base):
+    """Every flow a campaign has had, immutable: workflows load theirs by version."""
+
+    __tablename__ = "campaign_flow_versions"
+
+    campaign_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("campaign_flows.id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = now_column()

@@ -16,6 +16,10 @@ class Contact(Base):
     __tablename__ = "contacts"
     __table_args__ = (
         Index("ix_contacts_owner", "organization_id", "user_id"),
+        # Import deduplicates each batch by these handles (db.repositories.directory).
+        Index("ix_contacts_lower_username", text("lower(username)")),
+        Index("ix_contacts_phone", "phone"),
+        Index("ix_contacts_telegram_user_id", "telegram_user_id"),
         Index(
             "uq_contacts_scope_username",
             text("coalesce(organization_id, 0)"),

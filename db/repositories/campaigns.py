@@ -10,7 +10,14 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CampaignFlow, Contact, FlowExecution, TelegramAccount, User
+from db.models import (
+    CampaignFlow,
+    CampaignFlowVersion,
+    Contact,
+    FlowExecution,
+    TelegramAccount,
+    User,
+)
 from db.repositories.diagnosis import latest_wait, with_wait
 from db.repositories.scoping import contains_pattern, scope
 from db.repositories.search import contact_matches
@@ -243,3 +250,12 @@ async def contacts_in_scope(
         view_all=organization_id is not None,
     )
     return set(await session.scalars(stmt))
+
+
+async def flow_at(session: AsyncSession, campaign_id: int, version: int) -> dict[str, Any] | None:
+    """One stored version of a campaign's flow."""
+    return await session.scalar(
+        select(CampaignFlowVersion.flow).where(
+            CampaignFlowVersion.campaign_id == campaign_id, CampaignFlowVersion.version == version
+        )
+    )

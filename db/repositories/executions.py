@@ -79,6 +79,7 @@ class CampaignState:
     response_handling: dict[str, Any] | None
     sending_window: dict[str, Any] | None
     timezone: str
+    flow_version: int
     flow: dict[str, Any] | None = None
 
 
@@ -152,10 +153,10 @@ def _lock_statement(with_flow: bool, also: tuple[Any, ...]) -> Select[Any]:
 async def read_states(
     session: AsyncSession, campaign_id: int, ids: Sequence[int], *, also: Sequence[Any] = ()
 ) -> tuple[CampaignState, list[tuple[ExecutionState, tuple[Any, ...]]]] | None:
-    """A campaign (with its flow) and some of its executions with extra columns, unlocked:
+    """A campaign (without its flow) and some of its executions with extra columns, unlocked:
     the fan-out, which has just updated (so holds) these rows, plans a page at once."""
     campaign_row = (
-        await session.execute(select(*_CAMPAIGN).where(CampaignFlow.id == campaign_id))
+        await session.execute(select(*_CAMPAIGN_NO_FLOW).where(CampaignFlow.id == campaign_id))
     ).one_or_none()
     if campaign_row is None:
         return None

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Executable, ScalarSelect, Table, bindparam, func, select, update
+from sqlalchemy import Executable, ScalarSelect, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import FlowExecution, Message, TelegramAccount
+from db.models import Contact, FlowExecution, Message, TelegramAccount
 from db.repositories.writes import Shape, Write, bound, params, shape_of, update_of, write_params
 
 _MESSAGES: Table = Message.__table__  # type: ignore[assignment]
@@ -141,13 +141,20 @@ def replies_of_execution() -> ScalarSelect[int]:
 
 
 async def mark_read(
-    session: AsyncSession, account_id: int, peer: str, max_id: int
+    session: AsyncSession, account_id: int, peer: str, max_id: int, user_id: int | None = None
 ) -> list[Message]:
+    # A lead written to by phone is named by user id (or username) in Telegram's receipt.
+    same_peer = func.lower(Message.peer) == peer.lower()
+    if user_id is not None:
+        same_peer = or_(
+            same_peer,
+            Message.contact_id.in_(select(Contact.id).where(Contact.telegram_user_id == user_id)),
+        )
     rows = await session.scalars(
         update(Message)
         .where(
             Message.account_id == account_id,
-            func.lower(Message.peer) == peer.lower(),
+            same_peer,
             Message.direction == "out",
             Message.telegram_message_id <= max_id,
             Message.read_at.is_(None),

@@ -158,7 +158,7 @@ async def log_page(session: AsyncSession, stmt: Select[Any], limit: int) -> list
 async def copy_csv(session: AsyncSession, stmt: Select[Any]) -> AsyncIterator[bytes]:
     """The rows as CSV with a header, straight from PostgreSQL's COPY, in constant memory."""
     connection = await session.connection()
-    columns = ", ".join(f'"{c}"' for c in LOG_COLUMNS)
+    columns = ", ".join(_neutralised(c) for c in LOG_COLUMNS)
     # Literal values, rendered by SQLAlchemy's quoting; "named" keeps % signs undoubled.
     dialect = postgresql.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
     query = stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
@@ -168,6 +168,16 @@ async def copy_csv(session: AsyncSession, stmt: Select[Any]) -> AsyncIterator[by
     async with driver.cursor() as cursor, cursor.copy(sql) as copy:
         async for chunk in copy:
             yield bytes(chunk)
+
+
+def _neutralised(column: str) -> str:
+    """The column as text, a leading = + - @ tab or CR prefixed with a quote (CSV
+    injection: a spreadsheet would run such a cell as a formula)."""
+    cell = f'"{column}"::text'
+    quote = "''''"  # the SQL literal of one single quote
+    return rf"CASE WHEN {cell} ~ '^[-=+@\t\r]' THEN {quote} || {cell} ELSE {cell} END AS " + (
+        f'"{column}"'
+    )
 
 
 async def stream_logs(session: AsyncSession, stmt: Select[Any]) -> AsyncIterator[Any]:

@@ -75,7 +75,7 @@ async def test_listener_catches_up_after_restart_without_duplicates(
 
     async def run_listener_until(count: int) -> None:
         pool = ProviderPool(simulator_url)
-        listener = ReplyListener(sessions, pool, client)
+        listener = ReplyListener(sessions, pool, client, account.lease_owner or "")
         async with sessions() as session:
             fresh = await session.get(TelegramAccount, account_id)
         assert fresh is not None
@@ -109,31 +109,16 @@ async def _leased_elsewhere(
             update(TelegramAccount)
             .where(TelegramAccount.id == account_id)
             .values(
-                lease_owner=f"stopped-worker-{secrets.token_hex(3)}",
-                lease_expires_at=datetime.now(UTC) + timedelta(hours=1),
-                **values,
+                **{
+                    "lease_owner": f"stopped-worker-{secrets.token_hex(3)}",
+                    "lease_expires_at": datetime.now(UTC) + timedelta(hours=1),
+                    **values,
+                }
             )
         )
         account = await session.get(TelegramAccount, account_id)
     assert account is not None
     return account
-
-
-class _ProcessLocalUpdates:
-    """A provider whose update offsets count from 1 in each process, like Telethon's."""
-
-    durable_offsets = False
-
-    def __init__(self, updates: list[Update]) -> None:
-        self._updates = updates
-
-    async def get_updates(self, after: int, timeout: float) -> list[Update]:
-        if len(self._updates) <= after:
-            await asyncio.sleep(timeout)
-        return self._updates[after:]
-
-    async def close(self) -> None:
-        return None
 
 
 async def _inbound_texts(sessions: SessionFactory, account_id: int) -> list[str]:
@@ -146,26 +131,86 @@ async def _inbound_texts(sessions: SessionFactory, account_id: int) -> list[str]
         return list(rows)
 
 
-async def test_listener_reads_process_local_offsets_from_the_start(
-    make_user: Any, sessions: SessionFactory, simulator_url: str, client: Client
+def _reply_flow(timeout_seconds: int) -> dict[str, Any]:
+    """hello, wait for a reply; on none a follow-up, on one the end."""
+    return {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "hello", "type": "send_message", "data": {"text": "hello"}},
+            {"id": "wait", "type": "wait_for_reply", "data": {"timeout_seconds": timeout_seconds}},
+            {"id": "nudge", "type": "send_message", "data": {"text": "follow-up"}},
+            {"id": "end", "type": "end"},
+            {"id": "done", "type": "end"},
+        ],
+        "edges": [
+            {"source": "start", "target": "hello"},
+            {"source": "hello", "target": "wait"},
+            {"source": "wait", "target": "nudge", "label": "no_reply"},
+            {"source": "wait", "target": "done", "label": "replied"},
+            {"source": "nudge", "target": "end"},
+        ],
+    }
+
+
+@pytest.mark.usefixtures("worker")
+@pytest.mark.parametrize(("timeout_seconds", "final"), [(2, "responded"), (600, "completed")])
+async def test_a_reply_while_no_listener_ran_is_acted_on_before_the_next_send(
+    make_user: Any,
+    sim: httpx.AsyncClient,
+    sessions: SessionFactory,
+    timeout_seconds: int,
+    final: str,
 ) -> None:
-    """After a restart a Telethon listener starts at its first update, whatever is stored."""
+    """The lead answers while no listener runs for the account (its worker is gone and
+    the next holder has not caught up yet).
+
+    With a short wait the timer fires meanwhile and the follow-up is due: it holds until
+    a listener has fetched the reply, then does not go out (responded). With a long
+    wait the reply reaches the workflow as a signal and it takes the `replied` edge.
+    """
     caller: Caller = await make_user(org=unique("org"))
     peer = unique()
-    _, account_id, _ = await campaign_with_contacts(caller, [peer])
-    # 57: the offset the previous process left.
-    account = await _leased_elsewhere(sessions, account_id, updates_offset=57)
-    pool = ProviderPool(simulator_url)
-    pool._providers[account_id] = _ProcessLocalUpdates(  # type: ignore[assignment]
-        [Update(1, "message", peer, "after restart", 900)]
+    cid, account_id, _ = await campaign_with_contacts(
+        caller, [peer], flow=_reply_flow(timeout_seconds)
     )
-    task = asyncio.create_task(ReplyListener(sessions, pool, client).listen(account))
-    try:
-        await eventually(lambda: _inbound_texts(sessions, account_id))
-    finally:
-        task.cancel()
-        await pool.close()
-    assert await _inbound_texts(sessions, account_id) == ["after restart"]
+    phone = (await caller.ok("get", f"/telegram-accounts/{account_id}"))["phone"]
+    # A worker that no longer runs holds the account, caught up when it stopped: the
+    # test worker drops its own listener at its next lease round (0.3 s).
+    await _leased_elsewhere(sessions, account_id, updates_caught_up=True)
+    await asyncio.sleep(1)
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def received() -> list[str]:
+        items = (await sim.get(f"/peers/{peer}/messages")).json()["items"]
+        return [m["text"] for m in items]
+
+    await eventually(received)
+    # Now no listener has caught up, until the lease expires and the test worker takes
+    # the account over: after the short wait's timer has fired.
+    await _leased_elsewhere(
+        sessions,
+        account_id,
+        updates_caught_up=False,
+        lease_expires_at=datetime.now(UTC) + timedelta(seconds=4),
+    )
+    await sim.post(f"/peers/{peer}/reply", json={"account": phone, "text": "interested!"})
+
+    async def ended() -> Any:
+        rows = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+        return rows[0] if rows[0]["status"] in ("responded", "completed") else None
+
+    row = await eventually(ended, timeout=30)
+    assert row["status"] == final
+    assert await received() == ["hello"]
+    assert await _inbound_texts(sessions, account_id) == ["interested!"]
+    assert len(await logs_of(sessions, cid, "response_detected")) == 1
+    if final == "completed":
+        branches = [
+            log.details.get("branch")
+            for log in await logs_of(sessions, cid, "campaign_activity")
+            if log.node_id == "wait"
+        ]
+        assert branches == ["replied"]
 
 
 async def test_two_listeners_on_one_account_handle_each_update_once(
@@ -176,8 +221,8 @@ async def test_two_listeners_on_one_account_handle_each_update_once(
     peer = unique()
     _, account_id, _ = await campaign_with_contacts(caller, [peer])
     update_one = Update(1, "message", peer, "only once", 901)
-    first = ReplyListener(sessions, ProviderPool(simulator_url), client)
-    second = ReplyListener(sessions, ProviderPool(simulator_url), client)
+    first = ReplyListener(sessions, ProviderPool(simulator_url), client, "first")
+    second = ReplyListener(sessions, ProviderPool(simulator_url), client, "second")
     await asyncio.gather(
         first.handle(account_id, update_one), second.handle(account_id, update_one)
     )

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import pytest
 from telethon import errors
-from telethon.tl import types
+from telethon.tl import functions, types
 
 from activities.sending import random_id_for
-from activities.telegram.base import FloodWait, PeerFlood, PeerUnusable, Transient, Unauthorized
+from activities.telegram.base import (
+    FloodWait,
+    Peer,
+    PeerFlood,
+    PeerUnusable,
+    Transient,
+    Unauthorized,
+)
 from activities.telegram.telethon_provider import (
+    TelethonProvider,
     build_send_request,
     map_telethon_error,
     sent_from_result,
 )
+from tests.activities.fake_telegram import FakeTelegram
 
 
 def test_request_carries_random_id() -> None:
@@ -70,3 +79,60 @@ def test_message_id_from_both_result_shapes() -> None:
         seq=0,
     )
     assert sent_from_result(full, 5).message_id == 123
+
+
+async def connected(telegram: FakeTelegram) -> TelethonProvider:
+    provider = TelethonProvider(session="", api_id=1, api_hash="h", factory=telegram.client)
+    await provider.connect()
+    return provider
+
+
+async def test_a_phone_is_resolved_by_import_and_sent_to_by_user_id_and_hash() -> None:
+    telegram = FakeTelegram()
+    lead = telegram.user(phone="+15550001")
+    provider = await connected(telegram)
+    resolved = await provider.resolve_phone("+15550001")
+    assert (resolved.user_id, resolved.access_hash) == (lead.id, lead.access_hash)
+    imports = [
+        r for r in telegram.requests if isinstance(r, functions.contacts.ImportContactsRequest)
+    ]
+    assert [c.phone for c in imports[0].contacts] == ["+15550001"]
+    rid = random_id_for(1, 1, "hello", 1)
+    await provider.send_message(
+        Peer(phone="+15550001", user_id=resolved.user_id, access_hash=resolved.access_hash),
+        "hi",
+        rid,
+    )
+    (request,) = telegram.sent
+    assert request.peer == types.InputPeerUser(lead.id, lead.access_hash)
+    assert request.random_id == rid
+    await provider.close()
+
+
+async def test_an_unknown_phone_or_a_bare_user_id_cannot_be_written_to() -> None:
+    telegram = FakeTelegram()
+    provider = await connected(telegram)
+    with pytest.raises(PeerUnusable) as unknown:
+        await provider.resolve_phone("+15550002")
+    assert unknown.value.code == "PHONE_NOT_ON_TELEGRAM"
+    with pytest.raises(PeerUnusable) as bare:
+        await provider.send_message(Peer(user_id=42), "hi", 1)
+    assert bare.value.code == "ACCESS_HASH_MISSING"
+    assert telegram.sent == []
+    await provider.close()
+
+
+async def test_the_check_asks_telegram_and_a_failed_connect_disconnects() -> None:
+    telegram = FakeTelegram()
+    provider = await connected(telegram)
+    telegram.requests.clear()
+    await provider.check()
+    assert [type(r) for r in telegram.requests] == [functions.users.GetUsersRequest]
+    telegram.revoked = True
+    with pytest.raises(Unauthorized):
+        await provider.check()
+    await provider.close()
+    for _ in range(3):
+        with pytest.raises(Unauthorized):
+            await connected(telegram)
+    assert telegram.connects == 4 and telegram.live == 0

@@ -117,20 +117,42 @@ def test_dev_runs_everything_and_restarts_on_its_data(tmp_path: Path) -> None:
         assert token in ready
         campaigns = httpx.get(f"{api}/campaign-flows", headers=headers).json()["items"]
         assert len(campaigns) == 1
+        sim = f"http://127.0.0.1:{env['TGFLOWS_SIMULATOR_PORT']}"
+        reply = {"account": "+10000000000", "text": "hi"}
+        first = httpx.post(f"{sim}/peers/alice/reply", json=reply).json()
         simulator = child_running(proc.pid, "simulator")
-        os.kill(simulator, signal.SIGKILL)  # a child dies: dev says which and exits
-        assert proc.wait(timeout=60) != 0
-        assert proc.stdout is not None
-        assert "simulator exited" in proc.stdout.read()
+        os.kill(simulator, signal.SIGKILL)  # a child dies: dev restarts it
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                again = child_running(proc.pid, "simulator")
+                if again != simulator and httpx.get(f"{sim}/health").status_code == 200:
+                    break
+            except (AssertionError, httpx.HTTPError):
+                pass
+            time.sleep(0.3)
+        else:
+            raise AssertionError("the simulator was not restarted")
+        assert proc.poll() is None
+        # Its update offsets went on from where they were, not from 1 again.
+        second = httpx.post(f"{sim}/peers/alice/reply", json=reply).json()
+        assert second["offset"] == first["offset"] + 1
     finally:
         if proc.poll() is None:
-            stop_dev(proc)
+            assert stop_dev(proc) == 0
+    assert proc.stdout is not None
+    assert "simulator exited with code -9; restarting" in proc.stdout.read()
 
 
 def child_running(pid: int, command: str) -> int:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     for child in children:
-        if Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[-2] == command.encode():
+        try:
+            args = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:  # exited meanwhile
+            continue
+        # A dead child not yet reaped (a zombie) has no command line.
+        if len(args) >= 2 and args[-2] == command.encode():
             return int(child)
     raise AssertionError(f"no {command} child among {children}")
 

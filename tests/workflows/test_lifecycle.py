@@ -420,20 +420,9 @@ async def test_pause_signalled_before_the_first_task_shows_in_the_state_query(
             execution_id=1,
             generation=1,
             campaign_id=1,
-            plan=ExecutionPlan(
-                outcome="run",
-                flow={
-                    "nodes": [
-                        {"id": "start", "type": "start"},
-                        {"id": "hello", "type": "send_message", "data": {"text": "hi"}},
-                        {"id": "end", "type": "end"},
-                    ],
-                    "edges": [
-                        {"source": "start", "target": "hello"},
-                        {"source": "hello", "target": "end"},
-                    ],
-                },
-            ),
+            # Flow version 1 of a campaign that does not exist: the paused lead must
+            # hold before it loads anything (the worker here has no activities).
+            plan=ExecutionPlan(outcome="run", flow_version=1),
             seq=None if by_signal else 1,
         ),
         id=unique("contact-early-pause"),

@@ -30,6 +30,8 @@ from workflows.types import (
 from workflows.worker import running_worker
 
 QUEUE = "tgflows-timeskip"
+# TGFLOWS_MAX_SENDS_PER_EXECUTION of this module's worker (the default is 50).
+RUNAWAY_LIMIT = 3
 
 
 def _test_server_path() -> str:
@@ -51,6 +53,7 @@ async def skipping(database_url: str, simulator_url: str) -> AsyncIterator[Workf
         owner="skip-worker",
         lease_interval=0.3,
         search_attributes=False,
+        max_sends=RUNAWAY_LIMIT,
     ):
         yield env
     await env.shutdown()
@@ -162,3 +165,44 @@ async def test_an_idle_control_workflow_completes_instead_of_failing(
 
     await eventually(ended)
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+
+# A loop through a delay passes validation; the send limit is what stops it.
+LOOP = {
+    "nodes": [
+        {"id": "start", "type": "start"},
+        {"id": "ping", "type": "send_message", "data": {"text": "ping {first_name}"}},
+        {"id": "nap", "type": "delay", "data": {"seconds": "1h"}},
+    ],
+    "edges": [
+        {"source": "start", "target": "ping"},
+        {"source": "ping", "target": "nap"},
+        {"source": "nap", "target": "ping"},
+    ],
+}
+
+
+async def test_a_looping_flow_stops_at_the_send_limit(
+    skipping: WorkflowEnvironment,
+    make_user: Any,
+    sessions: SessionFactory,
+    sim: httpx.AsyncClient,
+) -> None:
+    caller: Caller = await make_user()
+    peer = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [peer], flow=LOOP)
+    rows = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+    await set_status(sessions, cid, status="active")
+    result = await skipping.client.execute_workflow(
+        CONTACT_WORKFLOW,
+        ContactInput(rows[0]["execution_id"], 1, cid),
+        id=f"loop-{rows[0]['execution_id']}",
+        task_queue=QUEUE,
+        result_type=ContactResult,
+    )
+    assert result.status == "failed"
+    assert f"limit of {RUNAWAY_LIMIT} messages per execution" in (result.error_message or "")
+    messages = (await sim.get(f"/peers/{peer}/messages")).json()["items"]
+    assert len(messages) == RUNAWAY_LIMIT
+    row = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"][0]
+    assert row["status"] == "failed" and "TGFLOWS_MAX_SENDS_PER_EXECUTION" in row["error_message"]

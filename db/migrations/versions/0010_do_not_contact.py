@@ -1,7 +1,7 @@
 """do_not_contact, reply_rules and messages.reply_category: opt-outs per scope
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
-down_revision: str | None = "0009"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,6 +5,26 @@ export type ClientOptions = {
 };
 
 /**
+ * AbSplitNode
+ *
+ * Sends each contact down one of two or more outgoing edges, by the edges' weights.
+ */
+export type AbSplitNode = {
+    data?: Data | null;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'ab_split';
+    [key: string]: unknown;
+};
+
+/**
  * AccountIn
  */
 export type AccountIn = {
@@ -334,12 +354,7 @@ export type CampaignCreate = {
      * Description
      */
     description?: string | null;
-    /**
-     * Flow
-     */
-    flow: {
-        [key: string]: unknown;
-    };
+    flow: FlowIn;
     /**
      * Name
      */
@@ -392,12 +407,7 @@ export type CampaignOut = {
      * Enabled
      */
     enabled: boolean;
-    /**
-     * Flow
-     */
-    flow: {
-        [key: string]: unknown;
-    };
+    flow: FlowOut;
     /**
      * Flow Version
      */
@@ -471,12 +481,7 @@ export type CampaignUpdate = {
      * Description
      */
     description?: string | null;
-    /**
-     * Flow
-     */
-    flow?: {
-        [key: string]: unknown;
-    } | null;
+    flow?: FlowIn | null;
     /**
      * Name
      */
@@ -498,6 +503,47 @@ export type CampaignUpdate = {
 };
 
 /**
+ * ConditionData
+ */
+export type ConditionData = {
+    /**
+     * Field
+     *
+     * contact.first_name, contact.custom.<field>, context.variant, ...
+     */
+    field: string;
+    /**
+     * Op
+     */
+    op?: 'eq' | 'ne' | 'contains' | 'exists' | 'gt' | 'lt';
+    /**
+     * Value
+     */
+    value?: string | number | number | boolean | null;
+    [key: string]: unknown;
+};
+
+/**
+ * ConditionNode
+ *
+ * Branches on a contact field or a context variable; edges `true` and `false`.
+ */
+export type ConditionNode = {
+    data: ConditionData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'condition';
+    [key: string]: unknown;
+};
+
+/**
  * ContactIds
  */
 export type ContactIds = {
@@ -513,9 +559,11 @@ export type ContactIds = {
 export type ContactIn = {
     /**
      * Custom Fields
+     *
+     * Usable in templates as {custom.<key>}; scalar values
      */
     custom_fields?: {
-        [key: string]: unknown;
+        [key: string]: string | number | number | boolean | null;
     };
     /**
      * First Name
@@ -592,6 +640,43 @@ export type ContactOut = {
 };
 
 /**
+ * DelayData
+ */
+export type DelayData = {
+    /**
+     * Duration
+     *
+     * Alias of seconds
+     */
+    duration?: number | number | string | null;
+    /**
+     * Seconds
+     */
+    seconds?: number | number | string | null;
+    [key: string]: unknown;
+};
+
+/**
+ * DelayNode
+ *
+ * Waits before the next node; one outgoing edge.
+ */
+export type DelayNode = {
+    data: DelayData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'delay';
+    [key: string]: unknown;
+};
+
+/**
  * DiagnosisOut
  */
 export type DiagnosisOut = {
@@ -651,6 +736,34 @@ export type DoNotContactOut = {
 };
 
 /**
+ * Edge
+ *
+ * From one node to the next; `label` picks the branch where a node has several.
+ */
+export type Edge = {
+    data?: EdgeData | null;
+    /**
+     * Label
+     *
+     * wait_for_reply: replied / no_reply; condition: true / false
+     */
+    label?: 'replied' | 'no_reply' | 'true' | 'false' | string | null;
+    /**
+     * Source
+     *
+     * Unique within the flow; edges refer to it
+     */
+    source: string | number;
+    /**
+     * Target
+     *
+     * Unique within the flow; edges refer to it
+     */
+    target: string | number;
+    [key: string]: unknown;
+};
+
+/**
  * EdgeCounts
  */
 export type EdgeCounts = {
@@ -673,19 +786,60 @@ export type EdgeCounts = {
 };
 
 /**
+ * EdgeData
+ */
+export type EdgeData = {
+    /**
+     * Weight
+     *
+     * ab_split share
+     */
+    weight?: number | null;
+    [key: string]: unknown;
+};
+
+/**
+ * EndNode
+ *
+ * Ends the execution as completed; no outgoing edges.
+ */
+export type EndNode = {
+    data?: Data | null;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'end';
+    [key: string]: unknown;
+};
+
+/**
  * ErrorBody
+ *
+ * Every error the api answers, whatever raised it.
  */
 export type ErrorBody = {
     /**
      * Code
+     *
+     * Stable machine-readable reason, e.g. invalid, not_found
      */
     code: string;
     /**
      * Detail
+     *
+     * What went wrong and where, for a person
      */
     detail: string;
     /**
      * Field
+     *
+     * The input at fault, when there is one
      */
     field?: string | null;
 };
@@ -806,6 +960,66 @@ export type FlowCountsOut = {
 };
 
 /**
+ * FlowIn
+ *
+ * A flow to store: checked by workflows.flowgraph first, which names the node.
+ */
+export type FlowIn = {
+    /**
+     * Edges
+     */
+    edges?: Array<Edge>;
+    /**
+     * Nodes
+     */
+    nodes: Array<({
+        type: 'start';
+    } & StartNode) | ({
+        type: 'send_message';
+    } & SendMessageNode) | ({
+        type: 'delay';
+    } & DelayNode) | ({
+        type: 'wait_for_reply';
+    } & WaitForReplyNode) | ({
+        type: 'condition';
+    } & ConditionNode) | ({
+        type: 'ab_split';
+    } & AbSplitNode) | ({
+        type: 'end';
+    } & EndNode)>;
+};
+
+/**
+ * FlowOut
+ *
+ * A flow graph: nodes and the edges between them (docs/flows.md).
+ */
+export type FlowOut = {
+    /**
+     * Edges
+     */
+    edges?: Array<Edge>;
+    /**
+     * Nodes
+     */
+    nodes: Array<({
+        type: 'start';
+    } & StartNode) | ({
+        type: 'send_message';
+    } & SendMessageNode) | ({
+        type: 'delay';
+    } & DelayNode) | ({
+        type: 'wait_for_reply';
+    } & WaitForReplyNode) | ({
+        type: 'condition';
+    } & ConditionNode) | ({
+        type: 'ab_split';
+    } & AbSplitNode) | ({
+        type: 'end';
+    } & EndNode)>;
+};
+
+/**
  * HandleIn
  *
  * One lead to list, by exactly one of its handles.
@@ -836,6 +1050,36 @@ export type HandlesIn = {
 };
 
 /**
+ * HealthOut
+ */
+export type HealthOut = {
+    /**
+     * Code
+     *
+     * 'unavailable' when a part is down
+     */
+    code?: string | null;
+    /**
+     * Detail
+     */
+    detail?: string | null;
+    postgresql: Part;
+    /**
+     * Status
+     */
+    status: 'ok' | 'unavailable';
+    /**
+     * Task Queues
+     *
+     * Per task queue: whether any worker polls it (workflows and activities)
+     */
+    task_queues: {
+        [key: string]: QueuePart;
+    };
+    temporal: Part;
+};
+
+/**
  * ImportOut
  */
 export type ImportOut = {
@@ -855,6 +1099,16 @@ export type ImportOut = {
      * Invalid
      */
     invalid: number;
+};
+
+/**
+ * LiveOut
+ */
+export type LiveOut = {
+    /**
+     * Status
+     */
+    status?: 'ok';
 };
 
 /**
@@ -1317,6 +1571,20 @@ export type PageOrgOut = {
 };
 
 /**
+ * Part
+ */
+export type Part = {
+    /**
+     * Detail
+     */
+    detail?: string | null;
+    /**
+     * Ok
+     */
+    ok: boolean;
+};
+
+/**
  * PersonSummary
  */
 export type PersonSummary = {
@@ -1332,6 +1600,28 @@ export type PersonSummary = {
      * Name
      */
     name: string | null;
+};
+
+/**
+ * QueuePart
+ */
+export type QueuePart = {
+    /**
+     * Activity Pollers
+     */
+    activity_pollers?: number;
+    /**
+     * Detail
+     */
+    detail?: string | null;
+    /**
+     * Ok
+     */
+    ok: boolean;
+    /**
+     * Workflow Pollers
+     */
+    workflow_pollers?: number;
 };
 
 /**
@@ -1461,19 +1751,70 @@ export type ResponseHandling = {
 export type Role = 'owner' | 'admin' | 'member';
 
 /**
+ * SendMessageData
+ */
+export type SendMessageData = {
+    /**
+     * Text
+     *
+     * Required unless variants are given
+     */
+    text?: string | null;
+    /**
+     * Variants
+     *
+     * A/B variants; one is drawn per contact and kept
+     */
+    variants?: Array<Variant> | null;
+    [key: string]: unknown;
+};
+
+/**
+ * SendMessageNode
+ *
+ * Sends one message to the contact; one outgoing edge.
+ */
+export type SendMessageNode = {
+    data: SendMessageData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'send_message';
+    [key: string]: unknown;
+};
+
+/**
  * SendingWindow
+ *
+ * When sends may leave, in the campaign's timezone.
+ *
+ * start < end: that span of each listed day. start > end: an overnight window, from
+ * start on a listed day until end the next morning (22:00-06:00). start = end or no
+ * days would never send, so they are refused.
  */
 export type SendingWindow = {
     /**
      * Days
+     *
+     * Weekdays the window opens on, Monday = 0
      */
     days?: Array<number>;
     /**
      * End
+     *
+     * HH:MM; before start means the next day
      */
     end?: string;
     /**
      * Start
+     *
+     * HH:MM, 24-hour
      */
     start?: string;
 };
@@ -1535,6 +1876,26 @@ export type SettingsPatch = {
  * What a reason does to the verdict: the first reason that is not `info` decides it.
  */
 export type Severity = 'done' | 'blocked' | 'waiting' | 'info';
+
+/**
+ * StartNode
+ *
+ * Where every execution begins; exactly one per flow, one outgoing edge.
+ */
+export type StartNode = {
+    data?: Data | null;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'start';
+    [key: string]: unknown;
+};
 
 /**
  * StatisticsOut
@@ -1599,6 +1960,30 @@ export type TokenOut = {
 };
 
 /**
+ * Variant
+ */
+export type Variant = {
+    /**
+     * Name
+     *
+     * Defaults to V1, V2, ...
+     */
+    name?: string | null;
+    /**
+     * Text
+     *
+     * Message template: {first_name}, {last_name}, {username}, {phone}, {variant}, {custom.<field>}, each optionally with a fallback ({first_name|there}); '{{' and '}}' write braces. At most 4096 characters rendered.
+     */
+    text: string;
+    /**
+     * Weight
+     *
+     * Relative share of contacts
+     */
+    weight?: number;
+};
+
+/**
  * Verdict
  */
 export type Verdict = 'sending' | 'waiting' | 'blocked' | 'done';
@@ -1619,6 +2004,43 @@ export type ViewModeOut = {
      * Requested
      */
     requested: string;
+};
+
+/**
+ * WaitForReplyData
+ */
+export type WaitForReplyData = {
+    /**
+     * Timeout
+     *
+     * Alias of timeout_seconds
+     */
+    timeout?: number | number | string | null;
+    /**
+     * Timeout Seconds
+     */
+    timeout_seconds?: number | number | string | null;
+    [key: string]: unknown;
+};
+
+/**
+ * WaitForReplyNode
+ *
+ * Waits for a reply; edges labelled `replied` and `no_reply` (after the timeout).
+ */
+export type WaitForReplyNode = {
+    data: WaitForReplyData;
+    /**
+     * Id
+     *
+     * Unique within the flow; edges refer to it
+     */
+    id: string | number;
+    /**
+     * Type
+     */
+    type: 'wait_for_reply';
+    [key: string]: unknown;
 };
 
 /**
@@ -1643,6 +2065,13 @@ export type WaitingGroupOut = {
      * The earliest lead of the group moves then
      */
     until: string | null;
+};
+
+/**
+ * _Data
+ */
+export type Data = {
+    [key: string]: unknown;
 };
 
 export type LoginAuthLoginPostData = {
@@ -1670,6 +2099,10 @@ export type LoginAuthLoginPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
@@ -1678,7 +2111,7 @@ export type LoginAuthLoginPostErrors = {
      */
     429: unknown;
     /**
-     * Temporal or Telegram could not be reached
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1719,11 +2152,19 @@ export type LogoutAuthLogoutPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1770,11 +2211,19 @@ export type CreateTokenAuthTokensPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1826,11 +2275,19 @@ export type RevokeTokenAuthTokensTokenIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1920,11 +2377,19 @@ export type ListCampaignsCampaignFlowsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -1975,11 +2440,19 @@ export type CreateCampaignCampaignFlowsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2035,11 +2508,19 @@ export type DeleteCampaignCampaignFlowsCampaignIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2095,11 +2576,19 @@ export type GetCampaignCampaignFlowsCampaignIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2155,11 +2644,19 @@ export type UpdateCampaignCampaignFlowsCampaignIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2215,11 +2712,19 @@ export type ActivitiesCampaignFlowsCampaignIdActivitiesGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2275,11 +2780,19 @@ export type CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetErrors
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2335,11 +2848,19 @@ export type RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteErrors = 
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2414,11 +2935,19 @@ export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2474,11 +3003,19 @@ export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2534,11 +3071,19 @@ export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2594,11 +3139,19 @@ export type DisableCampaignCampaignFlowsCampaignIdDisablePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2654,11 +3207,19 @@ export type DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2714,11 +3275,19 @@ export type EnableCampaignCampaignFlowsCampaignIdEnablePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2774,11 +3343,19 @@ export type CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2834,11 +3411,19 @@ export type LaunchCampaignCampaignFlowsCampaignIdLaunchPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2937,11 +3522,19 @@ export type LogsCampaignFlowsCampaignIdLogsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -2950,7 +3543,7 @@ export type LogsCampaignFlowsCampaignIdLogsGetError = LogsCampaignFlowsCampaignI
 
 export type LogsCampaignFlowsCampaignIdLogsGetResponses = {
     /**
-     * Successful Response
+     * A page as JSON, or every matching row as CSV or JSON Lines
      */
     200: PageLogEntryOut;
 };
@@ -2997,11 +3590,19 @@ export type PauseCampaignCampaignFlowsCampaignIdPausePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3057,11 +3658,19 @@ export type RestoreCampaignCampaignFlowsCampaignIdRestorePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3122,11 +3731,19 @@ export type StatisticsCampaignFlowsCampaignIdStatisticsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3190,11 +3807,19 @@ export type CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetErro
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3250,11 +3875,19 @@ export type StopCampaignCampaignFlowsCampaignIdStopPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3310,11 +3943,19 @@ export type ViewModeConsoleViewModeGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3382,11 +4023,19 @@ export type ListContactsContactsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3437,11 +4086,19 @@ export type CreateContactContactsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3458,7 +4115,10 @@ export type CreateContactContactsPostResponses = {
 export type CreateContactContactsPostResponse = CreateContactContactsPostResponses[keyof CreateContactContactsPostResponses];
 
 export type ImportContactsContactsImportPostData = {
-    body?: never;
+    /**
+     * text/csv with a header row (username, phone, telegram_user_id, first_name, last_name, tags separated by ';', any other column a custom field; one contact per line), application/x-ndjson (one JSON contact per line) or a JSON array of contacts. At most 100,000 contacts and 20 MB.
+     */
+    body: Array<ContactIn>;
     headers?: {
         /**
          * X-Organization-Id
@@ -3492,11 +4152,19 @@ export type ImportContactsContactsImportPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3552,11 +4220,19 @@ export type DeleteContactContactsContactIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3612,11 +4288,19 @@ export type GetContactContactsContactIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3672,11 +4356,19 @@ export type UpdateContactContactsContactIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3727,11 +4419,19 @@ export type RemoveDoNotContactDoNotContactDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3799,11 +4499,19 @@ export type ListDoNotContactDoNotContactGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3854,11 +4562,19 @@ export type AddDoNotContactDoNotContactPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3921,11 +4637,19 @@ export type ExplainLeadExecutionsExecutionIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -3941,25 +4665,79 @@ export type ExplainLeadExecutionsExecutionIdGetResponses = {
 
 export type ExplainLeadExecutionsExecutionIdGetResponse = ExplainLeadExecutionsExecutionIdGetResponses[keyof ExplainLeadExecutionsExecutionIdGetResponses];
 
-export type HealthHealthGetData = {
+export type ReadyHealthGetData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/health';
 };
 
-export type HealthHealthGetResponses = {
+export type ReadyHealthGetErrors = {
     /**
-     * Response Health Health Get
-     *
-     * Successful Response
+     * Body over its limit (1 MB JSON, 20 MB import)
      */
-    200: {
-        [key: string]: string;
-    };
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * A part is down; the body says which
+     */
+    503: HealthOut;
 };
 
-export type HealthHealthGetResponse = HealthHealthGetResponses[keyof HealthHealthGetResponses];
+export type ReadyHealthGetError = ReadyHealthGetErrors[keyof ReadyHealthGetErrors];
+
+export type ReadyHealthGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: HealthOut;
+};
+
+export type ReadyHealthGetResponse = ReadyHealthGetResponses[keyof ReadyHealthGetResponses];
+
+export type LiveHealthLiveGetData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/live';
+};
+
+export type LiveHealthLiveGetErrors = {
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type LiveHealthLiveGetError = LiveHealthLiveGetErrors[keyof LiveHealthLiveGetErrors];
+
+export type LiveHealthLiveGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: LiveOut;
+};
+
+export type LiveHealthLiveGetResponse = LiveHealthLiveGetResponses[keyof LiveHealthLiveGetResponses];
 
 export type MeMeGetData = {
     body?: never;
@@ -3992,11 +4770,19 @@ export type MeMeGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4043,11 +4829,19 @@ export type ListOrgsOrganizationsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4094,11 +4888,19 @@ export type CreateOrgOrganizationsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4150,11 +4952,19 @@ export type GetOrgOrganizationsOrgIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4206,11 +5016,19 @@ export type ListMembersOrganizationsOrgIdMembersGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4262,11 +5080,19 @@ export type AddMemberOrganizationsOrgIdMembersPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4322,11 +5148,19 @@ export type RemoveMemberOrganizationsOrgIdMembersUserIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4382,11 +5216,19 @@ export type ChangeMemberOrganizationsOrgIdMembersUserIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4438,11 +5280,19 @@ export type GetSettingsOrganizationsOrgIdSettingsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4494,11 +5344,19 @@ export type PatchSettingsOrganizationsOrgIdSettingsPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4549,11 +5407,19 @@ export type GetReplyRulesReplyRulesGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4604,11 +5470,19 @@ export type PutReplyRulesReplyRulesPutErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4659,11 +5533,19 @@ export type ListAccountsTelegramAccountsGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4714,11 +5596,19 @@ export type CreateAccountTelegramAccountsPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4769,11 +5659,19 @@ export type StartLoginTelegramAccountsTelethonLoginPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4829,11 +5727,19 @@ export type DeleteAccountTelegramAccountsAccountIdDeleteErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4889,11 +5795,19 @@ export type GetAccountTelegramAccountsAccountIdGetErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -4949,11 +5863,19 @@ export type UpdateAccountTelegramAccountsAccountIdPatchErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -5009,11 +5931,19 @@ export type SubmitCodeTelegramAccountsAccountIdLoginCodePostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };
@@ -5069,11 +5999,19 @@ export type SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostErrors = {
      */
     409: ErrorBody;
     /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
      * Invalid input; says what and where
      */
     422: ErrorBody;
     /**
-     * Temporal or Telegram could not be reached
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
      */
     503: ErrorBody;
 };

@@ -23,6 +23,7 @@ import {
   unwrap,
   updateCampaignCampaignFlowsCampaignIdPatch,
   type CampaignOut,
+  type FlowIn,
 } from "../../api";
 import { ErrorState } from "../../components/States";
 import { age } from "../../format";
@@ -121,9 +122,10 @@ export function FlowTab({ campaign, org }: { campaign: CampaignOut; org: string 
   const [fault, setFault] = useState<string | null>(null);
   const save = useMutation({
     mutationFn: async (text: string) => {
-      let flow: Record<string, unknown>;
+      // The server checks the document and names the node at fault.
+      let flow: FlowIn;
       try {
-        flow = JSON.parse(text);
+        flow = JSON.parse(text) as FlowIn;
       } catch (err) {
         throw new ApiError(422, `not valid JSON: ${(err as Error).message}`, "flow");
       }

@@ -1,0 +1,62 @@
+"""What keeps a send honest across crashes: heartbeats, and waiting for the account's
+listener to catch up on replies before a lead's next message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from db.repositories import inbound
+from db.session import SessionFactory
+
+HEARTBEAT_SECONDS = 1.5
+# How long a send waits in its attempt for the account's listener to catch up before
+# the attempt fails and Temporal retries it.
+CATCH_UP_WAIT = 20.0
+
+
+class CatchingUp(Exception):
+    """The account's replies since its last listener are not fetched yet."""
+
+    def __init__(self, account_id: int) -> None:
+        super().__init__(account_id)
+        self.account_id = account_id
+
+
+async def _beat() -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        activity.heartbeat()
+
+
+@contextlib.asynccontextmanager
+async def heartbeating() -> AsyncIterator[None]:
+    """A dead worker's send is retried elsewhere after the heartbeat timeout, not 60 s.
+
+    The first beat only after a while: most sends are done sooner, and a heartbeat is
+    a round trip to the Temporal server.
+    """
+    beat = asyncio.create_task(_beat())
+    try:
+        yield
+    finally:
+        beat.cancel()
+
+
+async def wait_caught_up(sessions: SessionFactory, account_id: int, deadline: float) -> None:
+    """Until a live listener has caught up on the account; past the deadline the attempt
+    fails and Temporal retries it."""
+    while asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.3)
+        async with sessions() as session:
+            if await inbound.is_caught_up(session, account_id):
+                return
+    raise ApplicationError(
+        "the account's replies are not fetched yet (no worker holds it)",
+        next_retry_delay=timedelta(seconds=1),
+    )

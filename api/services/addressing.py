@@ -1,0 +1,41 @@
+"""Which leads a campaign's Telegram account can write to, checked before they count."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import Invalid
+from db.models import TelegramAccount
+from db.repositories import peers
+
+
+async def require_addressable(
+    session: AsyncSession,
+    account_id: int | None,
+    *,
+    campaign_id: int | None = None,
+    contact_ids: Sequence[int] = (),
+) -> None:
+    """422 for contacts known only by user id when the account is Telethon's.
+
+    Telegram needs the user's access hash, which is per account: a Telethon account
+    learns it by resolving a username or phone, or when the user writes to it.
+    """
+    account = await session.get(TelegramAccount, account_id) if account_id is not None else None
+    if account is None or account.provider != "telethon":
+        return
+    if campaign_id is not None:
+        ids = await peers.unaddressable_in_campaign(session, campaign_id, account.id)
+        field = "contacts"
+    else:
+        ids = await peers.unaddressable_contacts(session, account.id, contact_ids)
+        field = "contact_ids"
+    if ids:
+        raise Invalid(
+            f"Contacts {ids} have only a Telegram user id, and Telethon account {account.id} "
+            "has no access hash for them: add their username or phone",
+            field=field,
+            code="access_hash_missing",
+        )
