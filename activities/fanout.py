@@ -245,16 +245,14 @@ class CampaignActivities:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
 
-    async def pause_account_campaigns(self, account_id: int, code: str) -> int:
-        """The account lost its session: pause its campaigns and say why."""
+    async def pause_account_campaigns(self, account_id: int, code: str) -> dict[int, int]:
+        """The account lost its session: pause its campaigns and say why (seq by campaign)."""
         reason = f"Telegram session unauthorized ({code})"
         async with self._sessions.begin() as session:
             campaigns = await campaign_control.pause_for_account(session, account_id, reason)
         for campaign in campaigns:
             log.warning("campaign %d paused automatically: %s", campaign.id, reason)
-        seq = 0
         for campaign in campaigns:
-            seq = max(seq, campaign.control_seq)
             await submit_op(
                 self._client,
                 task_queue=self._task_queue,
@@ -267,7 +265,9 @@ class CampaignActivities:
                     reason=f"Account unauthorized ({code})",
                 ),
             )
-        return seq
+        # Each workflow must hold with its own campaign's seq: another campaign's may be
+        # far ahead, and the next launch of this one would then be ignored as older.
+        return {campaign.id: campaign.control_seq for campaign in campaigns}
 
 
 def ops_for_state(campaign: CampaignFlow, removed_open: list[int]) -> list[CampaignOp]:

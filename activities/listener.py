@@ -91,6 +91,7 @@ class ReplyListener:
                     or not await inbound.reply_recorded(session, account_id, update.message_id)
                 ):
                     signals = await self._on_reply(session, account_id, update)
+                    metrics.observe_reply(account_id, update.date)
                     if update.user_id is not None and update.access_hash is not None:
                         await peers.learn_from_sender(
                             session, account_id, update.user_id, update.access_hash
@@ -101,8 +102,6 @@ class ReplyListener:
                 await inbound.set_offset(session, account_id, update.offset)
             if update.state is not None:
                 await inbound.set_state(session, account_id, update.state)
-        if update.kind == "message":
-            metrics.observe_reply(account_id, update.date)
         for workflow_id, signal in signals:
             try:
                 await self._client.get_workflow_handle(workflow_id).signal("reply", signal)

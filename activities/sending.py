@@ -80,7 +80,7 @@ class SendActivities:
         self,
         sessions: SessionFactory,
         pool: ProviderPool,
-        on_account_unauthorized: Callable[[int, str], Awaitable[int]],
+        on_account_unauthorized: Callable[[int, str], Awaitable[dict[int, int]]],
         *,
         max_parallel: int = 10,
     ) -> None:
@@ -98,12 +98,13 @@ class SendActivities:
         """Send one planned message, at most once, if the database still allows it."""
         async with heartbeating():
             result = await self._send_when_caught_up(req)
-        if result.outcome == "unauthorized":
-            assert result.telegram_message_id is not None and result.error is not None
-            seq = await self._on_unauthorized(result.telegram_message_id, result.error)
-            return SendResult(
-                outcome="halted", halt=Halt("pause", seq, f"Account unauthorized: {result.error}")
-            )
+            if result.outcome == "unauthorized":
+                assert result.telegram_message_id is not None and result.error is not None
+                seqs = await self._on_unauthorized(result.telegram_message_id, result.error)
+                reason = f"Account unauthorized: {result.error}"
+                return SendResult(
+                    outcome="halted", halt=Halt("pause", seqs.get(req.campaign_id, 0), reason)
+                )
         return result
 
     async def _send_when_caught_up(self, req: SendRequest) -> SendResult:
@@ -199,81 +200,86 @@ class SendActivities:
         account, message, now = claim.account, claim.message, claim.now
         writes: list[Write] = []
         telegram_message_id = message.telegram_message_id
-        if message.status != "sent":
-            try:
-                provider = await self._pool.get(account)
-                lead = Peer(username, phone, telegram_user_id)
-                target = await self._peers.target(
-                    provider, account.id, execution.contact_id, lead, req.logs, req.node_id
-                )
-                sent = await provider.send_message(target, req.text, random_id)
-            except FloodWait as err:
-                metrics.observe_flood_wait(account.id, err.seconds)
-                until = now + timedelta(seconds=err.seconds)
-                return await self._defer(
-                    session,
-                    execution,
-                    req,
-                    Deferral("flood_wait", until, f"FLOOD_WAIT {err.seconds}s"),
-                    also=msg_repo.account_update(
-                        account.id,
-                        status="flood_wait",
-                        status_reason=str(err),
-                        flood_wait_until=until,
-                    ),
-                )
-            except PeerFlood:
-                metrics.observe_peer_flood(account.id)
-                until = now + PEER_FLOOD_COOLDOWN
-                reason = "Telegram limited messages to non-contacts (PEER_FLOOD)"
-                return await self._defer(
-                    session,
-                    execution,
-                    req,
-                    Deferral("peer_flood", until, reason),
-                    also=msg_repo.account_update(
-                        account.id,
-                        status="peer_flood",
-                        status_reason=reason,
-                        cooldown_until=until,
-                    ),
-                )
-            except PeerUnusable as err:
-                error = f"{err.code}: {err}"
-                failure = f"{err} ({err.code})"
-                # The execution fails here, with the send's row as its only failure row;
-                # the workflow's finishing step then finds it ended and adds none.
-                await exec_repo.save_execution(
-                    session,
-                    execution,
-                    {
-                        "status": "failed",
-                        "error_message": failure,
-                        "completed_at": CLOCK,
-                        "next_execution_at": None,
-                    },
-                    self._logs(req, "failed", {"error": error}),
-                    with_=[msg_repo.message_update(message.id, status="failed", error=error)],
-                )
-                return SendResult(outcome="failed", error=failure, finished=True)
-            except Unauthorized as err:
-                await self._pool.drop(account.id)
-                # Handled after this transaction: pausing campaigns needs their row locks.
-                return SendResult(
-                    outcome="unauthorized", error=err.code, telegram_message_id=account.id
-                )
-            except Transient as err:
-                raise ApplicationError(f"transient Telegram error: {err}") from err
-            telegram_message_id = sent.message_id
-            writes.append(
-                msg_repo.message_update(
-                    message.id, status="sent", telegram_message_id=sent.message_id
-                )
+        if message.status == "sent":
+            # An attempt that outlived its heartbeat while another finished the send:
+            # that one wrote the logs and moved the execution; write nothing again.
+            return SendResult(
+                outcome="sent",
+                telegram_message_id=telegram_message_id,
+                finished=req.finish_node_id is not None,
             )
-            if account.status in ("flood_wait", "peer_flood"):
-                writes.append(
-                    msg_repo.account_update(account.id, status="connected", status_reason=None)
-                )
+        try:
+            provider = await self._pool.get(account)
+            lead = Peer(username, phone, telegram_user_id)
+            target = await self._peers.target(
+                provider, account.id, execution.contact_id, lead, req.logs, req.node_id
+            )
+            sent = await provider.send_message(target, req.text, random_id)
+        except FloodWait as err:
+            metrics.observe_flood_wait(account.id, err.seconds)
+            until = now + timedelta(seconds=err.seconds)
+            return await self._defer(
+                session,
+                execution,
+                req,
+                Deferral("flood_wait", until, f"FLOOD_WAIT {err.seconds}s"),
+                also=msg_repo.account_update(
+                    account.id,
+                    status="flood_wait",
+                    status_reason=str(err),
+                    flood_wait_until=until,
+                ),
+            )
+        except PeerFlood:
+            metrics.observe_peer_flood(account.id)
+            until = now + PEER_FLOOD_COOLDOWN
+            reason = "Telegram limited messages to non-contacts (PEER_FLOOD)"
+            return await self._defer(
+                session,
+                execution,
+                req,
+                Deferral("peer_flood", until, reason),
+                also=msg_repo.account_update(
+                    account.id,
+                    status="peer_flood",
+                    status_reason=reason,
+                    cooldown_until=until,
+                ),
+            )
+        except PeerUnusable as err:
+            error = f"{err.code}: {err}"
+            failure = f"{err} ({err.code})"
+            # The execution fails here, with the send's row as its only failure row;
+            # the workflow's finishing step then finds it ended and adds none.
+            await exec_repo.save_execution(
+                session,
+                execution,
+                {
+                    "status": "failed",
+                    "error_message": failure,
+                    "completed_at": CLOCK,
+                    "next_execution_at": None,
+                },
+                self._logs(req, "failed", {"error": error}),
+                with_=[msg_repo.message_update(message.id, status="failed", error=error)],
+            )
+            return SendResult(outcome="failed", error=failure, finished=True)
+        except Unauthorized as err:
+            await self._pool.drop(account.id)
+            # Handled after this transaction: pausing campaigns needs their row locks.
+            return SendResult(
+                outcome="unauthorized", error=err.code, telegram_message_id=account.id
+            )
+        except Transient as err:
+            raise ApplicationError(f"transient Telegram error: {err}") from err
+        telegram_message_id = sent.message_id
+        writes.append(
+            msg_repo.message_update(message.id, status="sent", telegram_message_id=sent.message_id)
+        )
+        if account.status in ("flood_wait", "peer_flood"):
+            writes.append(
+                msg_repo.account_update(account.id, status="connected", status_reason=None)
+            )
         logs = self._logs(
             req, "sent", {"random_id": random_id, "telegram_message_id": telegram_message_id}
         )

@@ -44,7 +44,7 @@ class AccountSupervisor:
         owner: str,
         *,
         account_worker: AccountWorkerFactory,
-        on_unauthorized: Callable[[int, str], Awaitable[int]],
+        on_unauthorized: Callable[[int, str], Awaitable[object]],
         lease_interval: float = inbound.LEASE_INTERVAL,
         health_interval: float = 60.0,
     ) -> None:

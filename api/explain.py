@@ -14,6 +14,10 @@ from db.settings import Settings
 class ApiError(Exception):
     """The api refused or could not be reached; the message says which."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 def default_token(settings: Settings) -> str | None:
     """The dev stack's token, when this machine runs `tgflows dev`."""
@@ -22,9 +26,28 @@ def default_token(settings: Settings) -> str | None:
 
 
 def fetch(url: str, token: str | None, org: int | None, path: str) -> dict[str, Any]:
+    """GET path as the caller; without an organization, personal mode first, then each of
+    the caller's organizations (the first that can see it answers)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if org is not None:
-        headers["X-Organization-Id"] = str(org)
+        return _get(url, {**headers, "X-Organization-Id": str(org)}, path)
+    try:
+        return _get(url, headers, path)
+    except ApiError as err:
+        if err.status != 404:
+            raise
+        me = _get(url, headers, "/me")
+        for membership in me.get("organizations", []):
+            scoped = {**headers, "X-Organization-Id": str(membership["organization_id"])}
+            try:
+                return _get(url, scoped, path)
+            except ApiError as again:
+                if again.status != 404:
+                    raise
+        raise
+
+
+def _get(url: str, headers: dict[str, str], path: str) -> dict[str, Any]:
     try:
         response = httpx.get(f"{url.rstrip('/')}{path}", headers=headers, timeout=30)
     except httpx.HTTPError as err:
@@ -34,7 +57,7 @@ def fetch(url: str, token: str | None, org: int | None, path: str) -> dict[str, 
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
-        raise ApiError(f"{response.status_code} from {path}: {detail}")
+        raise ApiError(f"{response.status_code} from {path}: {detail}", response.status_code)
     body: dict[str, Any] = response.json()
     return body
 

@@ -340,6 +340,12 @@ class ContactWorkflow:
                 reserved = result.reserved_slot
                 assert result.wait_until is not None
                 await self._wait(datetime.fromisoformat(result.wait_until))
+                if not self._reloaded_after_pause:
+                    # Paused and resumed while deferred: the flow may have been edited,
+                    # so the main loop reloads it and renders this node again (same visit,
+                    # same random_id).
+                    self._revisit = node.id
+                    return node.id
                 continue
             if result.outcome == "halted":
                 assert result.halt is not None

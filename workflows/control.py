@@ -83,6 +83,12 @@ class CampaignControlWorkflow:
             self._ops.remove(removal)
             return removal
         newest = max(self._ops, key=lambda op: op.seq)
+        disable = next((op for op in self._ops if op.action == "disable"), None)
+        if disable is not None and newest.action not in ("disable", "cancel"):
+            # A disable's cancellations must happen even when a pause or a launch (after
+            # enable) follows at once: the newer op runs next, on what the disable left.
+            self._ops = [op for op in self._ops if op.seq > disable.seq or op.action == "remove"]
+            return disable
         if newest.action == "launch" and any(
             op.action == "launch" and op.reset_completed for op in self._ops
         ):

@@ -91,9 +91,10 @@ def plan_launch_page(rows: Iterable[PageRow], *, seq: int, reset_completed: bool
             plan.may_exist.add(row.id)
         elif row.status in ("pending", "waiting", "running"):
             plan.start.append((row.id, row.generation))
-            if row.status != "pending":
+            if row.status != "pending" or row.launch_seq == seq:
                 # A retried page's: the failed attempt may have resumed it from paused
-                # without reaching its workflow, which holds where it paused.
+                # (to waiting, or to pending when it had no deadline) without reaching
+                # its workflow, which holds where it paused.
                 plan.may_exist.add(row.id)
         else:
             continue

@@ -56,7 +56,11 @@ async def explain_lead(
     row = await repo.execution(service.session, execution_id)
     if row is None:
         raise NotFound("Execution not found")
-    await service.get(row.campaign_id, Action.VIEW, include_deleted=True)
+    try:
+        await service.get(row.campaign_id, Action.VIEW, include_deleted=True)
+    except NotFound:
+        # The same answer as for an id that does not exist: never reveal that it does.
+        raise NotFound("Execution not found") from None
     return await explain_execution(
         service.session, row, temporal=lambda: get_temporal(request), log_limit=logs
     )

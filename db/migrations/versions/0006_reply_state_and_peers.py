@@ -1,7 +1,7 @@
 """Telegram update state per account, the caught-up flag, resolved peers per account
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from collections.abc import Sequence

@@ -11,7 +11,7 @@
   waiting at the node now) and `not_sent`.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 """
 
 import importlib.util

@@ -1,7 +1,7 @@
 """users.password_hash and console sessions (cookie sign-in)
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 """
 
 from collections.abc import Sequence

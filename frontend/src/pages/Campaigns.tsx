@@ -1,14 +1,19 @@
-import { Alert, Anchor, Badge, Button, Group, SegmentedControl, Select, Table, TextInput, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
+import { Alert, Anchor, Badge, Button, Group, SegmentedControl, Select, Table, Text, TextInput, Title } from "@mantine/core";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import {
+  campaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGet,
+  errorSentence,
   listAccountsTelegramAccountsGet,
   listCampaignsCampaignFlowsGet,
+  restoreCampaignCampaignFlowsCampaignIdRestorePost,
   unwrap,
   viewModeConsoleViewModeGet,
+  type CampaignOut,
 } from "../api";
 import type { CampaignStatus } from "../client";
+import { ConfirmButton } from "../components/Confirm";
 import { Empty, QueryState } from "../components/States";
 import { STATUS_COLORS, when } from "../format";
 
@@ -20,6 +25,7 @@ export type CampaignSearch = {
   q?: string;
   sort?: "-created_at" | "created_at";
   cursor?: string;
+  trash?: "true";
 };
 
 const STATUSES = ["draft", "scheduled", "active", "paused", "completed", "cancelled"];
@@ -35,7 +41,42 @@ export function validateCampaignSearch(search: Record<string, unknown>): Campaig
     q: text("q"),
     sort: search.sort === "created_at" ? "created_at" : undefined,
     cursor: num("cursor"),
+    trash: search.trash === "true" || search.trash === true ? "true" : undefined,
   };
+}
+
+/** Restore, offered only when the API lists it among the campaign's allowed actions. */
+function RestoreCell({ campaign, org }: { campaign: CampaignOut; org: string }) {
+  const queryClient = useQueryClient();
+  const path = { path: { campaign_id: campaign.id } };
+  const allowed = useQuery({
+    queryKey: ["allowed", org, campaign.id, campaign.status, campaign.enabled, campaign.deleted_at],
+    queryFn: () => unwrap(campaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGet(path)),
+  });
+  const restore = useMutation({
+    mutationFn: () => unwrap(restoreCampaignCampaignFlowsCampaignIdRestorePost(path)),
+    onSuccess: () => {
+      queryClient.invalidateQueries({ queryKey: ["campaigns", org] });
+      queryClient.invalidateQueries({ queryKey: ["campaign", org, campaign.id] });
+      queryClient.invalidateQueries({ queryKey: ["allowed", org, campaign.id] });
+    },
+  });
+  if (restore.error) return <Text c="red" size="sm" role="alert">{errorSentence(restore.error)}</Text>;
+  if (allowed.error) return <Text c="red" size="sm">{errorSentence(allowed.error)}</Text>;
+  if (!allowed.data?.allowed_actions.includes("restore")) return null;
+  return (
+    <ConfirmButton
+      label="Restore"
+      variant="light"
+      question={`Bring ${campaign.name} back from the trash?`}
+      loading={restore.isPending}
+      onConfirm={() => restore.mutate()}
+    />
+  );
+}
+
+function person(c: CampaignOut): string {
+  return c.creator ? c.creator.name ?? c.creator.email : `user #${c.created_by}`;
 }
 
 export function CampaignsPage() {
@@ -46,6 +87,7 @@ export function CampaignsPage() {
   const set = (patch: Partial<CampaignSearch>) =>
     navigate({ search: (prev: CampaignSearch) => ({ ...prev, cursor: undefined, ...patch }) });
   const view = search.view ?? "own";
+  const trash = search.trash === "true";
   const mode = useQuery({
     queryKey: ["view-mode", org, view],
     queryFn: () => unwrap(viewModeConsoleViewModeGet({ query: { requested: view } })),
@@ -59,6 +101,7 @@ export function CampaignsPage() {
         listCampaignsCampaignFlowsGet({
           query: {
             view_mode: view,
+            deleted: trash,
             status: search.status as CampaignStatus | undefined,
             enabled: search.enabled === undefined ? undefined : search.enabled === "true",
             telegram_account_id: search.account ? Number(search.account) : undefined,
@@ -70,14 +113,24 @@ export function CampaignsPage() {
         }),
       ),
   });
-  const accountName = (id: number | null) => {
-    const found = accounts.data?.items.find((a) => a.id === id);
-    return found ? found.display_name ?? found.phone : id === null ? "—" : `#${id}`;
+  const accountName = (c: CampaignOut) => {
+    if (c.account) return c.account.display_name ?? c.account.phone;
+    return c.telegram_account_id === null ? "—" : `#${c.telegram_account_id}`;
   };
   return (
     <>
       <Group justify="space-between" mb="md">
-        <Title order={2}>Campaigns</Title>
+        <Title order={2}>{trash ? "Trash" : "Campaigns"}</Title>
+        <Group>
+        <SegmentedControl
+          aria-label="Trash"
+          value={trash ? "trash" : "live"}
+          onChange={(value) => set({ trash: value === "trash" ? "true" : undefined })}
+          data={[
+            { value: "live", label: "Campaigns" },
+            { value: "trash", label: "Trash" },
+          ]}
+        />
         <SegmentedControl
           aria-label="View mode"
           value={view}
@@ -87,6 +140,7 @@ export function CampaignsPage() {
             { value: "all", label: "All Organization Campaigns" },
           ]}
         />
+        </Group>
       </Group>
       {mode.data?.reason ? (
         <Alert color="yellow" mb="md" data-testid="view-mode-fallback">
@@ -140,7 +194,7 @@ export function CampaignsPage() {
       <QueryState query={campaigns} what="campaigns">
         {(page) =>
           page.items.length === 0 ? (
-            <Empty>No campaigns match.</Empty>
+            <Empty>{trash ? "The trash is empty." : "No campaigns match."}</Empty>
           ) : (
             <>
               <Table striped highlightOnHover data-testid="campaign-table">
@@ -152,6 +206,8 @@ export function CampaignsPage() {
                     <Table.Th>Account</Table.Th>
                     <Table.Th>Creator</Table.Th>
                     <Table.Th>Created</Table.Th>
+                    {trash ? <Table.Th>Deleted</Table.Th> : null}
+                    {trash ? <Table.Th /> : null}
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
@@ -166,9 +222,15 @@ export function CampaignsPage() {
                         <Badge color={STATUS_COLORS[c.status] ?? "gray"}>{c.status}</Badge>
                       </Table.Td>
                       <Table.Td>{c.enabled ? "yes" : "no"}</Table.Td>
-                      <Table.Td>{accountName(c.telegram_account_id)}</Table.Td>
-                      <Table.Td>user #{c.created_by}</Table.Td>
+                      <Table.Td>{accountName(c)}</Table.Td>
+                      <Table.Td>{person(c)}</Table.Td>
                       <Table.Td>{when(c.created_at)}</Table.Td>
+                      {trash ? <Table.Td>{when(c.deleted_at)}</Table.Td> : null}
+                      {trash ? (
+                        <Table.Td>
+                          <RestoreCell campaign={c} org={org} />
+                        </Table.Td>
+                      ) : null}
                     </Table.Tr>
                   ))}
                 </Table.Tbody>

@@ -16,11 +16,13 @@ import { ConfirmButton } from "../../components/Confirm";
 import { Empty, QueryState } from "../../components/States";
 import { STATUS_COLORS, when } from "../../format";
 import { REFRESH_MS } from "./CampaignPage";
+import { LeadDetail } from "./LeadDetail";
 
 const EXECUTION_STATUSES = ["pending", "running", "waiting", "paused", "completed", "responded", "failed", "cancelled", "opted_out"];
 
 function waitingReason(row: CampaignContactOut): string {
   if (row.error_message) return row.error_message;
+  if (row.waiting_reason) return `${row.waiting_reason}${row.waiting_until ? ` until ${when(row.waiting_until)}` : ""}`;
   if (row.status === "waiting" && row.next_execution_at) return `at ${row.current_node_id ?? "?"} until ${when(row.next_execution_at)}`;
   if (row.status === "pending") return "not started yet";
   return row.current_node_id ? `at ${row.current_node_id}` : "—";
@@ -34,6 +36,7 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
   const [applied, setApplied] = useState("");
   const [cursor, setCursor] = useState<number | undefined>(undefined);
   const [picked, setPicked] = useState<string[]>([]);
+  const [opened, setOpened] = useState<number | null>(null);
   const [contactSearch, setContactSearch] = useState("");
   const rows = useQuery({
     queryKey: ["campaign-contacts", org, campaign.id, status, applied, cursor],
@@ -60,6 +63,7 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
   const error = add.error ?? remove.error;
   return (
     <Stack>
+      <LeadDetail executionId={opened} org={org} onClose={() => setOpened(null)} />
       <Group align="end">
         <MultiSelect
           label="Add from your contacts"
@@ -110,7 +114,7 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
             <Empty>No contacts in this campaign{status || applied ? " match" : " yet"}.</Empty>
           ) : (
             <>
-              <Table striped data-testid="campaign-contacts">
+              <Table striped highlightOnHover data-testid="campaign-contacts">
                 <Table.Thead>
                   <Table.Tr>
                     <Table.Th>Contact</Table.Th>
@@ -123,7 +127,7 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
                 </Table.Thead>
                 <Table.Tbody>
                   {page.items.map((r) => (
-                    <Table.Tr key={r.execution_id}>
+                    <Table.Tr key={r.execution_id} onClick={() => setOpened(r.execution_id)} style={{ cursor: "pointer" }} title="Show this lead's detail">
                       <Table.Td>
                         {[r.first_name, r.last_name].filter(Boolean).join(" ")} {r.username ? <Text span c="dimmed">@{r.username}</Text> : null}
                       </Table.Td>
@@ -133,7 +137,7 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
                       <Table.Td>{waitingReason(r)}</Table.Td>
                       <Table.Td>{when(r.started_at)}</Table.Td>
                       <Table.Td>{when(r.completed_at)}</Table.Td>
-                      <Table.Td>
+                      <Table.Td onClick={(e) => e.stopPropagation()}>
                         <ConfirmButton
                           label="Remove"
                           variant="light"

@@ -8,7 +8,6 @@ import {
   duplicateCampaignCampaignFlowsCampaignIdDuplicatePost,
   enableCampaignCampaignFlowsCampaignIdEnablePost,
   errorSentence,
-  getAccountTelegramAccountsAccountIdGet,
   launchCampaignCampaignFlowsCampaignIdLaunchPost,
   pauseCampaignCampaignFlowsCampaignIdPausePost,
   restoreCampaignCampaignFlowsCampaignIdRestorePost,
@@ -18,6 +17,7 @@ import {
 } from "../../api";
 import { ConfirmButton } from "../../components/Confirm";
 import { when } from "../../format";
+import { DiagnosisPanel } from "./DiagnosisPanel";
 
 type Path = { path: { campaign_id: number } };
 type ActionSpec = { label: string; question: string; color?: string; call: (p: Path) => Promise<{ data?: unknown; error?: unknown; response?: Response }> };
@@ -53,17 +53,15 @@ export function OverviewTab({ campaign, org }: { campaign: CampaignOut; org: str
     queryKey: ["allowed", org, campaign.id, campaign.status, campaign.enabled, campaign.deleted_at],
     queryFn: () => unwrap(campaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGet(path)),
   });
-  const account = useQuery({
-    queryKey: ["account", org, campaign.telegram_account_id],
-    queryFn: () => unwrap(getAccountTelegramAccountsAccountIdGet({ path: { account_id: campaign.telegram_account_id as number } })),
-    enabled: campaign.telegram_account_id !== null,
-  });
+  const account = campaign.account ?? null;
+  const creator = campaign.creator ?? null;
   const act = useMutation({
     mutationFn: async (name: string) => ({ name, result: await unwrap(ACTIONS[name].call(path)) }),
     onSuccess: ({ name, result }) => {
       queryClient.invalidateQueries({ queryKey: ["campaign", org, campaign.id] });
       queryClient.invalidateQueries({ queryKey: ["allowed", org, campaign.id] });
       queryClient.invalidateQueries({ queryKey: ["campaigns", org] });
+      queryClient.invalidateQueries({ queryKey: ["diagnosis", org, campaign.id] });
       if (name === "duplicate" && result && typeof result === "object" && "id" in result) {
         navigate({ to: "/o/$org/campaigns/$id/$tab", params: { org, id: String(result.id), tab: "overview" } });
       }
@@ -95,6 +93,7 @@ export function OverviewTab({ campaign, org }: { campaign: CampaignOut; org: str
           {errorSentence(act.error)}
         </Alert>
       ) : null}
+      <DiagnosisPanel campaign={campaign} org={org} />
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Paper withBorder p="md">
           <Title order={4} mb="sm">
@@ -105,8 +104,11 @@ export function OverviewTab({ campaign, org }: { campaign: CampaignOut; org: str
             <Field label="Status">
               {campaign.status}
               {campaign.enabled ? "" : " (disabled: launches are refused)"}
+              {campaign.status_reason ? <Text span c="dimmed" data-testid="status-reason">{` — ${campaign.status_reason}`}</Text> : null}
             </Field>
-            <Field label="Creator">user #{campaign.created_by}</Field>
+            <Field label="Creator">
+              <span data-testid="campaign-creator">{creator ? (creator.name ? `${creator.name} <${creator.email}>` : creator.email) : `user #${campaign.created_by}`}</span>
+            </Field>
             <Field label="Organization">{campaign.organization_id === null ? "Personal" : `#${campaign.organization_id}`}</Field>
             <Field label="Timezone">{campaign.timezone}</Field>
             <Field label="Scheduled start">{when(campaign.scheduled_start_at)}</Field>
@@ -117,19 +119,18 @@ export function OverviewTab({ campaign, org }: { campaign: CampaignOut; org: str
           <Title order={4} mb="sm">
             Telegram account
           </Title>
-          {campaign.telegram_account_id === null ? (
+          {account === null ? (
             <Text c="dimmed">No account: the campaign cannot be launched.</Text>
-          ) : account.isPending ? (
-            <Text c="dimmed">Loading account…</Text>
-          ) : account.error ? (
-            <Text c="red">{errorSentence(account.error)}</Text>
           ) : (
-            <Stack gap="xs">
-              <Field label="Account">{account.data.display_name ?? account.data.phone}</Field>
-              <Field label="Health">
-                <Badge color={account.data.status === "connected" ? "green" : "red"}>{account.data.status}</Badge> {account.data.status_reason ?? ""}
+            <Stack gap="xs" data-testid="campaign-account">
+              <Field label="Account">
+                {account.display_name ?? account.phone} {account.display_name ? <Text span c="dimmed">{account.phone}</Text> : null}
               </Field>
-              <Field label="Flood wait until">{when(account.data.flood_wait_until)}</Field>
+              <Field label="Health">
+                <Badge color={account.status === "connected" ? "green" : "red"}>{account.status}</Badge> {account.status_reason ?? ""}
+              </Field>
+              <Field label="Flood wait until">{when(account.flood_wait_until)}</Field>
+              <Field label="Cooldown until">{when(account.cooldown_until)}</Field>
             </Stack>
           )}
           <Title order={4} mt="md" mb="sm">
