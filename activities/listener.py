@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import metrics
+from activities.replies import classify_reply
 from activities.telegram.base import Cursor, TelegramError, Unauthorized, Update
 from activities.telegram.pool import ProviderPool
 from db import telemetry
@@ -157,6 +158,7 @@ class ReplyListener:
             session.add(message)
             if execution is None:
                 continue
+            message.reply_category = category = await classify_reply(session, execution, text)
             await session.flush()
             await exec_repo.add_logs(
                 session,
@@ -167,7 +169,10 @@ class ReplyListener:
                         "event_type": "response_detected",
                         "status": "replied",
                         "message_text": text,
-                        "details": {"telegram_message_id": update.message_id},
+                        "details": {
+                            "telegram_message_id": update.message_id,
+                            "category": category,
+                        },
                     }
                 ],
             )
@@ -175,7 +180,7 @@ class ReplyListener:
                 signals.append(
                     (
                         contact_workflow_id(execution.id, execution.generation),
-                        ReplySignal(message_id=message.id, text=text),
+                        ReplySignal(message_id=message.id, text=text, category=category),
                     )
                 )
         return signals

@@ -30,6 +30,7 @@ from activities.telegram.base import (
 from activities.telegram.pool import ProviderPool
 from db import telemetry
 from db.models import Contact, TelegramAccount
+from db.repositories import do_not_contact as dnc_repo
 from db.repositories import executions as exec_repo
 from db.repositories import inbound
 from db.repositories import messages as msg_repo
@@ -37,6 +38,7 @@ from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.messages import PlannedSend
 from db.repositories.writes import CLOCK, Write
 from db.session import SessionFactory
+from db.vocabulary import ExecutionStatus, LogStatus
 from workflows.types import Halt, SendRequest, SendResult
 
 PEER_FLOOD_COOLDOWN = timedelta(hours=1)
@@ -137,7 +139,9 @@ class SendActivities:
         )
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome="stale")
-        execution, campaign, (username, phone, telegram_user_id, replies, caught_up) = locked
+        execution, campaign, (username, phone, telegram_user_id, replies, caught_up, listed) = (
+            locked
+        )
         telemetry.bind(account_id=campaign.telegram_account_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
         if activity.info().attempt > 1 and campaign.telegram_account_id is not None:
@@ -157,6 +161,8 @@ class SendActivities:
         assert campaign.telegram_account_id is not None
         if not caught_up:  # read in the same snapshot as `replies`
             raise CatchingUp(campaign.telegram_account_id)
+        if listed:
+            return await self._opted_out(session, execution, req)
         if campaign_stops_on_reply(campaign) and replies > req.known_replies:
             return SendResult(outcome="replied")
         if deferral := window_deferral(
@@ -389,6 +395,35 @@ class SendActivities:
             await exec_repo.save_execution(session, execution, {"status": "paused"}, started=False)
         return SendResult(outcome="halted", halt=halt)
 
+    async def _opted_out(
+        self, session: AsyncSession, execution: ExecutionState, req: SendRequest
+    ) -> SendResult:
+        # The lead is on its scope's do-not-contact list: it ends here, unsent.
+        reason = "Lead is on the do-not-contact list"
+        await exec_repo.save_execution(
+            session,
+            execution,
+            {
+                "status": ExecutionStatus.OPTED_OUT,
+                "error_message": reason,
+                "completed_at": CLOCK,
+                "next_execution_at": None,
+            },
+            [
+                *log_rows(req.logs),
+                {
+                    "node_id": req.node_id,
+                    "node_type": "send_message",
+                    "event_type": "campaign_activity",
+                    "status": LogStatus.OPTED_OUT,
+                    "details": {"reason": "do_not_contact"},
+                    "visit": req.visit,
+                },
+            ],
+        )
+        req.logs = []
+        return SendResult(outcome="opted_out", error=reason, finished=True)
+
     async def _defer(
         self,
         session: AsyncSession,
@@ -450,11 +485,13 @@ class SendActivities:
 
 PEER_COLUMNS = (Contact.username, Contact.phone, Contact.telegram_user_id)
 # Read with the locked execution: the lead's peer, its replies this generation and
-# whether its account's listener has caught up (one snapshot: see _send_locked).
+# whether its account's listener has caught up (one snapshot: see _send_locked) and
+# whether the lead is on the do-not-contact list.
 SEND_COLUMNS = (
     *PEER_COLUMNS,
     msg_repo.replies_of_execution(),
     inbound.caught_up_of_campaign(),
+    dnc_repo.listed_lead(),
 )
 
 

@@ -20,7 +20,9 @@ from api.routers import (
     campaigns,
     contacts,
     diagnosis,
+    do_not_contact,
     identity,
+    reply_rules,
     reports,
     telethon_login,
 )
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telethon_login.router,
         accounts.router,
         contacts.router,
+        do_not_contact.router,
+        reply_rules.router,
         campaigns.router,
         reports.router,
         diagnosis.router,

@@ -164,3 +164,8 @@ def allowed_actions(
         for a in candidates
         if decide(actor, row, a) == Decision.ALLOW and status_allows(a, status)
     ]
+
+
+def can_manage_settings(actor: Actor) -> bool:
+    """Scope settings (reply rules): anyone in personal mode, owners and admins in an org."""
+    return actor.organization_id is None or actor.role in MANAGE_SETTINGS

@@ -23,6 +23,7 @@ class ExecutionStatus(StrEnum):
     RESPONDED = "responded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    OPTED_OUT = "opted_out"
 
 
 class NodeType(StrEnum):
@@ -59,6 +60,7 @@ class LogStatus(StrEnum):
     RESPONDED = "responded"
     REPLIED = "replied"
     READ = "read"
+    OPTED_OUT = "opted_out"
 
 
 class WaitingReason(StrEnum):
@@ -77,3 +79,13 @@ class WaitingReason(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"
     PAUSED = "paused"
+
+
+class ReplyCategory(StrEnum):
+    """What a lead's reply says, by the scope's reply rules (docs/decisions.md)."""
+
+    OPT_OUT = "opt_out"
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested"
+    OUT_OF_OFFICE = "out_of_office"
+    OTHER = "other"

@@ -46,7 +46,7 @@ async def test_launch_sends_templated_message_and_completes(
     added = await caller.ok(
         "post", f"/campaign-flows/{cid}/contacts", json={"contact_ids": [contact["id"]]}
     )
-    assert added == {"added": 1, "skipped": 0}
+    assert added == {"added": 1, "skipped": 0, "in_other_campaign": 0}
     launched = await caller.ok("post", f"/campaign-flows/{cid}/launch")
     assert launched["status"] == "active"
 

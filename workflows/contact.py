@@ -60,6 +60,8 @@ class ContactWorkflow:
         self._cancel: str | None = None
         self._reloaded_after_pause = True
         self._unanswered_reply = False
+        # The lead's latest reply, for conditions on `reply.category` / `reply.text`.
+        self._last_reply: dict[str, object] = {}
         self._on_reply = "stop"
         self._at_wait_for_reply = False
         self._state = ContactState(execution_id=0, generation=0)
@@ -79,6 +81,7 @@ class ContactWorkflow:
     @workflow.signal
     def reply(self, signal: ReplySignal) -> None:
         self._unanswered_reply = True
+        self._last_reply = {"category": signal.category, "text": signal.text}
         self._state.replies += 1
 
     @workflow.query
@@ -226,7 +229,9 @@ class ContactWorkflow:
             self._log(node, "campaign_activity", "completed")
             return self._next(flow, node.id)
         if node.type == "condition":
-            result = flowgraph.evaluate_condition(node, {**variables, "context": context})
+            result = flowgraph.evaluate_condition(
+                node, {**variables, "context": context, "reply": self._last_reply}
+            )
             self._log(node, "campaign_activity", "completed", details={"result": result})
             return self._next(flow, node.id, "true" if result else "false")
         if node.type == "ab_split":
@@ -350,6 +355,9 @@ class ContactWorkflow:
                 return node.id
             if result.outcome == "stale":
                 raise _Ended("cancelled", "Execution was replaced by a newer launch")
+            if result.outcome == "opted_out":
+                # The send activity recorded the end: no finishing step.
+                raise _Ended("opted_out", result.error, recorded_at=node.id)
             raise _Ended("failed", result.error or "Send failed")
 
     def _next(self, flow: flowgraph.Flow, node_id: str, label: str | None = None) -> str:

@@ -26,6 +26,8 @@ NODE_TYPES = frozenset(
     {"start", "send_message", "delay", "wait_for_reply", "condition", "ab_split", "end"}
 )
 CONDITION_OPS = frozenset({"eq", "ne", "contains", "exists", "gt", "lt"})
+# A condition on `reply.category` compares with one of these (db.vocabulary.ReplyCategory).
+REPLY_CATEGORIES = frozenset({"opt_out", "interested", "not_interested", "out_of_office", "other"})
 WAITING_TYPES = frozenset({"delay", "wait_for_reply"})
 _DURATION = re.compile(r"^\s*(\d{1,12})\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -303,6 +305,15 @@ def _check_node(flow: Flow, node: Node) -> None:
         if isinstance(value, str) and len(value) > MAX_CONDITION_VALUE_CHARS:
             raise FlowError(
                 f"'value' is at most {MAX_CONDITION_VALUE_CHARS} characters", node_id=node.id
+            )
+        if (
+            node.data["field"] == "reply.category"
+            and node.data.get("op", "eq") in ("eq", "ne")
+            and node.data.get("value") not in REPLY_CATEGORIES
+        ):
+            raise FlowError(
+                f"'value' for reply.category must be one of {sorted(REPLY_CATEGORIES)}",
+                node_id=node.id,
             )
 
 

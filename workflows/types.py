@@ -36,6 +36,8 @@ class ControlSignal:
 class ReplySignal:
     message_id: int
     text: str
+    # db.vocabulary.ReplyCategory; a condition node reads it as `reply.category`.
+    category: str | None = None
 
 
 @dataclass
@@ -145,7 +147,7 @@ class SendRequest:
 
 @dataclass
 class SendResult:
-    outcome: str  # sent | replied | deferred | halted | failed | stale
+    outcome: str  # sent | replied | deferred | halted | failed | opted_out | stale
     wait_until: str | None = None
     reason: str | None = None
     error: str | None = None

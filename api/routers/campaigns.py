@@ -12,6 +12,7 @@ from api.errors import ERROR_RESPONSES
 from api.policies import Action, effective_view_mode
 from api.schemas.campaigns import (
     AccountSummary,
+    AddContactsIn,
     AddContactsOut,
     CampaignContactOut,
     CampaignCreate,
@@ -226,11 +227,13 @@ async def list_campaign_contacts(
 
 @router.post("/{campaign_id}/contacts", response_model=AddContactsOut)
 async def add_campaign_contacts(
-    campaign_id: int, body: ContactIds, service: Service
+    campaign_id: int, body: AddContactsIn, service: Service
 ) -> AddContactsOut:
-    """Add contacts; duplicates are skipped and counted."""
-    added, skipped = await service.add_contacts(campaign_id, body.contact_ids)
-    return AddContactsOut(added=added, skipped=skipped)
+    """Add contacts; duplicates and leads of another open campaign are skipped, counted."""
+    added, skipped, busy = await service.add_contacts(
+        campaign_id, body.contact_ids, allow_other_campaigns=body.allow_other_campaigns
+    )
+    return AddContactsOut(added=added, skipped=skipped, in_other_campaign=busy)
 
 
 @router.delete("/{campaign_id}/contacts", response_model=RemoveContactsOut)

@@ -65,19 +65,22 @@ async def statistics(campaign_id: int, service: Service, refresh: bool = False) 
     = contacts_completed / total_contacts. `contacts_responded` counts leads who replied,
     whatever their status; `response_rate` = contacts_responded / messages_delivered.
     Rates are percentages; a zero denominator gives 0. `?refresh=true` computes afresh.
+    `reply_categories` counts replies per category of the reply rules and
+    `contacts_opted_out` the leads ended by the do-not-contact list; both are live.
     """
     await service.get(campaign_id, Action.VIEW)
     session = service.session
     row = await repo.cached_statistics(session, campaign_id)
     fresh = row is not None and datetime.now(UTC) - row.computed_at < CACHE_TTL
-    if row is None or refresh or not fresh:
+    cached = not (row is None or refresh or not fresh)
+    if not cached:
         row = await repo.compute_statistics(session, campaign_id)
         await session.commit()
-        return StatisticsOut(
-            campaign_id=campaign_id, computed_at=row.computed_at, cached=False, statistics=row.data
-        )
+    assert row is not None
+    # Read live (two indexed counts), not from the cache.
+    data = {**row.data, **await repo.opt_out_counts(session, campaign_id)}
     return StatisticsOut(
-        campaign_id=campaign_id, computed_at=row.computed_at, cached=True, statistics=row.data
+        campaign_id=campaign_id, computed_at=row.computed_at, cached=cached, statistics=data
     )
 
 
@@ -89,7 +92,8 @@ async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
     `delivery_confirmed`: Telegram confirmed it, numbering it with a message id (our
     "delivered"; private chats have no delivery receipt); `message_read`: the lead read
     it; `response_detected`: the lead replied; `campaign_activity`: every other node
-    execution and how a lead ended (completed, failed with its error, cancelled).
+    execution and how a lead ended (completed, failed with its error, cancelled,
+    opted_out: on the do-not-contact list).
     """
     await service.get(campaign_id, Action.VIEW)
     rows = await repo.activity_feed(service.session, campaign_id)

@@ -169,9 +169,19 @@ class ContactIds(BaseModel):
     contact_ids: list[int] = Field(min_length=1, max_length=100_000)
 
 
+class AddContactsIn(ContactIds):
+    allow_other_campaigns: bool = Field(
+        default=False,
+        description="Add contacts even while another active or scheduled campaign has them",
+    )
+
+
 class AddContactsOut(BaseModel):
     added: int
-    skipped: int
+    skipped: int = Field(description="Already in this campaign")
+    in_other_campaign: int = Field(
+        default=0, description="Skipped: in conversation in another active or scheduled campaign"
+    )
 
 
 class RemoveContactsOut(BaseModel):

@@ -227,12 +227,20 @@ class CampaignService:
         )
         return campaign
 
-    async def add_contacts(self, campaign_id: int, contact_ids: Sequence[int]) -> tuple[int, int]:
+    async def add_contacts(
+        self, campaign_id: int, contact_ids: Sequence[int], *, allow_other_campaigns: bool = False
+    ) -> tuple[int, int, int]:
+        """(added, already in this campaign, skipped as in another campaign)."""
         campaign = await self.get(campaign_id, Action.ADD_CONTACTS)
         await self._check_contacts(contact_ids)
         await require_addressable(
             self.session, campaign.telegram_account_id, contact_ids=contact_ids
         )
+        busy: set[int] = set()
+        if not allow_other_campaigns:
+            # One conversation per lead: not while another campaign is writing to it.
+            busy = await repo.in_other_campaigns(self.session, campaign.id, contact_ids)
+            contact_ids = [c for c in contact_ids if c not in busy]
         added = await repo.add_executions(self.session, campaign.id, contact_ids)
         if added and campaign.status == "scheduled" and campaign.scheduled_start_at is not None:
             await repo.schedule_pending(self.session, campaign.id, campaign.scheduled_start_at)
@@ -242,7 +250,7 @@ class CampaignService:
             campaign.status = "active"
             action = "launch"
         await self._commit_and_submit(campaign, action)
-        return added, unique - added
+        return added, unique - added, len(busy)
 
     async def remove_contacts(self, campaign_id: int, contact_ids: Sequence[int]) -> int:
         campaign = await self.get(campaign_id, Action.REMOVE_CONTACTS)

@@ -4,6 +4,7 @@ from db.models.accounts import TelegramAccount, TelegramPeer
 from db.models.base import Base
 from db.models.campaigns import CampaignFlow, CampaignFlowVersion
 from db.models.contacts import Contact
+from db.models.do_not_contact import DoNotContact, ReplyRules
 from db.models.executions import FlowExecution, FlowExecutionLog
 from db.models.messages import Message
 from db.models.organizations import Organization, OrganizationMember
@@ -18,11 +19,13 @@ __all__ = [
     "CampaignStatisticsCache",
     "ConsoleSession",
     "Contact",
+    "DoNotContact",
     "FlowExecution",
     "FlowExecutionLog",
     "Message",
     "Organization",
     "OrganizationMember",
+    "ReplyRules",
     "TelegramAccount",
     "TelegramPeer",
     "User",

@@ -45,6 +45,8 @@ class Message(Base):
     variant: Mapped[str | None] = mapped_column(String(64))
     # pending | sent | failed | received
     status: Mapped[str] = mapped_column(String(16))
+    # An inbound reply's category by the scope's reply rules (db.vocabulary.ReplyCategory).
+    reply_category: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None]

@@ -21,6 +21,7 @@ from db.models import (
 from db.repositories.diagnosis import latest_wait, with_wait
 from db.repositories.scoping import contains_pattern, scope
 from db.repositories.search import contact_matches
+from db.vocabulary import CampaignStatus, ExecutionStatus
 
 
 def visible(
@@ -102,6 +103,40 @@ async def count_executions(session: AsyncSession, campaign_id: int) -> int:
         )
         or 0
     )
+
+
+# A lead in conversation: not ended (paused ones resume).
+OPEN_EXECUTION = (
+    ExecutionStatus.PENDING,
+    ExecutionStatus.RUNNING,
+    ExecutionStatus.WAITING,
+    ExecutionStatus.PAUSED,
+)
+
+
+async def in_other_campaigns(
+    session: AsyncSession, campaign_id: int, contact_ids: Sequence[int]
+) -> set[int]:
+    """Contacts with an open execution in another active or scheduled campaign.
+
+    Contacts belong to one scope, so any campaign holding them is of the same scope.
+    """
+    if not contact_ids:
+        return set()
+    rows = await session.scalars(
+        select(FlowExecution.contact_id)
+        .join(CampaignFlow, CampaignFlow.id == FlowExecution.campaign_id)
+        .where(
+            FlowExecution.contact_id.in_(list(dict.fromkeys(contact_ids))),
+            FlowExecution.campaign_id != campaign_id,
+            FlowExecution.deleted_at.is_(None),
+            FlowExecution.status.in_(OPEN_EXECUTION),
+            CampaignFlow.deleted_at.is_(None),
+            CampaignFlow.status.in_((CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)),
+        )
+        .distinct()
+    )
+    return set(rows)
 
 
 async def add_executions(

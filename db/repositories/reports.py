@@ -11,10 +11,16 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CampaignStatisticsCache, Contact, FlowExecution, FlowExecutionLog
+from db.models import (
+    CampaignStatisticsCache,
+    Contact,
+    FlowExecution,
+    FlowExecutionLog,
+    Message,
+)
 from db.repositories.scoping import contains_pattern
 from db.repositories.search import contact_matches
-from db.vocabulary import LogEvent
+from db.vocabulary import ExecutionStatus, LogEvent, ReplyCategory
 
 FEED_EVENTS = (
     LogEvent.MESSAGE_SENT,
@@ -179,3 +185,25 @@ async def stream_logs(session: AsyncSession, stmt: Select[Any]) -> AsyncIterator
     result = await session.stream(stmt.execution_options(yield_per=2000))
     async for row in result:
         yield row
+
+
+async def opt_out_counts(session: AsyncSession, campaign_id: int) -> dict[str, Any]:
+    """Replies per category (every category, zero included) and leads ended opted_out."""
+    rows = await session.execute(
+        select(Message.reply_category, func.count())
+        .where(
+            Message.campaign_id == campaign_id,
+            Message.direction == "in",
+            Message.reply_category.is_not(None),
+        )
+        .group_by(Message.reply_category)
+    )
+    categories = {c.value: 0 for c in ReplyCategory} | {str(k): int(n) for k, n in rows.all()}
+    opted_out = await session.scalar(
+        select(func.count()).where(
+            FlowExecution.campaign_id == campaign_id,
+            FlowExecution.deleted_at.is_(None),
+            FlowExecution.status == ExecutionStatus.OPTED_OUT,
+        )
+    )
+    return {"reply_categories": categories, "contacts_opted_out": int(opted_out or 0)}

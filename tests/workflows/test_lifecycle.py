@@ -231,7 +231,7 @@ async def test_add_contacts_to_active_starts_them_and_reactivates_completed(
     added = await caller.ok(
         "post", f"/campaign-flows/{cid}/contacts", json={"contact_ids": [contact["id"]]}
     )
-    assert added == {"added": 1, "skipped": 0}
+    assert added == {"added": 1, "skipped": 0, "in_other_campaign": 0}
     assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "active"
     await eventually(lambda: _has(sim, late, 1))
     await eventually(lambda: _campaign_status(caller, cid, "completed"))

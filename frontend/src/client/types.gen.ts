@@ -204,6 +204,22 @@ export type AccountUpdate = {
 export type Action = 'view' | 'edit_metadata' | 'edit_flow' | 'delete' | 'restore' | 'duplicate' | 'launch' | 'pause' | 'stop' | 'enable' | 'disable' | 'add_contacts' | 'remove_contacts';
 
 /**
+ * AddContactsIn
+ */
+export type AddContactsIn = {
+    /**
+     * Allow Other Campaigns
+     *
+     * Add contacts even while another active or scheduled campaign has them
+     */
+    allow_other_campaigns?: boolean;
+    /**
+     * Contact Ids
+     */
+    contact_ids: Array<number>;
+};
+
+/**
  * AddContactsOut
  */
 export type AddContactsOut = {
@@ -212,9 +228,31 @@ export type AddContactsOut = {
      */
     added: number;
     /**
+     * In Other Campaign
+     *
+     * Skipped: in conversation in another active or scheduled campaign
+     */
+    in_other_campaign?: number;
+    /**
      * Skipped
+     *
+     * Already in this campaign
      */
     skipped: number;
+};
+
+/**
+ * AddedOut
+ */
+export type AddedOut = {
+    /**
+     * Added
+     */
+    added: number;
+    /**
+     * Already Listed
+     */
+    already_listed: number;
 };
 
 /**
@@ -668,6 +706,36 @@ export type DiagnosisOut = {
 };
 
 /**
+ * DoNotContactOut
+ */
+export type DoNotContactOut = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Kind
+     */
+    kind: 'username' | 'phone' | 'telegram_user_id';
+    /**
+     * Organization Id
+     */
+    organization_id: number | null;
+    /**
+     * Source
+     */
+    source: 'manual' | 'reply';
+    /**
+     * Value
+     */
+    value: string;
+};
+
+/**
  * Edge
  *
  * From one node to the next; `label` picks the branch where a node has several.
@@ -865,7 +933,7 @@ export type ExecutionOut = {
 /**
  * ExecutionStatus
  */
-export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'responded' | 'failed' | 'cancelled';
+export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'responded' | 'failed' | 'cancelled' | 'opted_out';
 
 /**
  * FlowCountsOut
@@ -949,6 +1017,36 @@ export type FlowOut = {
     } & AbSplitNode) | ({
         type: 'end';
     } & EndNode)>;
+};
+
+/**
+ * HandleIn
+ *
+ * One lead to list, by exactly one of its handles.
+ */
+export type HandleIn = {
+    /**
+     * Phone
+     */
+    phone?: string | null;
+    /**
+     * Telegram User Id
+     */
+    telegram_user_id?: number | null;
+    /**
+     * Username
+     */
+    username?: string | null;
+};
+
+/**
+ * HandlesIn
+ */
+export type HandlesIn = {
+    /**
+     * Entries
+     */
+    entries: Array<HandleIn>;
 };
 
 /**
@@ -1119,7 +1217,7 @@ export type LogLineOut = {
 /**
  * LogStatus
  */
-export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read';
+export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read' | 'opted_out';
 
 /**
  * LoginCode
@@ -1401,6 +1499,24 @@ export type PageContactOut = {
 };
 
 /**
+ * Page[DoNotContactOut]
+ */
+export type PageDoNotContactOut = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Items
+     */
+    items: Array<DoNotContactOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
  * Page[LogEntryOut]
  */
 export type PageLogEntryOut = {
@@ -1551,6 +1667,72 @@ export type RemoveContactsOut = {
      * Removed
      */
     removed: number;
+};
+
+/**
+ * RemovedOut
+ */
+export type RemovedOut = {
+    /**
+     * Not Listed
+     */
+    not_listed: number;
+    /**
+     * Removed
+     */
+    removed: number;
+};
+
+/**
+ * ReplyCategory
+ *
+ * What a lead's reply says, by the scope's reply rules (docs/decisions.md).
+ */
+export type ReplyCategory = 'opt_out' | 'interested' | 'not_interested' | 'out_of_office' | 'other';
+
+/**
+ * ReplyRuleIn
+ *
+ * Keywords (whole words or phrases, any case) and regex patterns for one category.
+ */
+export type ReplyRuleIn = {
+    category: ReplyCategory;
+    /**
+     * Keywords
+     */
+    keywords?: Array<string>;
+    /**
+     * Patterns
+     */
+    patterns?: Array<string>;
+};
+
+/**
+ * ReplyRulesIn
+ */
+export type ReplyRulesIn = {
+    /**
+     * Rules
+     *
+     * First matching rule wins
+     */
+    rules: Array<ReplyRuleIn>;
+};
+
+/**
+ * ReplyRulesOut
+ */
+export type ReplyRulesOut = {
+    /**
+     * Default
+     *
+     * True while the scope uses the built-in rules
+     */
+    default: boolean;
+    /**
+     * Rules
+     */
+    rules: Array<ReplyRuleIn>;
 };
 
 /**
@@ -2782,7 +2964,7 @@ export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponses = {
 export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponse = ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponses[keyof ListCampaignContactsCampaignFlowsCampaignIdContactsGetResponses];
 
 export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostData = {
-    body: ContactIds;
+    body: AddContactsIn;
     headers?: {
         /**
          * X-Organization-Id
@@ -4202,6 +4384,212 @@ export type UpdateContactContactsContactIdPatchResponses = {
 
 export type UpdateContactContactsContactIdPatchResponse = UpdateContactContactsContactIdPatchResponses[keyof UpdateContactContactsContactIdPatchResponses];
 
+export type RemoveDoNotContactDoNotContactDeleteData = {
+    body: HandlesIn;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/do-not-contact';
+};
+
+export type RemoveDoNotContactDoNotContactDeleteErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type RemoveDoNotContactDoNotContactDeleteError = RemoveDoNotContactDoNotContactDeleteErrors[keyof RemoveDoNotContactDoNotContactDeleteErrors];
+
+export type RemoveDoNotContactDoNotContactDeleteResponses = {
+    /**
+     * Successful Response
+     */
+    200: RemovedOut;
+};
+
+export type RemoveDoNotContactDoNotContactDeleteResponse = RemoveDoNotContactDoNotContactDeleteResponses[keyof RemoveDoNotContactDoNotContactDeleteResponses];
+
+export type ListDoNotContactDoNotContactGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Kind
+         */
+        kind?: 'username' | 'phone' | 'telegram_user_id' | null;
+        /**
+         * Source
+         */
+        source?: 'manual' | 'reply' | null;
+        /**
+         * Cursor
+         */
+        cursor?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/do-not-contact';
+};
+
+export type ListDoNotContactDoNotContactGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type ListDoNotContactDoNotContactGetError = ListDoNotContactDoNotContactGetErrors[keyof ListDoNotContactDoNotContactGetErrors];
+
+export type ListDoNotContactDoNotContactGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageDoNotContactOut;
+};
+
+export type ListDoNotContactDoNotContactGetResponse = ListDoNotContactDoNotContactGetResponses[keyof ListDoNotContactDoNotContactGetResponses];
+
+export type AddDoNotContactDoNotContactPostData = {
+    body: HandlesIn;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/do-not-contact';
+};
+
+export type AddDoNotContactDoNotContactPostErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type AddDoNotContactDoNotContactPostError = AddDoNotContactDoNotContactPostErrors[keyof AddDoNotContactDoNotContactPostErrors];
+
+export type AddDoNotContactDoNotContactPostResponses = {
+    /**
+     * Successful Response
+     */
+    200: AddedOut;
+};
+
+export type AddDoNotContactDoNotContactPostResponse = AddDoNotContactDoNotContactPostResponses[keyof AddDoNotContactDoNotContactPostResponses];
+
 export type ExplainLeadExecutionsExecutionIdGetData = {
     body?: never;
     headers?: {
@@ -4983,6 +5371,132 @@ export type PatchSettingsOrganizationsOrgIdSettingsPatchResponses = {
 };
 
 export type PatchSettingsOrganizationsOrgIdSettingsPatchResponse = PatchSettingsOrganizationsOrgIdSettingsPatchResponses[keyof PatchSettingsOrganizationsOrgIdSettingsPatchResponses];
+
+export type GetReplyRulesReplyRulesGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/reply-rules';
+};
+
+export type GetReplyRulesReplyRulesGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type GetReplyRulesReplyRulesGetError = GetReplyRulesReplyRulesGetErrors[keyof GetReplyRulesReplyRulesGetErrors];
+
+export type GetReplyRulesReplyRulesGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: ReplyRulesOut;
+};
+
+export type GetReplyRulesReplyRulesGetResponse = GetReplyRulesReplyRulesGetResponses[keyof GetReplyRulesReplyRulesGetResponses];
+
+export type PutReplyRulesReplyRulesPutData = {
+    body: ReplyRulesIn;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/reply-rules';
+};
+
+export type PutReplyRulesReplyRulesPutErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type PutReplyRulesReplyRulesPutError = PutReplyRulesReplyRulesPutErrors[keyof PutReplyRulesReplyRulesPutErrors];
+
+export type PutReplyRulesReplyRulesPutResponses = {
+    /**
+     * Successful Response
+     */
+    200: ReplyRulesOut;
+};
+
+export type PutReplyRulesReplyRulesPutResponse = PutReplyRulesReplyRulesPutResponses[keyof PutReplyRulesReplyRulesPutResponses];
 
 export type ListAccountsTelegramAccountsGetData = {
     body?: never;
