@@ -8,13 +8,13 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
 from temporalio.client import Client
 
 from api.deps import get_temporal
+from db.repositories import monitoring
 from workflows.types import control_task_queue
 
 router = APIRouter(tags=["health"])
@@ -85,7 +85,7 @@ async def ready(request: Request) -> JSONResponse:
 async def _database(request: Request) -> Part:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT), request.app.state.sessions() as session:
-            await session.execute(text("SELECT 1"))
+            await monitoring.ping(session)
     except Exception as err:  # any failure means not ready; the kind is enough to say
         return Part(ok=False, detail=f"PostgreSQL is unreachable ({type(err).__name__})")
     return Part(ok=True)

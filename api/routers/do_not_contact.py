@@ -10,7 +10,6 @@ from api.deps import ActorDep, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.schemas.common import Page
 from api.schemas.do_not_contact import AddedOut, DoNotContactOut, HandlesIn, RemovedOut
-from db.models import DoNotContact
 from db.repositories import do_not_contact as repo
 
 router = APIRouter(prefix="/do-not-contact", tags=["do-not-contact"], responses=ERROR_RESPONSES)
@@ -32,14 +31,15 @@ async def list_do_not_contact(
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[DoNotContactOut]:
     """The scope's do-not-contact list, oldest first."""
-    stmt = repo.entries(actor.user_id, actor.organization_id)
-    if kind:
-        stmt = stmt.where(DoNotContact.kind == kind)
-    if source:
-        stmt = stmt.where(DoNotContact.source == source)
-    if cursor is not None:
-        stmt = stmt.where(DoNotContact.id > cursor)
-    rows = list(await session.scalars(stmt.order_by(DoNotContact.id).limit(limit + 1)))
+    rows = await repo.page(
+        session,
+        actor.user_id,
+        actor.organization_id,
+        kind=kind,
+        source=source,
+        cursor=cursor,
+        limit=limit,
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(

@@ -40,6 +40,27 @@ def entries(user_id: int, organization_id: int | None) -> Select[DoNotContact]:
     )
 
 
+async def page(
+    session: AsyncSession,
+    user_id: int,
+    organization_id: int | None,
+    *,
+    kind: str | None,
+    source: str | None,
+    cursor: int | None,
+    limit: int,
+) -> list[DoNotContact]:
+    """One page of the scope's list, oldest first; one row more than `limit` says more."""
+    stmt = entries(user_id, organization_id)
+    if kind:
+        stmt = stmt.where(DoNotContact.kind == kind)
+    if source:
+        stmt = stmt.where(DoNotContact.source == source)
+    if cursor is not None:
+        stmt = stmt.where(DoNotContact.id > cursor)
+    return list(await session.scalars(stmt.order_by(DoNotContact.id).limit(limit + 1)))
+
+
 async def add(
     session: AsyncSession,
     handles: Sequence[Handle],
