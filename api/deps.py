@@ -39,12 +39,6 @@ async def get_current_user(
     request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
 ) -> User:
     token = authorization[7:].strip() if authorization else ""
-    keys = _auth_keys(request, token)
-    limiter = request.app.state.auth_failures
-    if (wait := limiter.retry_after(keys)) is not None:
-        raise TooManyRequests(
-            f"Too many failed authentications; retry in {wait} s", retry_after=wait
-        )
     if not authorization or not authorization.lower().startswith("bearer "):
         user = await cookie_user(request, session)
         if user is None:
@@ -58,6 +52,14 @@ async def get_current_user(
     )
     found = row.first()
     if found is None:
+        # Only failures are limited: a valid token always passes, so callers behind one
+        # address (a NAT, a proxy) are not locked out by someone else's bad tokens.
+        keys = _auth_keys(request, token)
+        limiter = request.app.state.auth_failures
+        if (wait := limiter.retry_after(keys)) is not None:
+            raise TooManyRequests(
+                f"Too many failed authentications; retry in {wait} s", retry_after=wait
+            )
         limiter.record(keys)
         raise Unauthenticated("Invalid or revoked token")
     await session.execute(

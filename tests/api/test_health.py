@@ -94,8 +94,9 @@ async def test_temporal_down_makes_health_503(sessions: Any, database_url: str) 
 
 
 async def test_failed_authentication_is_rate_limited(
-    sessions: Any, temporal_env: WorkflowEnvironment, database_url: str
+    sessions: Any, temporal_env: WorkflowEnvironment, database_url: str, make_user: Any
 ) -> None:
+    caller = await make_user()
     settings = Settings(DATABASE_URL=database_url, TGFLOWS_TASK_QUEUE=TASK_QUEUE)
     async with await _client_for(settings, sessions, temporal_env.client) as client:
         codes = []
@@ -106,6 +107,9 @@ async def test_failed_authentication_is_rate_limited(
         assert codes[AUTH_FAILURES_PER_MINUTE:] == [429] * 5
         assert 1 <= int(resp.headers["retry-after"]) <= 60
         assert resp.json()["code"] == "too_many_requests"
+        # Someone else's bad tokens from the same address never lock a valid token out.
+        mine = await client.get("/me", headers={"Authorization": f"Bearer {caller.token}"})
+        assert mine.status_code == 200
 
 
 async def test_one_token_prefix_is_limited_from_any_address(
