@@ -239,7 +239,7 @@ async def test_add_contacts_to_active_starts_them_and_reactivates_completed(
     dup = await caller.ok(
         "post", f"/campaign-flows/{cid}/contacts", json={"contact_ids": [contact["id"]]}
     )
-    assert dup == {"added": 0, "skipped": 1}
+    assert dup == {"added": 0, "skipped": 1, "in_other_campaign": 0}
 
 
 async def _campaign_status(caller: Caller, cid: int, status: str) -> bool:
