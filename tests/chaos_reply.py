@@ -25,7 +25,7 @@ SEND_WAIT_FOLLOW = {
     "nodes": [
         {"id": "start", "type": "start"},
         {"id": "one", "type": "send_message", "data": {"text": "one {first_name}"}},
-        {"id": "wait", "type": "wait_for_reply", "data": {"timeout_seconds": 2}},
+        {"id": "wait", "type": "wait_for_reply", "data": {"timeout_seconds": 5}},
         {"id": "two", "type": "send_message", "data": {"text": "two"}},
         {"id": "end", "type": "end"},
     ],
@@ -56,7 +56,7 @@ async def run_reply_while_down(
     sim: httpx.AsyncClient,
     database_url: str,
     leads: int = 4,
-    down_seconds: float = 4.0,
+    down_seconds: float = 7.0,
     timeout: float = 120,
 ) -> ReplyOutcome:
     """Kill the worker once the first lead got its message, reply as that lead while
@@ -90,7 +90,8 @@ async def run_reply_while_down(
             await until(first_sent, deadline, interval=0.02)
             await worker.kill()
             await sim.post(f"/peers/{replier}/reply", json={"account": phone, "text": "yes"})
-            # The dead time is the chaos itself: longer than the wait's 2 s timeout.
+            # The dead time is the chaos itself: longer than the wait's 5 s timeout, which a
+            # loaded machine must not reach before the kill (2 s did in a full run).
             await asyncio.sleep(down_seconds)
             await worker.start()
 
