@@ -154,6 +154,7 @@ class SendActivities:
                     outcome="sent",
                     telegram_message_id=earlier.telegram_message_id,
                     finished=req.finish_node_id is not None,
+                    message_row_id=earlier.id,
                 )
         halt = halt_for(execution, campaign)
         if halt is not None:
@@ -207,6 +208,7 @@ class SendActivities:
                 outcome="sent",
                 telegram_message_id=telegram_message_id,
                 finished=req.finish_node_id is not None,
+                message_row_id=message.id,
             )
         try:
             provider = await self._pool.get(account)
@@ -326,6 +328,7 @@ class SendActivities:
             outcome="sent",
             telegram_message_id=telegram_message_id,
             finished=req.finish_node_id is not None,
+            message_row_id=message.id,
         )
 
     async def _claim(

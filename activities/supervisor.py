@@ -60,9 +60,16 @@ class AccountSupervisor:
 
     async def run(self) -> None:
         """Renew leases, start what a newly leased account needs, drop what was lost."""
+        fresh = True
         try:
             while True:
                 async with self._sessions.begin() as session:
+                    if fresh:
+                        # A worker restarted under the same TGFLOWS_WORKER_ID finds the
+                        # leases of its dead self: their listeners fetched nothing since,
+                        # so they are taken afresh, as not caught up.
+                        await inbound.release_leases(session, self._owner)
+                        fresh = False
                     accounts = await inbound.acquire_leases(session, self._owner)
                     await inbound.clear_expired_limits(session)
                 leased = {a.id: a for a in accounts}

@@ -64,6 +64,8 @@ class ContactWorkflow:
         self._last_reply: dict[str, object] = {}
         self._on_reply = "stop"
         self._at_wait_for_reply = False
+        # messages.id of the newest reply signalled (row ids grow in arrival order).
+        self._last_reply_row = 0
         self._state = ContactState(execution_id=0, generation=0)
         self._visits: dict[str, int] = {}
         self._logs: list[LogEntry] = []
@@ -83,6 +85,7 @@ class ContactWorkflow:
         self._unanswered_reply = True
         self._last_reply = {"category": signal.category, "text": signal.text}
         self._state.replies += 1
+        self._last_reply_row = max(self._last_reply_row, signal.message_id)
 
     @workflow.query
     def state(self) -> ContactState:
@@ -325,7 +328,14 @@ class ContactWorkflow:
             )
             if result.outcome == "sent":
                 self._sends += 1
-                self._unanswered_reply = False
+                # A reply signalled while the send was in flight answers an earlier
+                # message, unless it was recorded after this one (the worker died
+                # after sending and the reply came before the send's retry).
+                self._unanswered_reply = (
+                    self._unanswered_reply
+                    and result.message_row_id is not None
+                    and self._last_reply_row > result.message_row_id
+                )
                 if result.finished and end is not None:
                     self._state.visited_nodes.append(end.id)
                     raise _Ended("completed", recorded_at=end.id)

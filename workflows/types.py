@@ -155,6 +155,9 @@ class SendResult:
     telegram_message_id: int | None = None
     reserved_slot: str | None = None
     finished: bool = False
+    # The sent message's row (messages.id): a reply signalled while the send was in
+    # flight whose row is newer answers this message, not an earlier one.
+    message_row_id: int | None = None
 
 
 @dataclass

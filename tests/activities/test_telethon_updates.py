@@ -309,3 +309,54 @@ async def test_a_lead_known_only_by_user_id_becomes_addressable_once_they_write(
     async with sessions() as session:
         known = await peers.known_peer(session, account.id, contact["id"])
     assert known == (lead.id, lead.access_hash)
+
+
+class _StillConnecting(ReplyListener):
+    """A listener that has not fetched anything yet (Telegram is slow to answer)."""
+
+    async def listen(self, account: TelegramAccount) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_worker_restarted_under_its_id_is_not_caught_up_from_its_dead_self(
+    make_user: Any, sessions: SessionFactory, client: Client
+) -> None:
+    """TGFLOWS_WORKER_ID is stable across restarts (a pod name): the new process finds
+    the leases its previous one held, caught up when it died. Replies that came while
+    no process ran are not fetched yet, so sends must wait for the new listener."""
+    caller: Caller = await make_user(org=unique("org"))
+    owner = unique("worker")
+    account = await telethon_account(sessions, caller, owner, updates_caught_up=True)
+    pool = ProviderPool("http://unused", telethon_client=FakeTelegram().client)
+    campaigns = CampaignActivities(sessions, client, TASK_QUEUE)
+
+    def account_worker(account_id: int) -> Worker:
+        return Worker(
+            client, task_queue=f"unused-{account_id}", activities=[campaigns.mark_applied]
+        )
+
+    supervisor = AccountSupervisor(
+        sessions,
+        pool,
+        _StillConnecting(sessions, pool, client, owner),
+        owner,
+        account_worker=account_worker,
+        on_unauthorized=campaigns.pause_account_campaigns,
+        lease_interval=0.2,
+        health_interval=3600.0,
+    )
+    before = (await stored(sessions, account.id)).lease_expires_at
+    running = asyncio.create_task(supervisor.run())
+    try:
+
+        async def renewed() -> bool:
+            return (await stored(sessions, account.id)).lease_expires_at != before
+
+        await eventually(renewed)
+        row = await stored(sessions, account.id)
+        assert row.lease_owner == owner
+        assert row.updates_caught_up is False
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await pool.close()
