@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response
 
 from api.deps import ActorDep, SessionDep
-from api.errors import ERROR_RESPONSES, Invalid, NotFound
+from api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
 from api.schemas.common import Page
 from api.schemas.directory import AccountIn, AccountOut, AccountUpdate
 from db.models import TelegramAccount
@@ -89,8 +89,17 @@ async def update_account(
 
 @router.delete("/{account_id}", status_code=204)
 async def delete_account(account_id: int, session: SessionDep, actor: ActorDep) -> Response:
-    """Soft delete an account."""
+    """Soft delete an account; refused (409) while a scheduled, active or paused campaign
+    sends from it: its leads would wait forever for an account no worker holds."""
     account = await _get(session, actor, account_id)
+    if using := await repo.campaigns_using_account(session, account.id):
+        names = ", ".join(repr(name) for name in using[:5])
+        more = f" and {len(using) - 5} more" if len(using) > 5 else ""
+        raise Conflict(
+            f"Account is used by live campaign(s) {names}{more}: "
+            "stop or complete them, or move them to another account, first",
+            code="account_in_use",
+        )
     account.deleted_at = datetime.now(UTC)
     await session.commit()
     return Response(status_code=204)

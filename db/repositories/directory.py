@@ -9,8 +9,9 @@ from sqlalchemy import BigInteger, Select, String, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Contact, TelegramAccount
+from db.models import CampaignFlow, Contact, TelegramAccount
 from db.repositories.scoping import scope
+from db.vocabulary import CampaignStatus
 
 ARRAY_TEXT = ARRAY(String)
 ARRAY_BIGINT = ARRAY(BigInteger)
@@ -130,3 +131,19 @@ async def _existing_handles(
             )
     await session.execute(text("RESET enable_nestloop"))
     return found
+
+
+async def campaigns_using_account(session: AsyncSession, account_id: int) -> list[str]:
+    """Names of live campaigns (scheduled, active or paused) that send from the account."""
+    rows = await session.scalars(
+        select(CampaignFlow.name)
+        .where(
+            CampaignFlow.telegram_account_id == account_id,
+            CampaignFlow.deleted_at.is_(None),
+            CampaignFlow.status.in_(
+                [CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE, CampaignStatus.PAUSED]
+            ),
+        )
+        .order_by(CampaignFlow.id)
+    )
+    return list(rows)
