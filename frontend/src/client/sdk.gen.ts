@@ -558,7 +558,8 @@ export const startLoginTelegramAccountsTelethonLoginPost = <ThrowOnError extends
 /**
  * Delete Account
  *
- * Soft delete an account.
+ * Soft delete an account; refused (409) while a scheduled, active or paused campaign
+ * sends from it: its leads would wait forever for an account no worker holds.
  */
 export const deleteAccountTelegramAccountsAccountIdDelete = <ThrowOnError extends boolean = false>(options: Options<DeleteAccountTelegramAccountsAccountIdDeleteData, ThrowOnError>) => (options.client ?? client).delete<DeleteAccountTelegramAccountsAccountIdDeleteResponses, DeleteAccountTelegramAccountsAccountIdDeleteErrors, ThrowOnError>({ url: '/telegram-accounts/{account_id}', ...options });
 
