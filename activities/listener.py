@@ -25,6 +25,9 @@ from workflows.types import ReplySignal, contact_workflow_id
 log = logging.getLogger(__name__)
 POLL_SECONDS = 20.0
 UNAUTHORIZED_BACKOFF = 30.0
+# A reply's signal is retried for this long while Temporal does not answer.
+SIGNAL_RETRY_FIRST = 0.5
+SIGNAL_RETRY_FOR = 120.0
 
 
 class ReplyListener:
@@ -103,11 +106,35 @@ class ReplyListener:
             if update.state is not None:
                 await inbound.set_state(session, account_id, update.state)
         for workflow_id, signal in signals:
+            await self._signal(workflow_id, signal)
+
+    async def _signal(self, workflow_id: str, signal: ReplySignal) -> None:
+        """Tell the lead's workflow, retrying while Temporal is unreachable.
+
+        The reply is already recorded, so a workflow never told still finds it at its
+        next send (which then does not go out); but a wait_for_reply would time out, so
+        the signal is retried, and one workflow's failure does not skip the others.
+        """
+        delay = SIGNAL_RETRY_FIRST
+        deadline = asyncio.get_running_loop().time() + SIGNAL_RETRY_FOR
+        while True:
             try:
                 await self._client.get_workflow_handle(workflow_id).signal("reply", signal)
+                return
             except RPCError as err:
-                if err.status != RPCStatusCode.NOT_FOUND:
-                    raise
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    return  # the execution already ended
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    log.error(
+                        "reply to %s recorded but not signalled: %s (%s)",
+                        workflow_id,
+                        err.status.name if err.status else "error",
+                        err.message,
+                    )
+                    return
+                log.warning("reply to %s: signal failed, retrying: %s", workflow_id, err.message)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def _on_read(self, session: AsyncSession, account_id: int, update: Update) -> None:
         assert update.max_id is not None
