@@ -13,11 +13,18 @@ MAX_KEYS = 100_000
 
 
 class FailureLimiter:
-    """A sliding minute of failures per key, in this api process."""
+    """At most `limit` failures per key in a sliding window, in this api process."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._limit = per_minute
+    def __init__(
+        self,
+        limit: int,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        window: float = WINDOW_SECONDS,
+    ) -> None:
+        self._limit = limit
         self._clock = clock
+        self._window = window
         self._hits: dict[str, deque[float]] = {}
 
     def retry_after(self, keys: Iterable[str]) -> int | None:
@@ -27,19 +34,22 @@ class FailureLimiter:
         for key in keys:
             hits = self._prune(key, now)
             if hits is not None and len(hits) >= self._limit:
-                wait = max(wait, hits[0] + WINDOW_SECONDS - now)
+                wait = max(wait, hits[0] + self._window - now)
         return max(1, math.ceil(wait)) if wait > 0 else None
 
     def record(self, keys: Iterable[str]) -> None:
         now = self._clock()
         if len(self._hits) > MAX_KEYS:
-            for key in [k for k, v in self._hits.items() if not v or v[-1] < now - WINDOW_SECONDS]:
+            for key in [k for k, v in self._hits.items() if not v or v[-1] < now - self._window]:
                 del self._hits[key]
         for key in keys:
             self._hits.setdefault(key, deque(maxlen=self._limit)).append(now)
 
+    def clear(self, key: str) -> None:
+        self._hits.pop(key, None)
+
     def _prune(self, key: str, now: float) -> deque[float] | None:
         hits = self._hits.get(key)
-        while hits and hits[0] < now - WINDOW_SECONDS:
+        while hits and hits[0] < now - self._window:
             hits.popleft()
         return hits

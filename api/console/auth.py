@@ -9,14 +9,49 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from api.console.cookies import CSRF_COOKIE, SESSION_COOKIE, cookie_user, digest
-from api.console.passwords import FailureLimiter, verify_password
+from api.console.passwords import verify_password
 from api.deps import SessionDep
 from api.errors import ERROR_RESPONSES, AppError, Unauthenticated
+from api.ratelimit import FailureLimiter
 from db.repositories import console_sessions as repo
 
 router = APIRouter(prefix="/auth", tags=["sign-in"], responses=ERROR_RESPONSES)
 SESSION_LIFETIME = timedelta(days=7)
-limiter = FailureLimiter()
+
+
+class SignInLimits:
+    """Failed sign-ins in a sliding window, counted three ways: per address and email
+    (guessing one person's password), per email (guessing it from many addresses) and
+    per address (trying many people's). People behind one address are not locked out
+    by another's typos: the address alone allows many more failures than the pair."""
+
+    def __init__(
+        self, per_pair: int = 5, per_email: int = 20, per_address: int = 100, window: float = 300
+    ) -> None:
+        self._pair = FailureLimiter(per_pair, window=window)
+        self._email = FailureLimiter(per_email, window=window)
+        self._address = FailureLimiter(per_address, window=window)
+
+    def _each(self, email: str, address: str) -> list[tuple[FailureLimiter, str]]:
+        return [
+            (self._pair, f"{address} {email}"),
+            (self._email, email),
+            (self._address, address),
+        ]
+
+    def retry_after(self, email: str, address: str) -> int | None:
+        waits = [limit.retry_after([key]) for limit, key in self._each(email, address)]
+        return max((w for w in waits if w is not None), default=None)
+
+    def fail(self, email: str, address: str) -> None:
+        for limit, key in self._each(email, address):
+            limit.record([key])
+
+    def succeeded(self, email: str, address: str) -> None:
+        self._pair.clear(f"{address} {email}")
+
+
+limiter = SignInLimits()
 
 
 class TooManyAttempts(AppError):
@@ -57,15 +92,14 @@ async def login(
     """Sign in with email and password; sets an httpOnly session cookie and a CSRF cookie."""
     email = body.email.strip().lower()
     client = request.client.host if request.client else "unknown"
-    keys = [f"email:{email}", f"ip:{client}"]
-    wait = limiter.retry_after(keys)
+    wait = limiter.retry_after(email, client)
     if wait:
         raise TooManyAttempts(f"Too many failed sign-ins; try again in {wait} seconds")
     user = await repo.user_by_email(session, email)
     if user is None or not verify_password(user.password_hash, body.password):
-        limiter.fail(keys)
+        limiter.fail(email, client)
         raise Unauthenticated("Wrong email or password")
-    limiter.clear(keys[0])
+    limiter.succeeded(email, client)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + SESSION_LIFETIME
     await repo.open_session(session, user.id, digest(token), digest(csrf), expires)

@@ -11,7 +11,6 @@ import pytest
 
 from api.console import auth
 from api.console.cookies import CSRF_COOKIE, SESSION_COOKIE
-from api.console.passwords import FailureLimiter
 from tests.conftest import unique
 
 CLI = [sys.executable, "-m", "api"]
@@ -26,7 +25,7 @@ def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(autouse=True)
 def fresh_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "limiter", FailureLimiter(limit=3, window=60))
+    monkeypatch.setattr(auth, "limiter", auth.SignInLimits(per_pair=3, window=60))
 
 
 async def test_password_sign_in_cookie_csrf_and_sign_out(
@@ -84,6 +83,31 @@ async def test_failed_sign_ins_are_rate_limited(database_url: str, api: httpx.As
     blocked = await api.post("/auth/login", json={"email": email, "password": "right-password"})
     assert blocked.status_code == 429
     assert "try again in" in blocked.json()["detail"]
+    # Someone else at the same address is not locked out by these failures.
+    other = f"{unique('colleague')}@example.com"
+    assert cli(database_url, "create-user", other, "--password", "their-password").returncode == 0
+    ok = await api.post("/auth/login", json={"email": other, "password": "their-password"})
+    assert ok.status_code == 200, ok.text
+
+
+def test_sign_in_limits_count_the_pair_the_email_and_the_address() -> None:
+    limits = auth.SignInLimits(per_pair=2, per_email=5, per_address=4, window=60)
+    limits.fail("a@x", "10.0.0.1")
+    limits.succeeded("a@x", "10.0.0.1")  # a success forgets the pair's typos
+    limits.fail("a@x", "10.0.0.1")
+    assert limits.retry_after("a@x", "10.0.0.1") is None
+    limits.fail("a@x", "10.0.0.1")
+    assert limits.retry_after("a@x", "10.0.0.1")  # two failures since the last success
+    assert limits.retry_after("b@x", "10.0.0.1") is None  # a colleague behind the address
+    assert limits.retry_after("a@x", "10.0.0.2") is None
+    # The same email guessed from several addresses: five failures in all.
+    limits.fail("a@x", "10.0.0.2")
+    limits.fail("a@x", "10.0.0.3")
+    assert limits.retry_after("a@x", "10.0.0.4")
+    # Many emails tried from one address: four failures there in all.
+    limits.fail("c@x", "10.0.0.1")
+    assert limits.retry_after("d@x", "10.0.0.1")
+    assert limits.retry_after("d@x", "10.0.0.9") is None
 
 
 async def test_set_password_replaces_it_and_signs_out(
