@@ -29,7 +29,8 @@ from db.repositories import send_fence
 from workflows.dispatch import submit_op
 from workflows.types import CampaignOp
 
-UNHEALTHY_ACCOUNT = frozenset({"unauthorized", "banned"})
+# No worker leases these (db.repositories.inbound.UNLEASED_STATUSES): sends would wait.
+UNHEALTHY_ACCOUNT = frozenset({"pending_login", "unauthorized", "banned"})
 STOPPED_REASON = "Campaign stopped by user"
 NOT_NULL = frozenset({"name", "timezone", "flow", "response_handling"})
 

@@ -1,11 +1,15 @@
-"""Deleting a Telegram account that live campaigns send from is refused."""
+"""A campaign never depends on an account no worker can hold: deleting one that live
+campaigns send from is refused, and so is launching on one still signing in."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from db.models import TelegramAccount
+from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
 
 
@@ -30,3 +34,20 @@ async def test_an_account_in_use_by_a_live_campaign_cannot_be_deleted(make_user:
     await eventually(stopped)
     assert (await caller.delete(f"/telegram-accounts/{account_id}")).status_code == 204
     assert (await caller.get(f"/telegram-accounts/{account_id}")).status_code == 404
+
+
+async def test_a_campaign_is_not_launched_on_an_account_still_signing_in(
+    make_user: Any, sessions: SessionFactory
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    cid, account_id, _ = await campaign_with_contacts(caller, [unique()])
+    async with sessions.begin() as session:
+        await session.execute(
+            update(TelegramAccount)
+            .where(TelegramAccount.id == account_id)
+            .values(status="pending_login")
+        )
+    resp = await caller.post(f"/campaign-flows/{cid}/launch")
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["code"] == "account_unhealthy"
+    assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "draft"
