@@ -44,6 +44,7 @@ async def test_chaos_large(sim_process: httpx.AsyncClient) -> None:
             "leads": LEADS,
             "seed": seed,
             "timeout": 900,
+            "repliers": LEADS // 10,
         }
         calm = await run_chaos(kills=0, **common)
         chaos = await run_chaos(
@@ -66,8 +67,13 @@ async def test_chaos_large(sim_process: httpx.AsyncClient) -> None:
         without_kills_seconds=calm.seconds,
         without_kills_all_sent_seconds=calm.all_sent_seconds or -1.0,
         baseline_duplicates=calm.duplicates,
+        replies=chaos.replies,
+        replies_recorded=chaos.replies_recorded,
+        late_follow_ups=len(chaos.late_follow_ups),
     )
     assert calm.duplicates == calm.missing == calm.not_final == 0, calm
     assert sorted(chaos.restarted) == ["postgres", "temporal"], chaos
     assert chaos.duplicates == 0 and chaos.missing == 0, chaos
     assert chaos.not_final == 0 and chaos.campaign_status == "completed", chaos
+    assert chaos.replies_recorded == chaos.replies == LEADS // 10, chaos
+    assert chaos.late_follow_ups == [], chaos

@@ -34,6 +34,7 @@ from db.models import CampaignFlow, Contact, FlowExecution, Message, TelegramAcc
 from db.models.executions import TERMINAL
 from db.session import SessionFactory
 from db.settings import Settings
+from tests.chaos_repliers import Repliers
 from tests.conftest import Caller
 from tests.processes import TGFLOWS, wait_for_poller, worker_env
 from workflows.types import control_workflow_id
@@ -112,6 +113,11 @@ class Outcome:
     restarted: list[str]
     campaign_status: str
     examples: list[str] = field(default_factory=list)
+    # Leads who replied during the chaos, their replies recorded, and follow-ups that
+    # reached one of them after its reply was recorded (must be none).
+    replies: int = 0
+    replies_recorded: int = 0
+    late_follow_ups: list[str] = field(default_factory=list)
 
 
 @contextlib.asynccontextmanager
@@ -219,14 +225,20 @@ async def settled(sessions: SessionFactory, campaign_id: int) -> tuple[bool, int
 
 
 async def count_received(
-    sim: httpx.AsyncClient, people: list[tuple[str, str]], expected: Callable[[str], list[str]]
+    sim: httpx.AsyncClient,
+    people: list[tuple[str, str]],
+    expected: Callable[[str], list[str]],
+    repliers: frozenset[str] = frozenset(),
 ) -> tuple[int, int, list[str]]:
-    """(duplicates, missing, examples) over every lead's messages in the simulator."""
+    """(duplicates, missing, examples) over every lead's messages in the simulator. A
+    lead who replied got the first message and at most once each of the others."""
     duplicates = missing = 0
     examples: list[str] = []
     for peer, first_name in people:
         got = Counter(m["text"] for m in (await sim.get(f"/peers/{peer}/messages")).json()["items"])
         want = Counter(expected(first_name))
+        if peer in repliers:
+            want = Counter({text: n for text, n in want.items() if text in got}) or want
         extra = sum((got - want).values())
         lacking = sum((want - got).values())
         duplicates += extra
@@ -260,15 +272,28 @@ async def run_chaos(
     timeout: float = 240,
     flow: dict[str, Any] = SEND_DELAY_SEND,
     restarts: Mapping[str, Callable[[], Awaitable[None]]] | None = None,
+    repliers: int = 0,
 ) -> Outcome:
     """Launch a campaign, SIGKILL its worker `kills` times (first during the launch's
     fan-out, then while sends happen), restart it each time, and count what leads got.
 
     `restarts` names services (Temporal, PostgreSQL) restarted once each, at a random
-    point of the sends, while the worker keeps running and must reconnect."""
+    point of the sends, while the worker keeps running and must reconnect.
+
+    `repliers` leads answer at random moments after their first message, kills or not
+    (run it on a stack of its own: another worker on the same database would lease the
+    account and listen on its own simulator)."""
     rng = random.Random(seed)
     queue = f"chaos-{secrets.token_hex(4)}"
     cid, people = await campaign_of(sessions, user_id=caller.user_id, leads=leads, flow=flow)
+    async with sessions() as session:
+        phone = await session.scalar(
+            select(TelegramAccount.phone)
+            .join(CampaignFlow, CampaignFlow.telegram_account_id == TelegramAccount.id)
+            .where(CampaignFlow.id == cid)
+        )
+    assert phone is not None
+    answering = Repliers(sim, phone, [p for p, _ in rng.sample(people, repliers)], rng)
     worker = KillableWorker(
         client,
         queue,
@@ -276,6 +301,7 @@ async def run_chaos(
     )
     await worker.start()
     restarted: list[str] = []
+    replying = asyncio.create_task(answering.run())
     try:
         async with api_for(queue, database_url, sessions, client, caller) as chaos_api:
             began = time.monotonic()
@@ -316,12 +342,16 @@ async def run_chaos(
 
             await until(done, deadline, interval=0.25)
             seconds = time.monotonic() - began
+            # Replies to leads that already finished are recorded all the same.
+            await until(lambda: answering.all_recorded(sessions, cid), deadline, interval=0.25)
     finally:
+        replying.cancel()
         await worker.stop()
     _, not_final, status = await settled(sessions, cid)
     duplicates, missing, examples = await count_received(
-        sim, people, lambda name: [f"one {name}", "two"]
+        sim, people, lambda name: [f"one {name}", "two"], frozenset(answering.peers)
     )
+    recorded, late = await answering.check(sessions, cid)
     return Outcome(
         leads=leads,
         duplicates=duplicates,
@@ -333,4 +363,7 @@ async def run_chaos(
         restarted=restarted,
         campaign_status=status,
         examples=examples,
+        replies=len(answering.replied),
+        replies_recorded=recorded,
+        late_follow_ups=late,
     )

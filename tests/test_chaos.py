@@ -5,16 +5,12 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import Client
 
-from db.session import SessionFactory
 from tests.chaos import run_chaos
 from tests.chaos_reply import run_reply_while_down
-from tests.conftest import Caller
 from tests.processes import simulator_process
 from tests.restartable import owner_in, restartable_stack
 
@@ -27,29 +23,30 @@ async def sim_process() -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_worker_killed_during_fanout_and_sends_sends_each_message_once(
-    make_user: Any,
-    sessions: SessionFactory,
-    client: Client,
     sim_process: httpx.AsyncClient,
-    database_url: str,
 ) -> None:
-    caller: Caller = await make_user()
+    """On a stack of its own (see the reply test below); 12 of the 60 leads reply at
+    random moments, some while the worker is dead."""
     seed = int(os.environ.get("CHAOS_SEED", secrets.randbelow(10**6)))
-    outcome = await run_chaos(
-        caller=caller,
-        sessions=sessions,
-        client=client,
-        sim=sim_process,
-        database_url=database_url,
-        leads=60,
-        kills=2,
-        seed=seed,
-    )
+    async with restartable_stack() as stack:
+        outcome = await run_chaos(
+            caller=await owner_in(stack, sim_process),
+            sessions=stack.sessions,
+            client=stack.client,
+            sim=sim_process,
+            database_url=stack.database_url,
+            leads=60,
+            kills=2,
+            seed=seed,
+            repliers=12,
+        )
     summary = f"seed={seed} {outcome}"
     print("CHAOS", summary)
     assert outcome.kills == 2, summary
     assert outcome.duplicates == 0 and outcome.missing == 0, summary
     assert outcome.not_final == 0 and outcome.campaign_status == "completed", summary
+    assert outcome.replies_recorded == outcome.replies == 12, summary
+    assert outcome.late_follow_ups == [], summary
 
 
 @pytest.mark.slow
@@ -68,10 +65,13 @@ async def test_temporal_and_postgres_restarted_under_kills_send_each_message_onc
             kills=2,
             seed=seed,
             restarts={"temporal": stack.temporal.restart, "postgres": stack.postgres.restart},
+            repliers=12,
         )
     summary = f"seed={seed} {outcome}"
     print("CHAOS", summary)
     assert sorted(outcome.restarted) == ["postgres", "temporal"], summary
+    assert outcome.replies_recorded == outcome.replies == 12, summary
+    assert outcome.late_follow_ups == [], summary
     assert outcome.duplicates == 0 and outcome.missing == 0, summary
     assert outcome.not_final == 0 and outcome.campaign_status == "completed", summary
 
