@@ -26,10 +26,10 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.devstack import DEV_SERVER_ARGS
 from db.migrate import upgrade
 from db.session import SessionFactory, make_engine, make_session_factory
 from tests.conftest import Caller, binary, free_port
+from tgflows.devstack import DEV_SERVER_ARGS
 
 
 class RestartableTemporal:

@@ -1,3 +1,3 @@
-from api.cli import app
+from tgflows.cli import app
 
 app()

@@ -44,7 +44,7 @@ def _logging() -> None:
 @app.command()
 def dev() -> None:
     """Run the whole system on one machine: Temporal, PostgreSQL, simulator, worker, api."""
-    from api.devstack import run_dev
+    from tgflows.devstack import run_dev
 
     raise typer.Exit(run_dev(get_settings()))
 
@@ -72,7 +72,7 @@ def api() -> None:
 @app.command()
 def worker() -> None:
     """Run the Temporal worker and the Telegram reply listener."""
-    from workflows.worker import main
+    from tgflows.worker import main
 
     _logging()
     asyncio.run(main(get_settings()))
@@ -189,7 +189,7 @@ def set_password(
 
 
 def _explain(path: str, api_url: str | None, token: str | None, org: int | None) -> dict[str, Any]:
-    from api.explain import ApiError, default_token, fetch
+    from tgflows.explain import ApiError, default_token, fetch
 
     settings = get_settings()
     url = api_url or f"http://127.0.0.1:{settings.api_port}"
@@ -209,7 +209,7 @@ def explain_campaign(
     as_json: AsJson = False,
 ) -> None:
     """Print a campaign's diagnosis: verdict, reasons first cause first, waiting leads."""
-    from api.explain import campaign_lines
+    from tgflows.explain import campaign_lines
 
     found = _explain(f"/campaign-flows/{campaign_id}/diagnosis", api_url, token, org)
     typer.echo(json.dumps(found, indent=2) if as_json else "\n".join(campaign_lines(found)))
@@ -224,7 +224,7 @@ def explain_lead(
     as_json: AsJson = False,
 ) -> None:
     """Print one lead's execution, its workflow's `state` answer and its last log entries."""
-    from api.explain import lead_lines
+    from tgflows.explain import lead_lines
 
     found = _explain(f"/executions/{execution_id}", api_url, token, org)
     typer.echo(json.dumps(found, indent=2) if as_json else "\n".join(lead_lines(found)))

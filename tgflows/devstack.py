@@ -16,8 +16,8 @@ from types import FrameType
 
 import httpx
 
-from api.devchildren import Children, GaveUp
 from db.settings import Settings
+from tgflows.devchildren import Children, GaveUp
 
 # One dev server is one matching host. Split into the default four partitions, a task
 # queue served by one worker leaves tasks in partitions its few pollers are not on
@@ -152,7 +152,7 @@ def run_dev(settings: Settings) -> int:
             "error",
             *DEV_SERVER_ARGS,
         ]
-        cli = [sys.executable, "-m", "api"]
+        cli = [sys.executable, "-m", "tgflows"]
         children.start("Temporal", lambda: subprocess.Popen(temporal_cmd, env=env))
         children.start("simulator", lambda: subprocess.Popen([*cli, "simulator"], env=env))
         wait_port(settings.temporal_port, children["Temporal"], "Temporal", timeout=90)
@@ -167,7 +167,7 @@ def run_dev(settings: Settings) -> int:
         if settings.worker_metrics_port:
             worker_health = f"http://127.0.0.1:{settings.worker_metrics_port}/health/live"
             wait_http(worker_health, children["worker"], "worker")
-        from api.demo import DEMO_EMAIL, demo_password, seed_demo
+        from tgflows.demo import DEMO_EMAIL, demo_password, seed_demo
 
         token = asyncio.run(seed_demo(database_url, home))
         password = asyncio.run(demo_password(database_url, home))

@@ -14,7 +14,7 @@ from api.console.cookies import CSRF_COOKIE, SESSION_COOKIE
 from api.console.passwords import FailureLimiter
 from tests.conftest import unique
 
-CLI = [sys.executable, "-m", "api"]
+CLI = [sys.executable, "-m", "tgflows"]
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
