@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.state import contact_variables, halt_for, log_rows
 from activities.supervisor import account_task_queue
-from db.models import Contact, TelegramAccount
+from db.models import Contact
 from db.models.executions import TERMINAL
 from db.repositories import campaigns as campaigns_repo
+from db.repositories import directory
 from db.repositories import executions as repo
 from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.writes import NOW
@@ -115,9 +115,7 @@ class ExecutionActivities:
         if account_id is None:
             return None
         if account_id not in self._provider_of:
-            self._provider_of[account_id] = await session.scalar(
-                select(TelegramAccount.provider).where(TelegramAccount.id == account_id)
-            )
+            self._provider_of[account_id] = await directory.account_provider(session, account_id)
         provider = self._provider_of[account_id]
         return account_task_queue(account_id) if provider == "telethon" else None
 

@@ -116,7 +116,7 @@ class ReplyListener:
         ):
             if message.execution_id is None:
                 continue
-            execution = await session.get(FlowExecution, message.execution_id)
+            execution = await exec_repo.by_id(session, message.execution_id)
             if execution is not None:
                 await exec_repo.add_logs(
                     session,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import hash_token
-from api.policies import Role
-from db.models import ApiToken, Organization, OrganizationMember, User
+from db.models import ApiToken, User
+from db.repositories.identity import ensure_membership, get_or_create_user
+
+__all__ = ["ensure_membership", "get_or_create_user", "issue_token", "new_token"]
 
 
 def new_token() -> str:
@@ -24,29 +25,3 @@ async def issue_token(
     session.add(row)
     await session.flush()
     return row, token
-
-
-async def get_or_create_user(session: AsyncSession, email: str) -> User:
-    user = await session.scalar(select(User).where(User.email == email.lower()))
-    if user is None:
-        user = User(email=email.lower())
-        session.add(user)
-        await session.flush()
-    return user
-
-
-async def ensure_membership(
-    session: AsyncSession, user: User, org_name: str, role: Role
-) -> Organization:
-    org = await session.scalar(select(Organization).where(Organization.name == org_name))
-    if org is None:
-        org = Organization(name=org_name, admin_view_enabled=False)
-        session.add(org)
-        await session.flush()
-    member = await session.get(OrganizationMember, (org.id, user.id))
-    if member is None:
-        session.add(OrganizationMember(organization_id=org.id, user_id=user.id, role=role.value))
-    else:
-        member.role = role.value
-    await session.flush()
-    return org

@@ -1,4 +1,4 @@
-"""The import graph flows one way (issue 15), read from the source."""
+"""The import graph flows one way and SQL stays in db/ (issue 15), read from the source."""
 
 from __future__ import annotations
 
@@ -43,6 +43,18 @@ def test_packages_import_nothing_above_them() -> None:
         for path, tree in modules(package)
         for line, module, _ in imported(tree)
         if module.split(".")[0] in forbidden
+    ]
+    assert wrong == []
+
+
+def test_no_sql_statement_built_outside_db() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} takes {sorted(set(names) & STATEMENTS)} from {module}"
+        for package in PACKAGES
+        if package != "db"
+        for path, tree in modules(package)
+        for line, module, names in imported(tree)
+        if module.split(".")[0] == "sqlalchemy" and set(names) & STATEMENTS
     ]
     assert wrong == []
 

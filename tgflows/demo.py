@@ -5,11 +5,10 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
-
 from api.identity import ensure_membership, get_or_create_user, issue_token
 from api.policies import Role
-from db.models import CampaignFlow, Contact, TelegramAccount, User
+from db.models import CampaignFlow, Contact, TelegramAccount
+from db.repositories.identity import user_by_email
 from db.session import make_engine, make_session_factory
 
 DEMO_EMAIL = "demo@tgflows.local"
@@ -41,7 +40,7 @@ async def seed_demo(database_url: str, home: Path) -> str:
     engine = make_engine(database_url, pool_size=1)
     try:
         async with make_session_factory(engine).begin() as session:
-            existing = await session.scalar(select(User).where(User.email == DEMO_EMAIL))
+            existing = await user_by_email(session, DEMO_EMAIL)
             if existing is not None and token_file.exists():
                 return token_file.read_text().strip()
             user = await get_or_create_user(session, DEMO_EMAIL)

@@ -50,18 +50,12 @@ async def create_account(body: AccountIn, session: SessionDep, actor: ActorDep) 
 @router.get("", response_model=Page[AccountOut])
 async def list_accounts(session: SessionDep, actor: ActorDep) -> Page[AccountOut]:
     """Accounts in the current scope."""
-    rows = list(
-        await session.scalars(
-            repo.accounts(actor.user_id, actor.organization_id).order_by(TelegramAccount.id)
-        )
-    )
+    rows = await repo.account_list(session, actor.user_id, actor.organization_id)
     return Page(items=[AccountOut.model_validate(r) for r in rows], count=len(rows))
 
 
 async def _get(session: SessionDep, actor: ActorDep, account_id: int) -> TelegramAccount:
-    account = await session.scalar(
-        repo.accounts(actor.user_id, actor.organization_id).where(TelegramAccount.id == account_id)
-    )
+    account = await repo.account(session, actor.user_id, actor.organization_id, account_id)
     if account is None:
         raise NotFound("Telegram account not found")
     return account

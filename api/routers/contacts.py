@@ -22,7 +22,6 @@ from api.schemas.common import Page
 from api.schemas.directory import ContactIn, ContactOut, ImportOut
 from db.models import Contact
 from db.repositories import directory as repo
-from db.repositories.scoping import contains_pattern
 from workflows.limits import MAX_IMPORT_ROWS
 
 router = APIRouter(prefix="/contacts", tags=["contacts"], responses=ERROR_RESPONSES)
@@ -41,7 +40,7 @@ async def create_contact(body: ContactIn, session: SessionDep, actor: ActorDep) 
             code="duplicate_contact",
         )
     await session.commit()
-    return await session.get(Contact, ids[0])
+    return await repo.contact(session, actor.user_id, actor.organization_id, ids[0])
 
 
 @router.post(
@@ -148,20 +147,15 @@ async def list_contacts(
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[ContactOut]:
     """Contacts in the current scope."""
-    stmt = repo.contacts(actor.user_id, actor.organization_id)
-    if search:
-        like = contains_pattern(search)
-        stmt = stmt.where(
-            Contact.username.ilike(like, escape="\\")
-            | Contact.first_name.ilike(like, escape="\\")
-            | Contact.last_name.ilike(like, escape="\\")
-            | Contact.phone.ilike(like, escape="\\")
-        )
-    if tag:
-        stmt = stmt.where(Contact.tags.contains([tag]))
-    if cursor is not None:
-        stmt = stmt.where(Contact.id > cursor)
-    rows = list(await session.scalars(stmt.order_by(Contact.id).limit(limit + 1)))
+    rows = await repo.contact_page(
+        session,
+        actor.user_id,
+        actor.organization_id,
+        search=search,
+        tag=tag,
+        after=cursor,
+        limit=limit,
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(
@@ -172,9 +166,7 @@ async def list_contacts(
 
 
 async def _get(session: SessionDep, actor: ActorDep, contact_id: int) -> Contact:
-    contact = await session.scalar(
-        repo.contacts(actor.user_id, actor.organization_id).where(Contact.id == contact_id)
-    )
+    contact = await repo.contact(session, actor.user_id, actor.organization_id, contact_id)
     if contact is None:
         raise NotFound("Contact not found")
     return contact

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentUser, SessionDep
@@ -14,7 +13,8 @@ from api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
 from api.identity import issue_token
 from api.policies import MANAGE_SETTINGS, Role, can_manage_member
 from api.schemas.common import Page
-from db.models import ApiToken, Organization, OrganizationMember, User
+from db.models import Organization, OrganizationMember, User
+from db.repositories import identity as repo
 
 router = APIRouter(tags=["identity"], responses=ERROR_RESPONSES)
 
@@ -77,12 +77,7 @@ class MemberOut(BaseModel):
 @router.get("/me", response_model=MeOut)
 async def me(user: CurrentUser, session: SessionDep) -> MeOut:
     """The caller and their organizations."""
-    rows = await session.execute(
-        select(Organization.id, Organization.name, OrganizationMember.role)
-        .join(OrganizationMember, OrganizationMember.organization_id == Organization.id)
-        .where(OrganizationMember.user_id == user.id)
-        .order_by(Organization.id)
-    )
+    rows = await repo.memberships(session, user.id)
     return MeOut(
         id=user.id,
         email=user.email,
@@ -103,7 +98,7 @@ async def create_token(body: TokenIn, user: CurrentUser, session: SessionDep) ->
 @router.delete("/auth/tokens/{token_id}", status_code=204)
 async def revoke_token(token_id: int, user: CurrentUser, session: SessionDep) -> Response:
     """Revoke one of the caller's tokens."""
-    row = await session.get(ApiToken, token_id)
+    row = await repo.token(session, token_id)
     if row is None or row.user_id != user.id or row.revoked_at is not None:
         raise NotFound("Token not found")
     row.revoked_at = datetime.now(UTC)
@@ -128,19 +123,12 @@ async def create_org(body: OrgIn, user: CurrentUser, session: SessionDep) -> obj
 @router.get("/organizations", response_model=Page[OrgOut])
 async def list_orgs(user: CurrentUser, session: SessionDep) -> Page[OrgOut]:
     """Organizations the caller belongs to."""
-    rows = list(
-        await session.scalars(
-            select(Organization)
-            .join(OrganizationMember, OrganizationMember.organization_id == Organization.id)
-            .where(OrganizationMember.user_id == user.id)
-            .order_by(Organization.id)
-        )
-    )
+    rows = await repo.organizations_of(session, user.id)
     return Page(items=[OrgOut.model_validate(r) for r in rows], count=len(rows))
 
 
 async def _role(session: SessionDep, org_id: int, user: User) -> Role:
-    member = await session.get(OrganizationMember, (org_id, user.id))
+    member = await repo.member(session, org_id, user.id)
     if member is None:
         raise NotFound("Organization not found")
     return Role(member.role)
@@ -150,14 +138,14 @@ async def _role(session: SessionDep, org_id: int, user: User) -> Role:
 async def get_org(org_id: int, user: CurrentUser, session: SessionDep) -> object:
     """One organization the caller belongs to."""
     await _role(session, org_id, user)
-    return await session.get(Organization, org_id)
+    return await repo.organization(session, org_id)
 
 
 @router.get("/organizations/{org_id}/settings", response_model=SettingsPatch)
 async def get_settings(org_id: int, user: CurrentUser, session: SessionDep) -> SettingsPatch:
     """The organization's settings."""
     await _role(session, org_id, user)
-    org = await session.get(Organization, org_id)
+    org = await repo.organization(session, org_id)
     assert org is not None
     return SettingsPatch(admin_view_enabled=org.admin_view_enabled)
 
@@ -169,7 +157,7 @@ async def patch_settings(
     """Change settings (owners and admins)."""
     if await _role(session, org_id, user) not in MANAGE_SETTINGS:
         raise Forbidden("Only owners and admins change settings")
-    org = await session.get(Organization, org_id)
+    org = await repo.organization(session, org_id)
     assert org is not None
     org.admin_view_enabled = body.admin_view_enabled
     await session.commit()
@@ -180,12 +168,7 @@ async def patch_settings(
 async def list_members(org_id: int, user: CurrentUser, session: SessionDep) -> Page[MemberOut]:
     """Members and their roles."""
     await _role(session, org_id, user)
-    rows = await session.execute(
-        select(User.id, User.email, OrganizationMember.role)
-        .join(OrganizationMember, OrganizationMember.user_id == User.id)
-        .where(OrganizationMember.organization_id == org_id)
-        .order_by(User.id)
-    )
+    rows = await repo.members(session, org_id)
     items = [MemberOut(user_id=r[0], email=r[1], role=r[2]) for r in rows]
     return Page(items=items, count=len(items))
 
@@ -197,25 +180,14 @@ async def add_member(
     """Add an existing user by email (owners and admins; only owners add owners)."""
     if not can_manage_member(await _role(session, org_id, user), None, body.role):
         raise Forbidden("Your role cannot add this member")
-    target = await session.scalar(select(User).where(User.email == body.email.lower()))
+    target = await repo.user_by_email(session, body.email)
     if target is None:
         raise Invalid("No user has this email", field="email")
-    if await session.get(OrganizationMember, (org_id, target.id)) is not None:
+    if await repo.member(session, org_id, target.id) is not None:
         raise Conflict("Already a member", code="already_member")
     session.add(OrganizationMember(organization_id=org_id, user_id=target.id, role=body.role.value))
     await session.commit()
     return MemberOut(user_id=target.id, email=target.email, role=body.role.value)
-
-
-async def _owners(session: SessionDep, org_id: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(OrganizationMember)
-            .where(OrganizationMember.organization_id == org_id, OrganizationMember.role == "owner")
-        )
-        or 0
-    )
 
 
 @router.patch("/organizations/{org_id}/members/{user_id}", response_model=MemberOut)
@@ -224,15 +196,19 @@ async def change_member(
 ) -> MemberOut:
     """Change a member's role; the last owner stays an owner."""
     actor_role = await _role(session, org_id, user)
-    member = await session.get(OrganizationMember, (org_id, user_id))
+    member = await repo.member(session, org_id, user_id)
     if member is None:
         raise NotFound("Member not found")
     if not can_manage_member(actor_role, Role(member.role), body.role):
         raise Forbidden("Your role cannot change this member")
-    if member.role == "owner" and body.role != Role.OWNER and await _owners(session, org_id) == 1:
+    if (
+        member.role == Role.OWNER
+        and body.role != Role.OWNER
+        and await repo.count_owners(session, org_id) == 1
+    ):
         raise Conflict("The last owner cannot be demoted", code="last_owner")
     member.role = body.role.value
-    target = await session.get(User, user_id)
+    target = await repo.user(session, user_id)
     await session.commit()
     assert target is not None
     return MemberOut(user_id=user_id, email=target.email, role=member.role)
@@ -244,12 +220,12 @@ async def remove_member(
 ) -> Response:
     """Remove a member, or leave; the last owner cannot leave."""
     actor_role = await _role(session, org_id, user)
-    member = await session.get(OrganizationMember, (org_id, user_id))
+    member = await repo.member(session, org_id, user_id)
     if member is None:
         raise NotFound("Member not found")
     if user_id != user.id and not can_manage_member(actor_role, Role(member.role), None):
         raise Forbidden("Your role cannot remove this member")
-    if member.role == "owner" and await _owners(session, org_id) == 1:
+    if member.role == Role.OWNER and await repo.count_owners(session, org_id) == 1:
         raise Conflict("The last owner cannot leave", code="last_owner")
     await session.delete(member)
     await session.commit()

@@ -89,9 +89,7 @@ async def start_login(
 
 
 async def _pending(session: SessionDep, actor: ActorDep, account_id: int) -> TelegramAccount:
-    account = await session.scalar(
-        repo.accounts(actor.user_id, actor.organization_id).where(TelegramAccount.id == account_id)
-    )
+    account = await repo.account(session, actor.user_id, actor.organization_id, account_id)
     if account is None or account.provider != "telethon":
         raise NotFound("Telegram account not found")
     if account.status != "pending_login":

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Invalid
-from db.models import TelegramAccount
-from db.repositories import peers
+from db.repositories import directory, peers
 
 
 async def require_addressable(
@@ -23,7 +22,7 @@ async def require_addressable(
     Telegram needs the user's access hash, which is per account: a Telethon account
     learns it by resolving a username or phone, or when the user writes to it.
     """
-    account = await session.get(TelegramAccount, account_id) if account_id is not None else None
+    account = await directory.account_by_id(session, account_id) if account_id is not None else None
     if account is None or account.provider != "telethon":
         return
     if campaign_id is not None:

@@ -56,21 +56,20 @@ class CampaignService:
         self, campaign_id: int, action: Action, *, include_deleted: bool = False
     ) -> CampaignFlow:
         """The campaign if the actor may perform the action on it: 404 if unseen, 403 if not."""
-        stmt = repo.visible(
+        changes = action != Action.VIEW
+        if changes:
+            # Wait for the sends under way; later ones wait for this commit and then
+            # see what it changed (db.repositories.send_fence).
+            await send_fence.halt_sends(self.session, campaign_id)
+        campaign = await repo.visible_one(
+            self.session,
+            campaign_id,
             self.actor.user_id,
             self.actor.organization_id,
             view_all=self.actor.admin_view,
             include_deleted=include_deleted,
-        ).where(CampaignFlow.id == campaign_id)
-        if action != Action.VIEW:
-            # Wait for the sends under way; later ones wait for this commit and then
-            # see what it changed (db.repositories.send_fence).
-            await send_fence.halt_sends(self.session, campaign_id)
-            # FOR NO KEY UPDATE: not FOR UPDATE, which would wait for workers inserting
-            # log rows, whose foreign-key checks take FOR KEY SHARE on this row while
-            # they hold an execution this action updates next (a deadlock).
-            stmt = stmt.with_for_update(key_share=True)
-        campaign = await self.session.scalar(stmt)
+            lock=changes,
+        )
         if campaign is None:
             raise NotFound("Campaign not found")
         verdict = decide(self.actor, Owned(campaign.created_by, campaign.organization_id), action)

@@ -20,6 +20,7 @@ from api.services.pace import local_time, reason
 from api.services.waiting import waiting_of
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import diagnosis as repo
+from db.repositories import directory
 from db.repositories.diagnosis import WaitGroup
 from db.vocabulary import CampaignStatus, ExecutionStatus
 from workflows import flowgraph
@@ -55,7 +56,7 @@ class DiagnosisService:
         groups = await repo.open_groups(self.session, campaign.id)
         waiting = self._merged([self._group(campaign, g) for g in groups])
         account = (
-            await self.session.get(TelegramAccount, campaign.telegram_account_id)
+            await directory.account_by_id(self.session, campaign.telegram_account_id)
             if campaign.telegram_account_id
             else None
         )

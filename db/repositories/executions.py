@@ -88,6 +88,10 @@ _CAMPAIGN = [getattr(CampaignFlow, f.name) for f in fields(CampaignState)]
 _CAMPAIGN_NO_FLOW = _CAMPAIGN[:-1]
 
 
+async def by_id(session: AsyncSession, execution_id: int) -> FlowExecution | None:
+    return await session.get(FlowExecution, execution_id)
+
+
 async def lock_execution(
     session: AsyncSession,
     execution_id: int,
