@@ -25,7 +25,7 @@ def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> De
     """None inside the campaign's sending window, else when the next window opens.
 
     start > end is an overnight window: it opens at start on a listed day and closes at
-    end the next morning (api.schemas.campaigns.SendingWindow).
+    end the next morning (api.campaigns.schemas.SendingWindow).
     """
     if not window:
         return None

@@ -207,7 +207,7 @@ class Caller:
 
 @pytest.fixture
 def make_user(api: httpx.AsyncClient, sessions: SessionFactory) -> Callable[..., Awaitable[Caller]]:
-    from api.identity import ensure_membership, get_or_create_user, issue_token
+    from api.identity.service import ensure_membership, get_or_create_user, issue_token
     from api.policies import Role
 
     async def make(org: str | None = None, role: str = "owner") -> Caller:

@@ -170,7 +170,7 @@ async def restartable_stack() -> AsyncIterator[Stack]:
 
 async def owner_in(stack: Stack, http: httpx.AsyncClient) -> Caller:
     """A user with a token in the stack's database (api_for gives it that stack's api)."""
-    from api.identity import get_or_create_user, issue_token
+    from api.identity.service import get_or_create_user, issue_token
 
     async with stack.sessions.begin() as session:
         user = await get_or_create_user(session, f"u{secrets.token_hex(6)}@example.com")

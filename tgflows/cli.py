@@ -122,7 +122,7 @@ def create_user(
 
     if password is not None and len(password) < MIN_LENGTH:
         raise typer.BadParameter(f"at least {MIN_LENGTH} characters", param_hint="--password")
-    from api.identity import ensure_membership, get_or_create_user, issue_token
+    from api.identity.service import ensure_membership, get_or_create_user, issue_token
     from db.session import make_engine, make_session_factory
 
     async def run() -> str:

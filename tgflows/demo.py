@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from api.identity import ensure_membership, get_or_create_user, issue_token
+from api.identity.service import ensure_membership, get_or_create_user, issue_token
 from api.policies import Role
 from db.models import CampaignFlow, Contact, TelegramAccount
 from db.repositories.identity import user_by_email

@@ -1,1 +1,1 @@
-"""HTTP routers, thin: parse, call a service, shape the answer."""
+"""Campaigns: their routes, lifecycle service, schemas and flow documents."""

@@ -7,10 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.deps import ActorDep, SessionDep, get_temporal
-from api.errors import ERROR_RESPONSES
-from api.policies import Action, effective_view_mode
-from api.schemas.campaigns import (
+from api.campaigns.schemas import (
     AccountSummary,
     AddContactsIn,
     AddContactsOut,
@@ -22,9 +19,12 @@ from api.schemas.campaigns import (
     PersonSummary,
     RemoveContactsOut,
 )
-from api.schemas.common import Page
-from api.services.campaigns import CampaignService
-from api.services.waiting import deferral_of, waiting_of
+from api.campaigns.service import CampaignService
+from api.campaigns.waiting import deferral_of, waiting_of
+from api.deps import ActorDep, SessionDep, get_temporal
+from api.errors import ERROR_RESPONSES
+from api.paging import Page
+from api.policies import Action, effective_view_mode
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
 from db.vocabulary import CampaignStatus, ExecutionStatus

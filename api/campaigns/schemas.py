@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.schemas.flows import FlowIn, FlowOut
+from api.campaigns.flows import FlowIn, FlowOut
 from workflows.limits import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS
 
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api.campaigns.addressing import require_addressable
+from api.campaigns.schemas import CampaignCreate, CampaignUpdate
 from api.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from api.policies import (
     LOCKED_WHILE_ACTIVE,
@@ -21,8 +23,6 @@ from api.policies import (
     forbidden_text,
     status_allows,
 )
-from api.schemas.campaigns import CampaignCreate, CampaignUpdate
-from api.services.addressing import require_addressable
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
 from db.repositories import send_fence

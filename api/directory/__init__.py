@@ -1,1 +1,1 @@
-"""Request and response bodies, one module per aggregate."""
+"""Contacts, Telegram accounts, the do-not-contact list and reply rules."""

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response
 
 from api.deps import ActorDep, SessionDep
+from api.directory.schemas import AccountIn, AccountOut, AccountUpdate
 from api.errors import ERROR_RESPONSES, Invalid, NotFound
-from api.schemas.common import Page
-from api.schemas.directory import AccountIn, AccountOut, AccountUpdate
+from api.paging import Page
 from db.models import TelegramAccount
 from db.repositories import directory as repo
 from db.secrets import SecretKeyMissing, encrypt

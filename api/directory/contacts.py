@@ -9,17 +9,17 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 
-from api.contact_import import (
+from api.deps import ActorDep, SessionDep
+from api.directory.contact_import import (
     ImportFormatError,
     Row,
     csv_rows,
     json_array_rows,
     json_lines_rows,
 )
-from api.deps import ActorDep, SessionDep
+from api.directory.schemas import ContactIn, ContactOut, ImportOut
 from api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
-from api.schemas.common import Page
-from api.schemas.directory import ContactIn, ContactOut, ImportOut
+from api.paging import Page
 from db.models import Contact
 from db.repositories import directory as repo
 from workflows.limits import MAX_IMPORT_ROWS

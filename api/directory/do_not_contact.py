@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, SessionDep
+from api.directory.do_not_contact_schemas import AddedOut, DoNotContactOut, HandlesIn, RemovedOut
 from api.errors import ERROR_RESPONSES
-from api.schemas.common import Page
-from api.schemas.do_not_contact import AddedOut, DoNotContactOut, HandlesIn, RemovedOut
+from api.paging import Page
 from db.repositories import do_not_contact as repo
 
 router = APIRouter(prefix="/do-not-contact", tags=["do-not-contact"], responses=ERROR_RESPONSES)

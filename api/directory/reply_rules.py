@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ActorDep, SessionDep
+from api.directory.do_not_contact_schemas import ReplyRuleIn, ReplyRulesIn, ReplyRulesOut
 from api.errors import ERROR_RESPONSES, Forbidden
 from api.policies import can_manage_settings
-from api.schemas.do_not_contact import ReplyRuleIn, ReplyRulesIn, ReplyRulesOut
 from db.reply_rules import DEFAULT_RULES
 from db.repositories import do_not_contact as repo
 

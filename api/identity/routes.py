@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentUser, SessionDep
 from api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
-from api.identity import issue_token
+from api.identity.service import issue_token
+from api.paging import Page
 from api.policies import MANAGE_SETTINGS, Role, can_manage_member
-from api.schemas.common import Page
 from db.models import Organization, OrganizationMember, User
 from db.repositories import identity as repo
 

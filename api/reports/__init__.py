@@ -1,1 +1,1 @@
-"""Use cases: the rules behind each endpoint, independent of HTTP."""
+"""Reports, statistics, logs and diagnosis: why a campaign or a lead waits."""

@@ -8,16 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from activities.supervisor import account_task_queue
-from api.schemas.diagnosis import (
+from api.campaigns.waiting import waiting_of
+from api.reports import pace
+from api.reports.pace import local_time, reason
+from api.reports.schemas import (
     DiagnosisOut,
     ReasonOut,
     Severity,
     Verdict,
     WaitingGroupOut,
 )
-from api.services import pace
-from api.services.pace import local_time, reason
-from api.services.waiting import waiting_of
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import diagnosis as repo
 from db.repositories import directory

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from api.campaigns.routes import Service
 from api.deps import SessionDep, get_temporal
 from api.errors import ERROR_RESPONSES, NotFound
 from api.policies import Action
-from api.routers.campaigns import Service
-from api.schemas.diagnosis import DiagnosisOut, ExecutionOut
-from api.services.diagnosis import DiagnosisService
-from api.services.leads import explain_execution
+from api.reports.diagnosis import DiagnosisService
+from api.reports.leads import explain_execution
+from api.reports.schemas import DiagnosisOut, ExecutionOut
 from db.repositories import diagnosis as repo
 
 router = APIRouter(tags=["diagnosis"], responses=ERROR_RESPONSES)

@@ -8,8 +8,8 @@ from dataclasses import asdict
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.schemas.diagnosis import ExecutionOut, LogLineOut
-from api.services.waiting import deferral_of, waiting_of
+from api.campaigns.waiting import deferral_of, waiting_of
+from api.reports.schemas import ExecutionOut, LogLineOut
 from db.repositories import diagnosis as repo
 from db.repositories.diagnosis import ExecutionRow
 from workflows.inspection import contact_state

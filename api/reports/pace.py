@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.limits import DAY, HOUR, window_deferral
-from api.schemas.diagnosis import ReasonOut, Severity, WaitingGroupOut
+from api.reports.schemas import ReasonOut, Severity, WaitingGroupOut
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import diagnosis as repo
 from db.vocabulary import ExecutionStatus, WaitingReason

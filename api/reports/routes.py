@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from api.campaigns.routes import Service
 from api.errors import ERROR_RESPONSES
+from api.paging import Page
 from api.policies import Action
-from api.routers.campaigns import Service
-from api.schemas.common import Page
 from db.repositories import reports as repo
 from db.vocabulary import LogEvent, LogStatus, NodeType
 
