@@ -15,7 +15,7 @@ from activities.supervisor import account_task_queue
 from db.models import Contact
 from db.models.executions import TERMINAL
 from db.repositories import campaigns as campaigns_repo
-from db.repositories import directory
+from db.repositories import completion, directory, execution_logs
 from db.repositories import executions as repo
 from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.writes import NOW
@@ -153,7 +153,7 @@ class ExecutionActivities:
             if campaign_id is not None:
                 # After the commit above: see complete_campaign_if_done.
                 async with session.begin():
-                    await repo.complete_campaign_if_done(session, campaign_id)
+                    await completion.complete_campaign_if_done(session, campaign_id)
 
     async def _finish(self, session: AsyncSession, req: FinishRequest) -> int | None:
         async with session.begin():
@@ -165,7 +165,7 @@ class ExecutionActivities:
             execution, campaign, _ = locked
             logs = log_rows(req.logs)
             if execution.status in TERMINAL:
-                await repo.add_logs(session, execution, logs)
+                await execution_logs.add_logs(session, execution, logs)
                 return campaign.id
             values: dict[str, object] = {
                 "status": req.status,

@@ -15,8 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.models import CampaignFlow
-from db.repositories import campaign_control
-from db.repositories import executions as repo
+from db.repositories import campaign_control, completion, launches
 from db.session import SessionFactory
 from workflows.dispatch import search_attributes_for, submit_op
 from workflows.lifecycle import PageRow, disable_statuses, page_statuses, plan_launch_page
@@ -131,20 +130,20 @@ class CampaignActivities:
             retried=activity.in_activity() and activity.info().attempt > 1,
         )
         async with self._sessions.begin() as session:
-            rows = await repo.lock_launch_page(
+            rows = await launches.lock_launch_page(
                 session, page.campaign_id, page.after_id, page.limit, statuses
             )
             if not rows:
                 # The launch has reached every lead; with nothing left open (all ended,
                 # or cancelled by a disable) the campaign is complete.
-                await repo.complete_campaign_if_done(session, page.campaign_id)
+                await completion.complete_campaign_if_done(session, page.campaign_id)
                 return FanoutResult(next_after_id=None, touched=0)
             plan = plan_launch_page(
                 [PageRow(*row) for row in rows],
                 seq=op.seq,
                 reset_completed=op.action == "launch" and op.reset_completed,
             )
-            await repo.apply_launch(
+            await launches.apply_launch(
                 session, op.seq, reset=plan.reset, resume=plan.resume, stamp=plan.stamp
             )
             plans: dict[int, ExecutionPlan] = {}
@@ -168,7 +167,7 @@ class CampaignActivities:
         stop before either: they check the campaign, changed by the api already.
         """
         async with self._sessions() as session:
-            targets = await repo.page_targets(
+            targets = await launches.page_targets(
                 session, page.campaign_id, page.after_id, page.limit, statuses
             )
         if not targets:
@@ -184,16 +183,16 @@ class CampaignActivities:
         ids = [execution_id for execution_id, _ in targets]
         async with self._sessions.begin() as session:
             if signal.action == "pause":
-                await repo.mark_paused(session, ids, signal.reason)
+                await launches.mark_paused(session, ids, signal.reason)
             else:
-                await repo.mark_cancelled(session, ids, signal.reason or "Cancelled")
+                await launches.mark_cancelled(session, ids, signal.reason or "Cancelled")
 
     async def _remove(self, page: FanoutPage) -> FanoutResult:
         """Cancel removed leads' workflows, then mark them (as _halt_page, for a retry)."""
         reason = page.op.reason or "Contact removed"
         signal = ControlSignal(seq=page.op.seq, action="cancel", reason=reason)
         async with self._sessions() as session:
-            targets = await repo.open_of(session, page.op.execution_ids)
+            targets = await launches.open_of(session, page.op.execution_ids)
         await self._signal_then_mark(targets, signal)
         return FanoutResult(next_after_id=None, touched=len(targets))
 

@@ -16,8 +16,8 @@ from activities.telegram.pool import ProviderPool
 from db import telemetry
 from db.models import FlowExecution, Message, TelegramAccount
 from db.models.executions import TERMINAL
+from db.repositories import execution_logs, inbound, peers
 from db.repositories import executions as exec_repo
-from db.repositories import inbound, peers
 from db.repositories import messages as msg_repo
 from db.session import SessionFactory
 from workflows.types import ReplySignal, contact_workflow_id
@@ -118,7 +118,7 @@ class ReplyListener:
                 continue
             execution = await exec_repo.by_id(session, message.execution_id)
             if execution is not None:
-                await exec_repo.add_logs(
+                await execution_logs.add_logs(
                     session,
                     execution,
                     [
@@ -160,7 +160,7 @@ class ReplyListener:
                 continue
             message.reply_category = category = await classify_reply(session, execution, text)
             await session.flush()
-            await exec_repo.add_logs(
+            await execution_logs.add_logs(
                 session,
                 execution,
                 [

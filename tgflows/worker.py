@@ -88,25 +88,21 @@ def build_worker(
     contacts = Worker(
         client,
         task_queue=task_queue,
-        # CampaignControlWorkflow too: control workflows started before control had a
-        # queue of its own (a scheduled start can wait for days) still run here.
-        workflows=[ContactWorkflow, CampaignControlWorkflow],
+        workflows=[ContactWorkflow],
         activities=[
             executions.load_execution,
             executions.load_flow,
             executions.record_step,
             executions.finish_execution,
             sending.send_message,
-            *control_activities,
         ],
         max_cached_workflows=max_cached_workflows,
         workflow_runner=runner if sandboxed else UnsandboxedWorkflowRunner(),
         # Sends wait for one of their 10 slots (SendActivities) inside the activity, not
         # in the task queue: with free activity slots the worker asks for the activities
         # its workflows schedule to be handed over at once (eager dispatch), which spares
-        # the Temporal server a task-queue round trip per send (engine benchmark: server
-        # CPU 38 -> 32 ms per lead). Local activities stay bounded below the database
-        # pool (20 + 20 overflow).
+        # the Temporal server a task-queue round trip per send (docs/decisions.md). Local
+        # activities stay bounded below the database pool (20 + 20 overflow).
         max_concurrent_activities=200,
         max_concurrent_local_activities=30,
         interceptors=[ObservedActivities()],

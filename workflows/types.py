@@ -117,7 +117,7 @@ class StepRequest:
     next_execution_at: str | None
     context: dict[str, Any]
     logs: list[LogEntry]
-    campaign_id: int | None = None
+    campaign_id: int
 
 
 @dataclass
@@ -166,7 +166,7 @@ class FinishRequest:
     error_message: str | None
     context: dict[str, Any]
     logs: list[LogEntry]
-    campaign_id: int | None = None
+    campaign_id: int
 
 
 @dataclass
