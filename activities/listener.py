@@ -20,6 +20,7 @@ from db.repositories import execution_logs, inbound, peers
 from db.repositories import executions as exec_repo
 from db.repositories import messages as msg_repo
 from db.session import SessionFactory
+from db.vocabulary import LogEvent, LogStatus
 from workflows.types import ReplySignal, contact_workflow_id
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,8 @@ class ReplyListener:
                         {
                             "node_id": message.node_id,
                             "node_type": "send_message",
-                            "event_type": "message_read",
-                            "status": "read",
+                            "event_type": LogEvent.MESSAGE_READ,
+                            "status": LogStatus.READ,
                             "message_text": message.text,
                             "details": {"telegram_message_id": message.telegram_message_id},
                         }
@@ -166,8 +167,8 @@ class ReplyListener:
                 [
                     {
                         "node_id": execution.current_node_id,
-                        "event_type": "response_detected",
-                        "status": "replied",
+                        "event_type": LogEvent.RESPONSE_DETECTED,
+                        "status": LogStatus.REPLIED,
                         "message_text": text,
                         "details": {
                             "telegram_message_id": update.message_id,

@@ -136,3 +136,26 @@ class HaltAction(StrEnum):
 # Reason texts a halted execution records, written once here.
 STOPPED_BY_USER = "Campaign stopped by user"
 CAMPAIGN_DISABLED = "Campaign disabled"
+
+
+class LifecycleOp(StrEnum):
+    """A campaign control operation (workflows.types.CampaignOp.action) and the signal a
+    contact workflow hears for it (pause, resume, cancel)."""
+
+    LAUNCH = "launch"
+    RESUME = "resume"
+    PAUSE = "pause"
+    CANCEL = "cancel"
+    DISABLE = "disable"
+    REMOVE = "remove"
+    # Re-submitted state that asks nothing of the executions: only marks the seq applied.
+    NOOP = "noop"
+
+
+class StepOutcome(StrEnum):
+    """What load_execution (ExecutionPlan) and record_step (StepResult) found."""
+
+    RUN = "run"
+    OK = "ok"
+    HALTED = "halted"
+    STALE = "stale"

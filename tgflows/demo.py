@@ -10,6 +10,7 @@ from api.policies import Role
 from db.models import CampaignFlow, Contact, TelegramAccount
 from db.repositories.identity import user_by_email
 from db.session import make_engine, make_session_factory
+from db.vocabulary import AccountStatus, CampaignStatus
 
 DEMO_EMAIL = "demo@tgflows.local"
 DEMO_FLOW = {
@@ -53,7 +54,7 @@ async def seed_demo(database_url: str, home: Path) -> str:
                     provider="simulator",
                     phone="+10000000000",
                     display_name="Demo simulator",
-                    status="connected",
+                    status=AccountStatus.CONNECTED,
                 )
                 session.add(account)
                 await session.flush()
@@ -74,7 +75,7 @@ async def seed_demo(database_url: str, home: Path) -> str:
                         flow=DEMO_FLOW,
                         created_by=user.id,
                         organization_id=org.id,
-                        status="draft",
+                        status=CampaignStatus.DRAFT,
                         enabled=True,
                     )
                 )

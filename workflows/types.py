@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from db.vocabulary import ExecutionStatus
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 
 CONTACT_WORKFLOW = "ContactWorkflow"
@@ -175,7 +176,7 @@ class ContactState:
 
     execution_id: int
     generation: int
-    status: str = "pending"
+    status: str = ExecutionStatus.PENDING
     current_node_id: str | None = None
     next_wake_up: str | None = None
     last_error: str | None = None

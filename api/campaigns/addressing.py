@@ -1,4 +1,5 @@
-"""Which leads a campaign's Telegram account can write to, checked before they count."""
+"""What a campaign may be given: an account and contacts of the caller's scope, and leads
+its Telegram account can write to, checked before they count."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Invalid
+from api.policies import Actor
+from db.repositories import campaigns as campaigns_repo
 from db.repositories import directory, peers
 
 
@@ -38,3 +41,25 @@ async def require_addressable(
             field=field,
             code="access_hash_missing",
         )
+
+
+async def require_account_in_scope(session: AsyncSession, actor: Actor, account_id: int) -> None:
+    found = await campaigns_repo.account_in_scope(
+        session, account_id, actor.user_id, actor.organization_id
+    )
+    if found is None:
+        raise Invalid(
+            f"Telegram account {account_id} does not exist in this scope",
+            field="telegram_account_id",
+        )
+
+
+async def require_contacts_in_scope(
+    session: AsyncSession, actor: Actor, contact_ids: Sequence[int]
+) -> None:
+    found = await campaigns_repo.contacts_in_scope(
+        session, contact_ids, actor.user_id, actor.organization_id
+    )
+    missing = [cid for cid in dict.fromkeys(contact_ids) if cid not in found]
+    if missing:
+        raise Invalid(f"Unknown contact ids: {missing[:20]}", field="contact_ids")

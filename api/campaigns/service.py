@@ -9,28 +9,31 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.campaigns.addressing import require_addressable
+from api.campaigns.addressing import (
+    require_account_in_scope,
+    require_addressable,
+    require_contacts_in_scope,
+)
+from api.campaigns.guard import authorized_campaign
 from api.campaigns.schemas import CampaignCreate, CampaignUpdate
-from api.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from api.errors import Conflict, Invalid, Unavailable
 from api.policies import (
     LOCKED_WHILE_ACTIVE,
     Action,
     Actor,
-    Decision,
-    Owned,
-    conflict_text,
-    decide,
-    forbidden_text,
-    status_allows,
 )
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
-from db.repositories import send_fence
+from db.vocabulary import (
+    CAMPAIGN_DISABLED,
+    STOPPED_BY_USER,
+    UNHEALTHY_ACCOUNT,
+    CampaignStatus,
+    LifecycleOp,
+)
 from workflows.dispatch import submit_op
 from workflows.types import CampaignOp
 
-UNHEALTHY_ACCOUNT = frozenset({"unauthorized", "banned"})
-STOPPED_REASON = "Campaign stopped by user"
 NOT_NULL = frozenset({"name", "timezone", "flow", "response_handling"})
 
 
@@ -55,35 +58,14 @@ class CampaignService:
     async def get(
         self, campaign_id: int, action: Action, *, include_deleted: bool = False
     ) -> CampaignFlow:
-        """The campaign if the actor may perform the action on it: 404 if unseen, 403 if not."""
-        changes = action != Action.VIEW
-        if changes:
-            # Wait for the sends under way; later ones wait for this commit and then
-            # see what it changed (db.repositories.send_fence).
-            await send_fence.halt_sends(self.session, campaign_id)
-        campaign = await repo.visible_one(
-            self.session,
-            campaign_id,
-            self.actor.user_id,
-            self.actor.organization_id,
-            view_all=self.actor.admin_view,
-            include_deleted=include_deleted,
-            lock=changes,
+        """The campaign if the actor may perform the action on it (api.campaigns.guard)."""
+        return await authorized_campaign(
+            self.session, self.actor, campaign_id, action, include_deleted=include_deleted
         )
-        if campaign is None:
-            raise NotFound("Campaign not found")
-        verdict = decide(self.actor, Owned(campaign.created_by, campaign.organization_id), action)
-        if verdict == Decision.HIDDEN:
-            raise NotFound("Campaign not found")
-        if verdict == Decision.FORBIDDEN:
-            raise Forbidden(forbidden_text(action))
-        if not status_allows(action, campaign.status):
-            raise Conflict(conflict_text(action, campaign.status), code=f"status_{campaign.status}")
-        return campaign
 
     async def create(self, body: CampaignCreate) -> CampaignFlow:
         if body.telegram_account_id is not None:
-            await self._check_account(body.telegram_account_id)
+            await require_account_in_scope(self.session, self.actor, body.telegram_account_id)
         campaign = CampaignFlow(
             name=body.name,
             description=body.description,
@@ -96,13 +78,13 @@ class CampaignService:
             flow=body.flow.document(),
             created_by=self.actor.user_id,
             organization_id=self.actor.organization_id,
-            status="draft",
+            status=CampaignStatus.DRAFT,
             enabled=True,
         )
         self.session.add(campaign)
         await self.session.flush()
         if body.contact_ids:
-            await self._check_contacts(body.contact_ids)
+            await require_contacts_in_scope(self.session, self.actor, body.contact_ids)
             await repo.add_executions(self.session, campaign.id, body.contact_ids)
         await self.session.commit()
         return campaign
@@ -111,10 +93,10 @@ class CampaignService:
         changes = body.model_dump(exclude_unset=True)
         action = Action.EDIT_FLOW if "flow" in changes else Action.EDIT_METADATA
         campaign = await self.get(campaign_id, action)
-        if campaign.status == "active" and LOCKED_WHILE_ACTIVE & changes.keys():
+        if campaign.status == CampaignStatus.ACTIVE and LOCKED_WHILE_ACTIVE & changes.keys():
             raise Conflict("A/B test settings cannot change while the campaign is active")
         if changes.get("telegram_account_id") is not None:
-            await self._check_account(changes["telegram_account_id"])
+            await require_account_in_scope(self.session, self.actor, changes["telegram_account_id"])
         for key, value in changes.items():
             if key in NOT_NULL and value is None:
                 raise Invalid(f"{key} cannot be null", field=key)
@@ -129,11 +111,11 @@ class CampaignService:
     async def delete(self, campaign_id: int) -> None:
         campaign = await self.get(campaign_id, Action.DELETE)
         campaign.deleted_at = _now()
-        pause = campaign.status in ("active", "scheduled")
+        pause = campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)
         if pause:
             # A deleted campaign sends nothing more; restore and launch to go on.
-            campaign.status = "paused"
-        await self._commit_and_submit(campaign, "pause" if pause else None)
+            campaign.status = CampaignStatus.PAUSED
+        await self._commit_and_submit(campaign, LifecycleOp.PAUSE if pause else None)
 
     async def restore(self, campaign_id: int) -> CampaignFlow:
         campaign = await self.get(campaign_id, Action.RESTORE, include_deleted=True)
@@ -157,7 +139,7 @@ class CampaignService:
             flow=source.flow,
             created_by=self.actor.user_id,
             organization_id=source.organization_id,
-            status="draft",
+            status=CampaignStatus.DRAFT,
             enabled=True,
         )
         self.session.add(copy)
@@ -185,12 +167,12 @@ class CampaignService:
         now = datetime.now(UTC)
         scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now
         campaign.status_reason = None  # a user decided this status
-        campaign.status = "scheduled" if scheduled else "active"
+        campaign.status = CampaignStatus.SCHEDULED if scheduled else CampaignStatus.ACTIVE
         if scheduled and campaign.scheduled_start_at is not None:
             await repo.schedule_pending(self.session, campaign.id, campaign.scheduled_start_at)
         await self._commit_and_submit(
             campaign,
-            "launch",
+            LifecycleOp.LAUNCH,
             reset_completed=True,
             scheduled_start_at=(
                 campaign.scheduled_start_at.isoformat()
@@ -202,16 +184,16 @@ class CampaignService:
 
     async def pause(self, campaign_id: int) -> CampaignFlow:
         campaign = await self.get(campaign_id, Action.PAUSE)
-        campaign.status = "paused"
+        campaign.status = CampaignStatus.PAUSED
         campaign.status_reason = None
-        await self._commit_and_submit(campaign, "pause")
+        await self._commit_and_submit(campaign, LifecycleOp.PAUSE)
         return campaign
 
     async def stop(self, campaign_id: int) -> CampaignFlow:
         campaign = await self.get(campaign_id, Action.STOP)
         campaign.status_reason = None  # a user decided this status
-        campaign.status = "cancelled"
-        await self._commit_and_submit(campaign, "cancel", reason=STOPPED_REASON)
+        campaign.status = CampaignStatus.CANCELLED
+        await self._commit_and_submit(campaign, LifecycleOp.CANCEL, reason=STOPPED_BY_USER)
         return campaign
 
     async def set_enabled(self, campaign_id: int, enabled: bool) -> CampaignFlow:
@@ -222,7 +204,7 @@ class CampaignService:
         # The status stays as it was (the seed); disabling cancels what runs
         # (workflows.lifecycle.disable_statuses), and enabling starts nothing.
         await self._commit_and_submit(
-            campaign, None if enabled else "disable", reason="Campaign disabled"
+            campaign, None if enabled else LifecycleOp.DISABLE, reason=CAMPAIGN_DISABLED
         )
         return campaign
 
@@ -231,7 +213,7 @@ class CampaignService:
     ) -> tuple[int, int, int]:
         """(added, already in this campaign, skipped as in another campaign)."""
         campaign = await self.get(campaign_id, Action.ADD_CONTACTS)
-        await self._check_contacts(contact_ids)
+        await require_contacts_in_scope(self.session, self.actor, contact_ids)
         await require_addressable(
             self.session, campaign.telegram_account_id, contact_ids=contact_ids
         )
@@ -241,13 +223,21 @@ class CampaignService:
             busy = await repo.in_other_campaigns(self.session, campaign.id, contact_ids)
             contact_ids = [c for c in contact_ids if c not in busy]
         added = await repo.add_executions(self.session, campaign.id, contact_ids)
-        if added and campaign.status == "scheduled" and campaign.scheduled_start_at is not None:
+        if (
+            added
+            and campaign.status == CampaignStatus.SCHEDULED
+            and campaign.scheduled_start_at is not None
+        ):
             await repo.schedule_pending(self.session, campaign.id, campaign.scheduled_start_at)
         unique = len(set(contact_ids))
         action = None
-        if added and campaign.enabled and campaign.status in ("active", "completed"):
-            campaign.status = "active"
-            action = "launch"
+        if (
+            added
+            and campaign.enabled
+            and campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.COMPLETED)
+        ):
+            campaign.status = CampaignStatus.ACTIVE
+            action = LifecycleOp.LAUNCH
         await self._commit_and_submit(campaign, action)
         return added, unique - added, len(busy)
 
@@ -256,7 +246,7 @@ class CampaignService:
         removed = await repo.soft_delete_executions(self.session, campaign.id, contact_ids)
         await self._commit_and_submit(
             campaign,
-            "remove" if removed else None,
+            LifecycleOp.REMOVE if removed else None,
             reason="Contact removed from campaign",
             execution_ids=removed,
         )
@@ -287,21 +277,3 @@ class CampaignService:
             raise Unavailable(
                 f"Saved, but Temporal could not be told ({type(err).__name__}); repeat the action"
             ) from err
-
-    async def _check_account(self, account_id: int) -> None:
-        found = await repo.account_in_scope(
-            self.session, account_id, self.actor.user_id, self.actor.organization_id
-        )
-        if found is None:
-            raise Invalid(
-                f"Telegram account {account_id} does not exist in this scope",
-                field="telegram_account_id",
-            )
-
-    async def _check_contacts(self, contact_ids: Sequence[int]) -> None:
-        found = await repo.contacts_in_scope(
-            self.session, contact_ids, self.actor.user_id, self.actor.organization_id
-        )
-        missing = [cid for cid in dict.fromkeys(contact_ids) if cid not in found]
-        if missing:
-            raise Invalid(f"Unknown contact ids: {missing[:20]}", field="contact_ids")

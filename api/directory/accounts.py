@@ -13,6 +13,7 @@ from api.paging import Page
 from db.models import TelegramAccount
 from db.repositories import directory as repo
 from db.secrets import SecretKeyMissing, encrypt
+from db.vocabulary import AccountStatus
 
 router = APIRouter(
     prefix="/telegram-accounts", tags=["telegram accounts"], responses=ERROR_RESPONSES
@@ -28,7 +29,7 @@ async def create_account(body: AccountIn, session: SessionDep, actor: ActorDep) 
         provider=body.provider,
         phone=body.phone,
         display_name=body.display_name,
-        status="connected",
+        status=AccountStatus.CONNECTED,
         min_interval_seconds=body.min_interval_seconds,
         jitter_seconds=body.jitter_seconds,
         max_per_hour=body.max_per_hour,

@@ -13,6 +13,7 @@ from api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound, Unavailable
 from db.models import TelegramAccount
 from db.repositories import directory as repo
 from db.secrets import SecretKeyMissing, decrypt, encrypt
+from db.vocabulary import AccountStatus
 
 router = APIRouter(
     prefix="/telegram-accounts", tags=["telegram accounts"], responses=ERROR_RESPONSES
@@ -55,7 +56,9 @@ async def _step(coro: object) -> LoginStep:
 def _save(account: TelegramAccount, step: LoginStep) -> None:
     account.session_encrypted = encrypt(step.session)
     account.login_state_encrypted = encrypt(step.phone_code_hash) if step.phone_code_hash else None
-    account.status = "connected" if step.status == "connected" else "pending_login"
+    account.status = (
+        AccountStatus.CONNECTED if step.status == "connected" else AccountStatus.PENDING_LOGIN
+    )
     account.status_reason = None if step.status == "connected" else step.status
     if step.display_name and not account.display_name:
         account.display_name = step.display_name
@@ -92,7 +95,7 @@ async def _pending(session: SessionDep, actor: ActorDep, account_id: int) -> Tel
     account = await repo.account(session, actor.user_id, actor.organization_id, account_id)
     if account is None or account.provider != "telethon":
         raise NotFound("Telegram account not found")
-    if account.status != "pending_login":
+    if account.status != AccountStatus.PENDING_LOGIN:
         raise Conflict(
             f"Account is {account.status}, not waiting for a sign-in step", code="not_pending"
         )

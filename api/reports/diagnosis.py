@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from activities.supervisor import account_task_queue
-from api.campaigns.waiting import waiting_of
 from api.reports import pace
 from api.reports.pace import local_time, reason
 from api.reports.schemas import (
@@ -21,16 +20,18 @@ from api.reports.schemas import (
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import diagnosis as repo
 from db.repositories import directory
-from db.repositories.diagnosis import WaitGroup
-from db.vocabulary import CampaignStatus, ExecutionStatus
+from db.vocabulary import AccountStatus, CampaignStatus, ExecutionStatus
 from workflows import flowgraph
 from workflows.inspection import live_pollers
 from workflows.types import control_task_queue
 
-UNHEALTHY = {
-    "unauthorized": "Reconnect the account: log in again or give it a new session string",
-    "banned": "Telegram banned this account; give the campaign another account",
-    "pending_login": "Finish the account's login (code, then password if asked)",
+# Accounts that cannot send until a person acts, and what that person does.
+UNHEALTHY: dict[str, str] = {
+    AccountStatus.UNAUTHORIZED: (
+        "Reconnect the account: log in again or give it a new session string"
+    ),
+    AccountStatus.BANNED: "Telegram banned this account; give the campaign another account",
+    AccountStatus.PENDING_LOGIN: "Finish the account's login (code, then password if asked)",
 }
 
 
@@ -54,7 +55,7 @@ class DiagnosisService:
         now = await repo.database_now(self.session)
         by_status = await repo.count_by_status(self.session, campaign.id)
         groups = await repo.open_groups(self.session, campaign.id)
-        waiting = self._merged([self._group(campaign, g) for g in groups])
+        waiting = pace.merged_groups([pace.waiting_group(campaign, g) for g in groups])
         account = (
             await directory.account_by_id(self.session, campaign.telegram_account_id)
             if campaign.telegram_account_id
@@ -97,35 +98,6 @@ class DiagnosisService:
             reasons=reasons,
             executions_by_status=by_status,
             waiting=[w for w in waiting if w.reason != ExecutionStatus.RUNNING],
-        )
-
-    @staticmethod
-    def _merged(groups: list[WaitingGroupOut]) -> list[WaitingGroupOut]:
-        """One group per reason (a paused lead and a lead of a paused campaign, say)."""
-        by_reason: dict[str, WaitingGroupOut] = {}
-        for g in groups:
-            seen = by_reason.get(g.reason)
-            if seen is None:
-                by_reason[g.reason] = g.model_copy()
-                continue
-            seen.count += g.count
-            untils = [u for u in (seen.until, g.until) if u is not None]
-            seen.until = min(untils) if untils else None
-            seen.nodes = sorted(set(seen.nodes) | set(g.nodes))
-        return sorted(by_reason.values(), key=lambda g: -g.count)
-
-    def _group(self, campaign: CampaignFlow, g: WaitGroup) -> WaitingGroupOut:
-        why, until = waiting_of(
-            status=g.status,
-            wait_event=g.wait_event,
-            deferral_reason=g.deferral_reason,
-            deferral_until=None,
-            next_execution_at=g.earliest,
-            campaign_status=campaign.status,
-            scheduled_start_at=campaign.scheduled_start_at,
-        )
-        return WaitingGroupOut(
-            reason=why.value if why else g.status, count=g.count, until=until, nodes=g.nodes
         )
 
     def _lifecycle(

@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.limits import DAY, HOUR, window_deferral
+from api.campaigns.waiting import waiting_of
 from api.reports.schemas import ReasonOut, Severity, WaitingGroupOut
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import diagnosis as repo
+from db.repositories.diagnosis import WaitGroup
 from db.vocabulary import ExecutionStatus, WaitingReason
 
 WAIT_TEXT = {
@@ -159,3 +161,32 @@ def leads(waiting: list[WaitingGroupOut], now: datetime) -> list[ReasonOut]:
             min(untils) if untils else None,
         )
     ]
+
+
+def merged_groups(groups: list[WaitingGroupOut]) -> list[WaitingGroupOut]:
+    """One group per reason (a paused lead and a lead of a paused campaign, say)."""
+    by_reason: dict[str, WaitingGroupOut] = {}
+    for g in groups:
+        seen = by_reason.get(g.reason)
+        if seen is None:
+            by_reason[g.reason] = g.model_copy()
+            continue
+        seen.count += g.count
+        untils = [u for u in (seen.until, g.until) if u is not None]
+        seen.until = min(untils) if untils else None
+        seen.nodes = sorted(set(seen.nodes) | set(g.nodes))
+    return sorted(by_reason.values(), key=lambda g: -g.count)
+
+def waiting_group(campaign: CampaignFlow, g: WaitGroup) -> WaitingGroupOut:
+    why, until = waiting_of(
+        status=g.status,
+        wait_event=g.wait_event,
+        deferral_reason=g.deferral_reason,
+        deferral_until=None,
+        next_execution_at=g.earliest,
+        campaign_status=campaign.status,
+        scheduled_start_at=campaign.scheduled_start_at,
+    )
+    return WaitingGroupOut(
+        reason=why.value if why else g.status, count=g.count, until=until, nodes=g.nodes
+    )

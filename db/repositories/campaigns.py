@@ -176,7 +176,7 @@ async def add_executions(
                 {
                     "campaign_id": campaign_id,
                     "contact_id": cid,
-                    "status": "pending",
+                    "status": ExecutionStatus.PENDING,
                     "next_execution_at": func.now(),
                 }
                 for cid in dict.fromkeys(contact_ids)
@@ -197,7 +197,7 @@ async def schedule_pending(session: AsyncSession, campaign_id: int, at: datetime
         update(FlowExecution)
         .where(
             FlowExecution.campaign_id == campaign_id,
-            FlowExecution.status == "pending",
+            FlowExecution.status == ExecutionStatus.PENDING,
             FlowExecution.deleted_at.is_(None),
         )
         .values(next_execution_at=at, updated_at=func.now())

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CampaignFlow, FlowExecution
 from db.models.executions import TERMINAL
+from db.vocabulary import CampaignStatus
 
 # Does the campaign have an execution that has not ended? Run after every lead's end.
 _OPEN_LEFT = select(
@@ -36,7 +37,7 @@ async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> 
         select(CampaignFlow.id)
         .where(
             CampaignFlow.id == campaign_id,
-            CampaignFlow.status == "active",
+            CampaignFlow.status == CampaignStatus.ACTIVE,
             # Disabling cancels the executions but leaves the status alone (the seed):
             # their ends do not complete a disabled campaign.
             CampaignFlow.enabled.is_(True),
@@ -48,8 +49,6 @@ async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> 
     await session.execute(
         update(CampaignFlow)
         .where(CampaignFlow.id == campaign_id)
-        .values(status="completed", updated_at=func.now())
+        .values(status=CampaignStatus.COMPLETED, updated_at=func.now())
     )
     return True
-
-

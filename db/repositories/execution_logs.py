@@ -24,6 +24,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
 from db.models import FlowExecutionLog
+from db.vocabulary import LogEvent
 
 _LOGS: Table = FlowExecutionLog.__table__  # type: ignore[assignment]
 
@@ -86,7 +87,7 @@ def log_insert() -> Insert:
         )
         .on_conflict_do_nothing(
             index_elements=["execution_id", "generation", "node_id", "visit"],
-            index_where=_LOGS.c.event_type == "message_sent",
+            index_where=_LOGS.c.event_type == LogEvent.MESSAGE_SENT,
         )
     )
 
@@ -121,12 +122,10 @@ async def log_halts(
                 "execution_id": eid,
                 "campaign_id": cid,
                 "generation": gen,
-                "event_type": "campaign_activity",
+                "event_type": LogEvent.CAMPAIGN_ACTIVITY,
                 "status": status,
                 "details": {"reason": reason},
             }
             for eid, gen, cid in found
         ],
     )
-
-

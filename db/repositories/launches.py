@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import FlowExecution
 from db.models.executions import TERMINAL
 from db.repositories.execution_logs import log_halts
+from db.vocabulary import ExecutionStatus
 
-ACTIVE_EXECUTION = ("pending", "running", "waiting")
+ACTIVE_EXECUTION = (ExecutionStatus.PENDING, ExecutionStatus.RUNNING, ExecutionStatus.WAITING)
 
 
 async def page_targets(
@@ -82,9 +83,13 @@ async def apply_launch(
         # Completed executions run again under a new generation (fresh random_ids).
         await session.execute(
             update(FlowExecution)
-            .where(FlowExecution.id.in_(reset), FlowExecution.status == "completed", not_yet)
+            .where(
+                FlowExecution.id.in_(reset),
+                FlowExecution.status == ExecutionStatus.COMPLETED,
+                not_yet,
+            )
             .values(
-                status="pending",
+                status=ExecutionStatus.PENDING,
                 generation=FlowExecution.generation + 1,
                 launch_seq=seq,
                 current_node_id=None,
@@ -100,7 +105,7 @@ async def apply_launch(
         # A paused execution that was in a delay whose deadline is still ahead waits.
         await session.execute(
             update(FlowExecution)
-            .where(FlowExecution.id.in_(resume), FlowExecution.status == "paused")
+            .where(FlowExecution.id.in_(resume), FlowExecution.status == ExecutionStatus.PAUSED)
             .values(
                 status=text(
                     "CASE WHEN current_node_id IS NOT NULL AND next_execution_at > now() "
@@ -120,12 +125,12 @@ async def mark_paused(session: AsyncSession, ids: Sequence[int], reason: str | N
     rows = await session.execute(
         update(FlowExecution)
         .where(FlowExecution.id.in_(ids), FlowExecution.status.in_(ACTIVE_EXECUTION))
-        .values(status="paused", updated_at=func.now())
+        .values(status=ExecutionStatus.PAUSED, updated_at=func.now())
         .returning(FlowExecution.id, FlowExecution.generation, FlowExecution.campaign_id)
     )
     found = [(r[0], r[1], r[2]) for r in rows]
     if reason is not None and found:
-        await log_halts(session, found, "paused", reason)
+        await log_halts(session, found, ExecutionStatus.PAUSED, reason)
 
 
 async def mark_cancelled(session: AsyncSession, ids: Sequence[int], reason: str) -> None:
@@ -133,7 +138,7 @@ async def mark_cancelled(session: AsyncSession, ids: Sequence[int], reason: str)
         update(FlowExecution)
         .where(FlowExecution.id.in_(ids), FlowExecution.status.not_in(TERMINAL))
         .values(
-            status="cancelled",
+            status=ExecutionStatus.CANCELLED,
             completed_at=func.now(),
             error_message=reason,
             next_execution_at=None,
@@ -143,6 +148,4 @@ async def mark_cancelled(session: AsyncSession, ids: Sequence[int], reason: str)
     )
     found = [(r[0], r[1], r[2]) for r in rows]
     if found:
-        await log_halts(session, found, "cancelled", reason)
-
-
+        await log_halts(session, found, ExecutionStatus.CANCELLED, reason)

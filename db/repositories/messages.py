@@ -46,7 +46,7 @@ async def recent_sends(
         select(Message.sent_at).where(
             Message.account_id == account_id,
             Message.direction == "out",
-            Message.status.in_(("pending", "sent")),
+            Message.status.in_((MessageStatus.PENDING, MessageStatus.SENT)),
             Message.sent_at > since,
             Message.random_id.is_distinct_from(excluding),
         )
@@ -149,8 +149,8 @@ def _claim_statement(values: Shape, writes: tuple[tuple[Table, Shape], ...]) -> 
     statement = new.on_conflict_do_update(
         index_elements=["account_id", "random_id"],
         index_where=_MESSAGES.c.random_id.is_not(None),
-        set_={"sent_at": new.excluded.sent_at, "status": "pending"},
-        where=_MESSAGES.c.status != "sent",
+        set_={"sent_at": new.excluded.sent_at, "status": MessageStatus.PENDING},
+        where=_MESSAGES.c.status != MessageStatus.SENT,
     ).returning(*(_MESSAGES.c[c.key] for c in _PLANNED))
     for i, (table, shape) in enumerate(writes):
         statement = statement.add_cte(update_of(table, shape, f"w{i}_").cte(f"w{i}"))
