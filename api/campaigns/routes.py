@@ -23,7 +23,7 @@ from api.campaigns.service import CampaignService
 from api.campaigns.waiting import deferral_of, waiting_of
 from api.deps import ActorDep, SessionDep, get_temporal
 from api.errors import ERROR_RESPONSES
-from api.paging import Page
+from api.paging import Page, cut
 from api.policies import Action, effective_view_mode
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
@@ -100,13 +100,8 @@ async def list_campaigns(
         ascending=sort == "created_at",
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(
-        items=await present(service, rows),
-        next_cursor=str(rows[-1].id) if more else None,
-        count=len(rows),
-    )
+    rows, next_cursor = cut(rows, limit, lambda c: c.id)
+    return Page(items=await present(service, rows), next_cursor=next_cursor, count=len(rows))
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut)
@@ -191,8 +186,7 @@ async def list_campaign_contacts(
         cursor=cursor,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = cut(rows, limit, lambda row: row[0].id)
     items = []
     for e, c, wait_event, wait_details in rows:
         reason, until = deferral_of(wait_details)
@@ -222,7 +216,7 @@ async def list_campaign_contacts(
                 error_message=e.error_message,
             )
         )
-    return Page(items=items, next_cursor=str(rows[-1][0].id) if more else None, count=len(items))
+    return Page(items=items, next_cursor=next_cursor, count=len(items))
 
 
 @router.post("/{campaign_id}/contacts", response_model=AddContactsOut)

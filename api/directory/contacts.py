@@ -19,7 +19,7 @@ from api.directory.contact_import import (
 )
 from api.directory.schemas import ContactIn, ContactOut, ImportOut
 from api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
-from api.paging import Page
+from api.paging import Page, cut
 from db.models import Contact
 from db.repositories import directory as repo
 from workflows.limits import MAX_IMPORT_ROWS
@@ -156,12 +156,9 @@ async def list_contacts(
         after=cursor,
         limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = cut(rows, limit, lambda r: r.id)
     return Page(
-        items=[ContactOut.model_validate(r) for r in rows],
-        next_cursor=str(rows[-1].id) if more else None,
-        count=len(rows),
+        items=[ContactOut.model_validate(r) for r in rows], next_cursor=next_cursor, count=len(rows)
     )
 
 

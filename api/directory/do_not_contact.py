@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import ActorDep, SessionDep
 from api.directory.do_not_contact_schemas import AddedOut, DoNotContactOut, HandlesIn, RemovedOut
 from api.errors import ERROR_RESPONSES
-from api.paging import Page
+from api.paging import Page, cut
 from db.repositories import do_not_contact as repo
 
 router = APIRouter(prefix="/do-not-contact", tags=["do-not-contact"], responses=ERROR_RESPONSES)
@@ -40,11 +40,10 @@ async def list_do_not_contact(
         cursor=cursor,
         limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = cut(rows, limit, lambda r: r.id)
     return Page(
         items=[DoNotContactOut.model_validate(r) for r in rows],
-        next_cursor=str(rows[-1].id) if more else None,
+        next_cursor=next_cursor,
         count=len(rows),
     )
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from api.campaigns.routes import Service
 from api.errors import ERROR_RESPONSES
-from api.paging import Page
+from api.paging import Page, cut
 from api.policies import Action
 from db.repositories import reports as repo
 from db.vocabulary import LogEvent, LogStatus, NodeType
@@ -152,10 +152,9 @@ async def logs(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     rows = await repo.log_page(service.session, stmt, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = cut(rows, limit, lambda r: r.id)
     items = [LogEntryOut.model_validate(r._asdict()) for r in rows]
-    return Page(items=items, next_cursor=str(rows[-1].id) if more else None, count=len(items))
+    return Page(items=items, next_cursor=next_cursor, count=len(items))
 
 
 async def _export(sessions: Any, stmt: Any, format: str) -> AsyncIterator[bytes]:
