@@ -16,6 +16,7 @@ COPY db db
 COPY workflows workflows
 COPY activities activities
 COPY simulator simulator
+COPY tgflows tgflows
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
     && pip install --no-cache-dir --no-deps .
 COPY --from=console /frontend/dist console

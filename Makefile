@@ -33,7 +33,7 @@ console: $(CONSOLE)
 
 # Regenerate the console's API client from the app's OpenAPI document.
 console-client: $(STAMP) $(NPM_STAMP)
-	$(BIN)/python scripts/openapi.py > frontend/openapi.json
+	$(BIN)/python -m tgflows.openapi > frontend/openapi.json
 	cd frontend && npx openapi-ts --silent
 
 dev: $(STAMP) $(CONSOLE)
@@ -48,7 +48,7 @@ lint: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	cd frontend && npm run lint --silent
-	@tmp=$$(mktemp -d) && $(BIN)/python scripts/openapi.py > $$tmp/openapi.json && \
+	@tmp=$$(mktemp -d) && $(BIN)/python -m tgflows.openapi > $$tmp/openapi.json && \
 	  (cd frontend && OPENAPI_INPUT=$$tmp/openapi.json OPENAPI_OUTPUT=$$tmp/client npx openapi-ts --silent) && \
 	  diff -r $$tmp/client frontend/src/client > /dev/null || \
 	  { echo "frontend/src/client is stale: run make console-client"; rm -rf $$tmp; exit 1; }; rm -rf $$tmp

@@ -7,19 +7,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.state import contact_variables, halt_for, log_rows
 from activities.supervisor import account_task_queue
-from db.models import Contact, TelegramAccount
+from db.models import Contact
 from db.models.executions import TERMINAL
 from db.repositories import campaigns as campaigns_repo
+from db.repositories import completion, directory, execution_logs
 from db.repositories import executions as repo
 from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.writes import NOW
 from db.session import SessionFactory
+from db.vocabulary import ExecutionStatus, HaltAction, LogEvent, StepOutcome
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import (
     ContactInput,
@@ -74,10 +75,10 @@ class ExecutionActivities:
                 also=LEAD_COLUMNS,
             )
             if locked is None:
-                return ExecutionPlan(outcome="stale")
+                return ExecutionPlan(outcome=StepOutcome.STALE)
             execution, campaign, lead = locked
             if execution.generation != inp.generation or execution.deleted_at is not None:
-                return ExecutionPlan(outcome="stale")
+                return ExecutionPlan(outcome=StepOutcome.STALE)
             plan = plan_for(
                 execution,
                 campaign,
@@ -85,14 +86,17 @@ class ExecutionActivities:
                 await self._send_queue(session, campaign.telegram_account_id),
                 self._max_sends,
             )
-            if plan.halt is None and execution.status == "pending":
-                await repo.save_execution(session, execution, {"status": "running"})
+            if plan.halt is None and execution.status == ExecutionStatus.PENDING:
+                await repo.save_execution(session, execution, {"status": ExecutionStatus.RUNNING})
             elif (
                 plan.halt is not None
-                and plan.halt.action == "pause"
-                and execution.status in ("pending", "running", "waiting")
+                and plan.halt.action == HaltAction.PAUSE
+                and execution.status
+                in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING, ExecutionStatus.WAITING)
             ):
-                await repo.save_execution(session, execution, {"status": "paused"}, started=False)
+                await repo.save_execution(
+                    session, execution, {"status": ExecutionStatus.PAUSED}, started=False
+                )
             return plan
 
     async def plans(
@@ -115,9 +119,7 @@ class ExecutionActivities:
         if account_id is None:
             return None
         if account_id not in self._provider_of:
-            self._provider_of[account_id] = await session.scalar(
-                select(TelegramAccount.provider).where(TelegramAccount.id == account_id)
-            )
+            self._provider_of[account_id] = await directory.account_provider(session, account_id)
         provider = self._provider_of[account_id]
         return account_task_queue(account_id) if provider == "telethon" else None
 
@@ -129,11 +131,11 @@ class ExecutionActivities:
                 session, req.execution_id, campaign_id=req.campaign_id
             )
             if locked is None or locked[0].generation != req.generation:
-                return StepResult(outcome="stale")
+                return StepResult(outcome=StepOutcome.STALE)
             execution, campaign, _ = locked
             halt = halt_for(execution, campaign)
-            if halt is not None and halt.action == "cancel":
-                return StepResult(outcome="halted", halt=halt)
+            if halt is not None and halt.action == HaltAction.CANCEL:
+                return StepResult(outcome=StepOutcome.HALTED, halt=halt)
             await repo.save_execution(
                 session,
                 execution,
@@ -141,11 +143,11 @@ class ExecutionActivities:
                     "current_node_id": req.node_id,
                     "next_execution_at": repo.parse_time(req.next_execution_at),
                     "context": req.context,
-                    "status": "paused" if halt else req.status,
+                    "status": ExecutionStatus.PAUSED if halt else req.status,
                 },
                 log_rows(req.logs),
             )
-            return StepResult(outcome="halted" if halt else "ok", halt=halt)
+            return StepResult(outcome=StepOutcome.HALTED if halt else StepOutcome.OK, halt=halt)
 
     @activity.defn(name="finish_execution")
     async def finish_execution(self, req: FinishRequest) -> None:
@@ -155,7 +157,7 @@ class ExecutionActivities:
             if campaign_id is not None:
                 # After the commit above: see complete_campaign_if_done.
                 async with session.begin():
-                    await repo.complete_campaign_if_done(session, campaign_id)
+                    await completion.complete_campaign_if_done(session, campaign_id)
 
     async def _finish(self, session: AsyncSession, req: FinishRequest) -> int | None:
         async with session.begin():
@@ -167,7 +169,7 @@ class ExecutionActivities:
             execution, campaign, _ = locked
             logs = log_rows(req.logs)
             if execution.status in TERMINAL:
-                await repo.add_logs(session, execution, logs)
+                await execution_logs.add_logs(session, execution, logs)
                 return campaign.id
             values: dict[str, object] = {
                 "status": req.status,
@@ -184,7 +186,7 @@ class ExecutionActivities:
                 logs.append(
                     {
                         "node_id": req.node_id,
-                        "event_type": "campaign_activity",
+                        "event_type": LogEvent.CAMPAIGN_ACTIVITY,
                         "status": req.status,
                         "details": {"error": req.error_message} if req.error_message else {},
                     }
@@ -203,7 +205,7 @@ def plan_for(
     """What the contact workflow needs to walk its flow, from the database's state."""
     halt = halt_for(execution, campaign)
     return ExecutionPlan(
-        outcome="halted" if halt else "run",
+        outcome=StepOutcome.HALTED if halt else StepOutcome.RUN,
         flow_version=campaign.flow_version,
         variables=contact_variables(lead),
         context=dict(execution.context or {}),

@@ -15,11 +15,17 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.models import CampaignFlow
-from db.repositories import campaign_control
-from db.repositories import executions as repo
+from db.repositories import campaign_control, completion, launches
 from db.session import SessionFactory
+from db.vocabulary import LifecycleOp
 from workflows.dispatch import search_attributes_for, submit_op
-from workflows.lifecycle import PageRow, disable_statuses, page_statuses, plan_launch_page
+from workflows.lifecycle import (
+    PageRow,
+    disable_statuses,
+    ops_for_state,
+    page_statuses,
+    plan_launch_page,
+)
 from workflows.types import (
     CONTACT_WORKFLOW,
     ActivateRequest,
@@ -41,7 +47,11 @@ CONCURRENCY = 64
 # Pause and cancel pages are never retried differently.
 ONCE = {"reset_completed": False, "retried": False}
 # The control signal each operation sends the contact workflows it pages.
-SIGNALLED = {"launch": "resume", "resume": "resume", "disable": "cancel"}
+SIGNALLED: dict[str, str] = {
+    LifecycleOp.LAUNCH: LifecycleOp.RESUME,
+    LifecycleOp.RESUME: LifecycleOp.RESUME,
+    LifecycleOp.DISABLE: LifecycleOp.CANCEL,
+}
 
 
 class CampaignActivities:
@@ -112,18 +122,18 @@ class CampaignActivities:
     async def fanout_page(self, page: FanoutPage) -> FanoutResult:
         """Apply one operation to one page of executions, database first, then Temporal."""
         op = page.op
-        if op.action == "remove":
+        if op.action == LifecycleOp.REMOVE:
             return await self._remove(page)
         signal = ControlSignal(
             seq=op.seq,
             action=SIGNALLED.get(op.action, op.action),
             reason=op.reason,
         )
-        if op.action == "disable":
+        if op.action == LifecycleOp.DISABLE:
             async with self._sessions() as session:
                 status = await campaign_control.status_of(session, page.campaign_id)
             return await self._halt_page(page, disable_statuses(status or ""), signal)
-        if op.action not in ("launch", "resume"):
+        if op.action not in (LifecycleOp.LAUNCH, LifecycleOp.RESUME):
             return await self._halt_page(page, page_statuses(op.action, **ONCE), signal)
         statuses = page_statuses(
             op.action,
@@ -131,20 +141,20 @@ class CampaignActivities:
             retried=activity.in_activity() and activity.info().attempt > 1,
         )
         async with self._sessions.begin() as session:
-            rows = await repo.lock_launch_page(
+            rows = await launches.lock_launch_page(
                 session, page.campaign_id, page.after_id, page.limit, statuses
             )
             if not rows:
                 # The launch has reached every lead; with nothing left open (all ended,
                 # or cancelled by a disable) the campaign is complete.
-                await repo.complete_campaign_if_done(session, page.campaign_id)
+                await completion.complete_campaign_if_done(session, page.campaign_id)
                 return FanoutResult(next_after_id=None, touched=0)
             plan = plan_launch_page(
                 [PageRow(*row) for row in rows],
                 seq=op.seq,
-                reset_completed=op.action == "launch" and op.reset_completed,
+                reset_completed=op.action == LifecycleOp.LAUNCH and op.reset_completed,
             )
-            await repo.apply_launch(
+            await launches.apply_launch(
                 session, op.seq, reset=plan.reset, resume=plan.resume, stamp=plan.stamp
             )
             plans: dict[int, ExecutionPlan] = {}
@@ -168,7 +178,7 @@ class CampaignActivities:
         stop before either: they check the campaign, changed by the api already.
         """
         async with self._sessions() as session:
-            targets = await repo.page_targets(
+            targets = await launches.page_targets(
                 session, page.campaign_id, page.after_id, page.limit, statuses
             )
         if not targets:
@@ -183,17 +193,17 @@ class CampaignActivities:
         await _bounded(targets, lambda t: self._signal(t, signal))
         ids = [execution_id for execution_id, _ in targets]
         async with self._sessions.begin() as session:
-            if signal.action == "pause":
-                await repo.mark_paused(session, ids, signal.reason)
+            if signal.action == LifecycleOp.PAUSE:
+                await launches.mark_paused(session, ids, signal.reason)
             else:
-                await repo.mark_cancelled(session, ids, signal.reason or "Cancelled")
+                await launches.mark_cancelled(session, ids, signal.reason or "Cancelled")
 
     async def _remove(self, page: FanoutPage) -> FanoutResult:
         """Cancel removed leads' workflows, then mark them (as _halt_page, for a retry)."""
         reason = page.op.reason or "Contact removed"
-        signal = ControlSignal(seq=page.op.seq, action="cancel", reason=reason)
+        signal = ControlSignal(seq=page.op.seq, action=LifecycleOp.CANCEL, reason=reason)
         async with self._sessions() as session:
-            targets = await repo.open_of(session, page.op.execution_ids)
+            targets = await launches.open_of(session, page.op.execution_ids)
         await self._signal_then_mark(targets, signal)
         return FanoutResult(next_after_id=None, touched=len(targets))
 
@@ -261,46 +271,13 @@ class CampaignActivities:
                 search_attributes=self._search_attributes,
                 op=CampaignOp(
                     seq=campaign.control_seq,
-                    action="pause",
+                    action=LifecycleOp.PAUSE,
                     reason=f"Account unauthorized ({code})",
                 ),
             )
         # Each workflow must hold with its own campaign's seq: another campaign's may be
         # far ahead, and the next launch of this one would then be ignored as older.
         return {campaign.id: campaign.control_seq for campaign in campaigns}
-
-
-def ops_for_state(campaign: CampaignFlow, removed_open: list[int]) -> list[CampaignOp]:
-    """The operations that bring Temporal in line with the campaign's saved state."""
-    seq = campaign.control_seq
-    ops = []
-    if removed_open:
-        ops.append(
-            CampaignOp(
-                seq=seq,
-                action="remove",
-                execution_ids=removed_open,
-                reason="Contact removed from campaign",
-            )
-        )
-    if not campaign.enabled:
-        ops.append(CampaignOp(seq=seq, action="disable", reason="Campaign disabled"))
-    elif campaign.status == "cancelled":
-        ops.append(CampaignOp(seq=seq, action="cancel", reason="Campaign stopped by user"))
-    elif campaign.status == "paused":
-        ops.append(CampaignOp(seq=seq, action="pause"))
-    elif campaign.status in ("active", "scheduled"):
-        # Without resetting completed executions: the lost launch may have run partly,
-        # and a reset then would message leads twice.
-        start = campaign.scheduled_start_at if campaign.status == "scheduled" else None
-        ops.append(
-            CampaignOp(
-                seq=seq, action="launch", scheduled_start_at=start.isoformat() if start else None
-            )
-        )
-    else:
-        ops.append(CampaignOp(seq=seq, action="noop"))
-    return ops
 
 
 async def _bounded(

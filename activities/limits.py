@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from db.models import TelegramAccount
+from db.vocabulary import WaitingReason
 
 HOUR = timedelta(hours=1)
 QUEUED = "queued behind earlier sends"
@@ -25,7 +26,7 @@ def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> De
     """None inside the campaign's sending window, else when the next window opens.
 
     start > end is an overnight window: it opens at start on a listed day and closes at
-    end the next morning (api.schemas.campaigns.SendingWindow).
+    end the next morning (api.campaigns.schemas.SendingWindow).
     """
     if not window:
         return None
@@ -49,7 +50,7 @@ def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> De
         opening = datetime.combine(day, start, tzinfo=zone)
         if opening > local:
             return Deferral(
-                "outside_window",
+                WaitingReason.OUTSIDE_WINDOW,
                 opening,
                 f"outside the sending window {start:%H:%M}-{end:%H:%M} {tz}",
             )
@@ -89,17 +90,25 @@ def blocked(
     """Telegram's waits and the account's caps: no send before the returned time."""
     if account.flood_wait_until and account.flood_wait_until > now:
         return Deferral(
-            "flood_wait", account.flood_wait_until, "Telegram asked to wait (FLOOD_WAIT)"
+            WaitingReason.FLOOD_WAIT,
+            account.flood_wait_until,
+            "Telegram asked to wait (FLOOD_WAIT)",
         )
     if account.cooldown_until and account.cooldown_until > now:
         return Deferral(
-            "peer_flood", account.cooldown_until, "account cooling down after PEER_FLOOD"
+            WaitingReason.PEER_FLOOD,
+            account.cooldown_until,
+            "account cooling down after PEER_FLOOD",
         )
     if account.max_per_day is not None and len(sent_last_day) >= account.max_per_day:
-        return Deferral("daily_cap", min(sent_last_day) + DAY, f"{account.max_per_day}/day reached")
+        return Deferral(
+            WaitingReason.DAILY_CAP, min(sent_last_day) + DAY, f"{account.max_per_day}/day reached"
+        )
     if account.max_per_hour is not None and len(sent_last_hour) >= account.max_per_hour:
         return Deferral(
-            "rate_limit", min(sent_last_hour) + HOUR, f"{account.max_per_hour}/hour reached"
+            WaitingReason.RATE_LIMIT,
+            min(sent_last_hour) + HOUR,
+            f"{account.max_per_hour}/hour reached",
         )
     return None
 
@@ -125,7 +134,7 @@ def account_turn(
     tail = account.next_send_at
     held = blocked(account, now, sent_last_hour=sent_last_hour, sent_last_day=sent_last_day)
     if held is not None:
-        if held.reason in ("flood_wait", "peer_flood"):
+        if held.reason in (WaitingReason.FLOOD_WAIT, WaitingReason.PEER_FLOOD):
             return Turn(deferral=held)  # they all queue again, in order, once it is over
         slot = max(held.until, tail) if tail else held.until
         return Turn(deferral=held, slot=slot, next_send_at=slot + spacing)
@@ -146,5 +155,7 @@ def account_turn(
         else f"minimum interval {account.min_interval_seconds}s"
     )
     return Turn(
-        deferral=Deferral("rate_limit", slot, detail), slot=slot, next_send_at=slot + spacing
+        deferral=Deferral(WaitingReason.RATE_LIMIT, slot, detail),
+        slot=slot,
+        next_send_at=slot + spacing,
     )

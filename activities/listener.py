@@ -16,10 +16,11 @@ from activities.telegram.pool import ProviderPool
 from db import telemetry
 from db.models import FlowExecution, Message, TelegramAccount
 from db.models.executions import TERMINAL
+from db.repositories import execution_logs, inbound, peers
 from db.repositories import executions as exec_repo
-from db.repositories import inbound, peers
 from db.repositories import messages as msg_repo
 from db.session import SessionFactory
+from db.vocabulary import LogEvent, LogStatus
 from workflows.types import ReplySignal, contact_workflow_id
 
 log = logging.getLogger(__name__)
@@ -143,17 +144,17 @@ class ReplyListener:
         ):
             if message.execution_id is None:
                 continue
-            execution = await session.get(FlowExecution, message.execution_id)
+            execution = await exec_repo.by_id(session, message.execution_id)
             if execution is not None:
-                await exec_repo.add_logs(
+                await execution_logs.add_logs(
                     session,
                     execution,
                     [
                         {
                             "node_id": message.node_id,
                             "node_type": "send_message",
-                            "event_type": "message_read",
-                            "status": "read",
+                            "event_type": LogEvent.MESSAGE_READ,
+                            "status": LogStatus.READ,
                             "message_text": message.text,
                             "details": {"telegram_message_id": message.telegram_message_id},
                         }
@@ -187,14 +188,14 @@ class ReplyListener:
                 continue
             message.reply_category = category = await classify_reply(session, execution, text)
             await session.flush()
-            await exec_repo.add_logs(
+            await execution_logs.add_logs(
                 session,
                 execution,
                 [
                     {
                         "node_id": execution.current_node_id,
-                        "event_type": "response_detected",
-                        "status": "replied",
+                        "event_type": LogEvent.RESPONSE_DETECTED,
+                        "status": LogStatus.REPLIED,
                         "message_text": text,
                         "details": {
                             "telegram_message_id": update.message_id,

@@ -19,6 +19,7 @@ from db import telemetry
 from db.models.executions import TERMINAL
 from db.repositories import monitoring
 from db.session import SessionFactory
+from db.vocabulary import AccountStatus, ExecutionStatus, SendOutcome
 from workflows.types import FanoutPage, FanoutResult, SendResult
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,20 @@ ACCOUNT_STATUS = Gauge(
     "tgflows_account_status", "1 for each account's current health status", ["account", "status"]
 )
 
-EXECUTION_STATUSES = ("pending", "running", "waiting", "paused", *TERMINAL)
-ACCOUNT_HEALTH = ("connected", "flood_wait", "peer_flood", "banned", "unauthorized")
+EXECUTION_STATUSES = (
+    ExecutionStatus.PENDING,
+    ExecutionStatus.RUNNING,
+    ExecutionStatus.WAITING,
+    ExecutionStatus.PAUSED,
+    *TERMINAL,
+)
+ACCOUNT_HEALTH = (
+    AccountStatus.CONNECTED,
+    AccountStatus.FLOOD_WAIT,
+    AccountStatus.PEER_FLOOD,
+    AccountStatus.BANNED,
+    AccountStatus.UNAUTHORIZED,
+)
 
 
 def _account_label() -> str:
@@ -129,7 +142,7 @@ def _observe(arg: object, result: object, seconds: float) -> None:
         outcome = result.outcome if isinstance(result, SendResult) else "error"
         account = _account_label()
         SENDS.labels(account, outcome).inc()
-        if isinstance(result, SendResult) and outcome == "deferred":
+        if isinstance(result, SendResult) and outcome == SendOutcome.DEFERRED:
             DEFERRALS.labels(account, result.reason or "unknown").inc()
     elif isinstance(arg, FanoutPage):
         action = arg.op.action

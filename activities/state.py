@@ -7,6 +7,13 @@ from typing import Any, Protocol
 
 from db.models.executions import TERMINAL
 from db.repositories.executions import CampaignState, ExecutionState
+from db.vocabulary import (
+    CAMPAIGN_DISABLED,
+    STOPPED_BY_USER,
+    CampaignStatus,
+    ExecutionStatus,
+    HaltAction,
+)
 from workflows.types import Halt, LogEntry
 
 # An execution ended in the database overrides any later signal.
@@ -15,15 +22,17 @@ FINAL_SEQ = 2**62
 
 def halt_for(execution: ExecutionState, campaign: CampaignState) -> Halt | None:
     if execution.status in TERMINAL:
-        return Halt("cancel", FINAL_SEQ, execution.error_message or f"Execution {execution.status}")
+        return Halt(
+            HaltAction.CANCEL, FINAL_SEQ, execution.error_message or f"Execution {execution.status}"
+        )
     if not campaign.enabled:
-        return Halt("cancel", campaign.control_seq, "Campaign disabled")
-    if campaign.status == "cancelled":
-        return Halt("cancel", campaign.control_seq, "Campaign stopped by user")
-    if campaign.status != "active" or campaign.deleted_at is not None:
-        return Halt("pause", campaign.control_seq, f"Campaign is {campaign.status}")
-    if execution.status == "paused":
-        return Halt("pause", campaign.control_seq, "Execution paused")
+        return Halt(HaltAction.CANCEL, campaign.control_seq, CAMPAIGN_DISABLED)
+    if campaign.status == CampaignStatus.CANCELLED:
+        return Halt(HaltAction.CANCEL, campaign.control_seq, STOPPED_BY_USER)
+    if campaign.status != CampaignStatus.ACTIVE or campaign.deleted_at is not None:
+        return Halt(HaltAction.PAUSE, campaign.control_seq, f"Campaign is {campaign.status}")
+    if execution.status == ExecutionStatus.PAUSED:
+        return Halt(HaltAction.PAUSE, campaign.control_seq, "Execution paused")
     return None
 
 

@@ -9,23 +9,17 @@ from fastapi import FastAPI
 
 from activities.telegram.login import TelethonLogin
 from api import health
+from api.campaigns import routes as campaigns
 from api.console.spa import mount_console
+from api.directory import accounts, contacts, do_not_contact, reply_rules, telethon_login
 from api.docs import install_docs
 from api.errors import COMMON_RESPONSES, install_crash_handler, install_error_handlers
+from api.identity import routes as identity
 from api.metrics import install_metrics
 from api.middleware import DoorMiddleware
 from api.ratelimit import FailureLimiter
-from api.routers import (
-    accounts,
-    campaigns,
-    contacts,
-    diagnosis,
-    do_not_contact,
-    identity,
-    reply_rules,
-    reports,
-    telethon_login,
-)
+from api.reports import diagnosis_routes as diagnosis
+from api.reports import routes as reports
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
 from workflows.limits import AUTH_FAILURES_PER_MINUTE

@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.console.cookies import cookie_user
 from api.errors import Invalid, NotFound, TooManyRequests, Unauthenticated, Unavailable
 from api.policies import Actor, Role
-from db.models import ApiToken, Organization, OrganizationMember, User
+from db.models import User
+from db.repositories import identity as identity_repo
 
 
 def hash_token(token: str) -> str:
@@ -45,12 +45,7 @@ async def get_current_user(
             raise Unauthenticated("Send 'Authorization: Bearer <token>' or sign in")
         return user
     digest = hash_token(token)
-    row = await session.execute(
-        select(User, ApiToken.id)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
-    )
-    found = row.first()
+    found = await identity_repo.user_for_token(session, digest)
     if found is None:
         # Only failures are limited: a valid token always passes, so callers behind one
         # address (a NAT, a proxy) are not locked out by someone else's bad tokens.
@@ -62,9 +57,7 @@ async def get_current_user(
             )
         limiter.record(keys)
         raise Unauthenticated("Invalid or revoked token")
-    await session.execute(
-        update(ApiToken).where(ApiToken.id == found[1]).values(last_used_at=func.now())
-    )
+    await identity_repo.mark_token_used(session, found[1])
     await session.commit()
     return found[0]
 
@@ -84,16 +77,7 @@ async def get_actor(
         org_id = int(x_organization_id)
     except ValueError:
         raise Invalid("X-Organization-Id must be an integer", field="X-Organization-Id") from None
-    row = (
-        await session.execute(
-            select(OrganizationMember.role, Organization.admin_view_enabled)
-            .join(Organization, Organization.id == OrganizationMember.organization_id)
-            .where(
-                OrganizationMember.organization_id == org_id,
-                OrganizationMember.user_id == user.id,
-            )
-        )
-    ).first()
+    row = await identity_repo.membership(session, org_id, user.id)
     if row is None:
         raise NotFound("Organization not found")
     return Actor(

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from db.vocabulary import CampaignStatus
+
 
 class Role(StrEnum):
     OWNER = "owner"
@@ -58,12 +60,24 @@ PHRASES: dict[Action, str] = {
 
 # Which campaign statuses allow an action; actions not listed are allowed in any status.
 STATUS_RULES: dict[Action, frozenset[str]] = {
-    Action.EDIT_FLOW: frozenset({"draft", "paused", "scheduled"}),
-    Action.LAUNCH: frozenset({"draft", "paused"}),
-    Action.PAUSE: frozenset({"active", "scheduled"}),
-    Action.STOP: frozenset({"active", "paused", "scheduled"}),
+    Action.EDIT_FLOW: frozenset(
+        {CampaignStatus.DRAFT, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED}
+    ),
+    Action.LAUNCH: frozenset({CampaignStatus.DRAFT, CampaignStatus.PAUSED}),
+    Action.PAUSE: frozenset({CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED}),
+    Action.STOP: frozenset(
+        {CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED}
+    ),
     # A stopped campaign cannot run again, so contacts added to it would never start.
-    Action.ADD_CONTACTS: frozenset({"draft", "scheduled", "active", "paused", "completed"}),
+    Action.ADD_CONTACTS: frozenset(
+        {
+            CampaignStatus.DRAFT,
+            CampaignStatus.SCHEDULED,
+            CampaignStatus.ACTIVE,
+            CampaignStatus.PAUSED,
+            CampaignStatus.COMPLETED,
+        }
+    ),
 }
 # Settings that may not change while the campaign runs.
 LOCKED_WHILE_ACTIVE = frozenset({"ab_test"})

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.routers.reports import _export
+from api.reports.routes import _export
 from bench.common import report
 from db.repositories import reports as repo
 from db.session import SessionFactory

@@ -89,3 +89,76 @@ class ReplyCategory(StrEnum):
     NOT_INTERESTED = "not_interested"
     OUT_OF_OFFICE = "out_of_office"
     OTHER = "other"
+
+
+class AccountStatus(StrEnum):
+    """A Telegram account's health, as the send path and the supervisor record it."""
+
+    CONNECTED = "connected"
+    PENDING_LOGIN = "pending_login"
+    FLOOD_WAIT = "flood_wait"
+    PEER_FLOOD = "peer_flood"
+    UNAUTHORIZED = "unauthorized"
+    BANNED = "banned"
+
+
+# Accounts that cannot send until a person acts: their campaigns pause, and none is
+# launched on them. No worker leases them (db.repositories.inbound.UNLEASED_STATUSES).
+UNHEALTHY_ACCOUNT = frozenset(
+    {AccountStatus.PENDING_LOGIN, AccountStatus.UNAUTHORIZED, AccountStatus.BANNED}
+)
+# Accounts limited by Telegram for a while: the next successful send reconnects them.
+LIMITED_ACCOUNT = frozenset({AccountStatus.FLOOD_WAIT, AccountStatus.PEER_FLOOD})
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class SendOutcome(StrEnum):
+    """What one send_message activity did (workflows.types.SendResult.outcome)."""
+
+    SENT = "sent"
+    REPLIED = "replied"
+    DEFERRED = "deferred"
+    HALTED = "halted"
+    FAILED = "failed"
+    OPTED_OUT = "opted_out"
+    STALE = "stale"
+
+
+class HaltAction(StrEnum):
+    """What the database tells a running workflow to do (workflows.types.Halt.action)."""
+
+    PAUSE = "pause"
+    CANCEL = "cancel"
+
+
+# Reason texts a halted execution records, written once here.
+STOPPED_BY_USER = "Campaign stopped by user"
+CAMPAIGN_DISABLED = "Campaign disabled"
+
+
+class LifecycleOp(StrEnum):
+    """A campaign control operation (workflows.types.CampaignOp.action) and the signal a
+    contact workflow hears for it (pause, resume, cancel)."""
+
+    LAUNCH = "launch"
+    RESUME = "resume"
+    PAUSE = "pause"
+    CANCEL = "cancel"
+    DISABLE = "disable"
+    REMOVE = "remove"
+    # Re-submitted state that asks nothing of the executions: only marks the seq applied.
+    NOOP = "noop"
+
+
+class StepOutcome(StrEnum):
+    """What load_execution (ExecutionPlan) and record_step (StepResult) found."""
+
+    RUN = "run"
+    OK = "ok"
+    HALTED = "halted"
+    STALE = "stale"

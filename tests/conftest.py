@@ -22,13 +22,13 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.devstack import DEV_SERVER_ARGS
 from db.migrate import upgrade
 from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
 from simulator.app import create_app as create_simulator
+from tgflows.devstack import DEV_SERVER_ARGS
+from tgflows.worker import running_worker
 from workflows.dispatch import CAMPAIGN_ID, ORGANIZATION_ID
-from workflows.worker import running_worker
 
 TASK_QUEUE = "tgflows-test"
 os.environ.setdefault("TGFLOWS_SECRET_KEY", "test-secret-key")
@@ -207,7 +207,7 @@ class Caller:
 
 @pytest.fixture
 def make_user(api: httpx.AsyncClient, sessions: SessionFactory) -> Callable[..., Awaitable[Caller]]:
-    from api.identity import ensure_membership, get_or_create_user, issue_token
+    from api.identity.service import ensure_membership, get_or_create_user, issue_token
     from api.policies import Role
 
     async def make(org: str | None = None, role: str = "owner") -> Caller:

@@ -26,10 +26,10 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.devstack import DEV_SERVER_ARGS
 from db.migrate import upgrade
 from db.session import SessionFactory, make_engine, make_session_factory
 from tests.conftest import Caller, binary, free_port
+from tgflows.devstack import DEV_SERVER_ARGS
 
 
 class RestartableTemporal:
@@ -170,7 +170,7 @@ async def restartable_stack() -> AsyncIterator[Stack]:
 
 async def owner_in(stack: Stack, http: httpx.AsyncClient) -> Caller:
     """A user with a token in the stack's database (api_for gives it that stack's api)."""
-    from api.identity import get_or_create_user, issue_token
+    from api.identity.service import get_or_create_user, issue_token
 
     async with stack.sessions.begin() as session:
         user = await get_or_create_user(session, f"u{secrets.token_hex(6)}@example.com")

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from db.vocabulary import LifecycleOp
+
 with workflow.unsafe.imports_passed_through():
     from workflows.types import (
         ActivateRequest,
@@ -62,9 +64,9 @@ class CampaignControlWorkflow:
                 continue
             op = self._next_op()
             self._current = op
-            if op.action != "noop":
+            if op.action != LifecycleOp.NOOP:
                 await self._apply(inp, op)
-            if op.action != "remove":  # removals ride along; the state op marks the seq
+            if op.action != LifecycleOp.REMOVE:  # removals ride along; the state op marks the seq
                 await workflow.execute_activity(
                     "mark_applied",
                     ActivateRequest(campaign_id=inp.campaign_id, seq=op.seq),
@@ -78,33 +80,35 @@ class CampaignControlWorkflow:
 
     def _next_op(self) -> CampaignOp:
         """Removals run as they come; of lifecycle ops only the newest matters."""
-        removal = next((op for op in self._ops if op.action == "remove"), None)
+        removal = next((op for op in self._ops if op.action == LifecycleOp.REMOVE), None)
         if removal is not None:
             self._ops.remove(removal)
             return removal
         newest = max(self._ops, key=lambda op: op.seq)
-        disable = next((op for op in self._ops if op.action == "disable"), None)
-        if disable is not None and newest.action not in ("disable", "cancel"):
+        disable = next((op for op in self._ops if op.action == LifecycleOp.DISABLE), None)
+        if disable is not None and newest.action not in (LifecycleOp.DISABLE, LifecycleOp.CANCEL):
             # A disable's cancellations must happen even when a pause or a launch (after
             # enable) follows at once: the newer op runs next, on what the disable left.
-            self._ops = [op for op in self._ops if op.seq > disable.seq or op.action == "remove"]
+            self._ops = [
+                op for op in self._ops if op.seq > disable.seq or op.action == LifecycleOp.REMOVE
+            ]
             return disable
-        if newest.action == "launch" and any(
-            op.action == "launch" and op.reset_completed for op in self._ops
+        if newest.action == LifecycleOp.LAUNCH and any(
+            op.action == LifecycleOp.LAUNCH and op.reset_completed for op in self._ops
         ):
             newest.reset_completed = True
-        self._ops = [op for op in self._ops if op.action == "remove"]
+        self._ops = [op for op in self._ops if op.action == LifecycleOp.REMOVE]
         return newest
 
     async def _apply(self, inp: ControlInput, op: CampaignOp) -> None:
-        if op.action == "launch" and op.scheduled_start_at:
+        if op.action == LifecycleOp.LAUNCH and op.scheduled_start_at:
             start = datetime.fromisoformat(op.scheduled_start_at)
             remaining = (start - workflow.now()).total_seconds()
             if remaining > 0:
                 try:
                     # A newer op (pause, stop, relaunch) cancels the scheduled start.
                     await workflow.wait_condition(
-                        lambda: any(o.action != "remove" for o in self._ops),
+                        lambda: any(o.action != LifecycleOp.REMOVE for o in self._ops),
                         timeout=timedelta(seconds=remaining),
                     )
                     return
@@ -137,5 +141,7 @@ class CampaignControlWorkflow:
             if result.next_after_id is None:
                 return
             after = result.next_after_id
-            if op.action != "remove" and any(o.action != "remove" for o in self._ops):
+            if op.action != LifecycleOp.REMOVE and any(
+                o.action != LifecycleOp.REMOVE for o in self._ops
+            ):
                 return  # superseded: the newer op pages from the start

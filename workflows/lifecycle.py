@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from db.vocabulary import CAMPAIGN_DISABLED, STOPPED_BY_USER, CampaignStatus, LifecycleOp
+from workflows.types import CampaignOp
 
 # The execution statuses each operation's fan-out pages through.
 PAGE_STATUSES: dict[str, tuple[str, ...]] = {
@@ -101,3 +106,51 @@ def plan_launch_page(rows: Iterable[PageRow], *, seq: int, reset_completed: bool
         if row.launch_seq < seq:
             plan.stamp.append(row.id)
     return plan
+
+
+class SavedCampaign(Protocol):
+    """The columns of a campaign's saved state that say what Temporal should be doing."""
+
+    @property
+    def control_seq(self) -> int: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def scheduled_start_at(self) -> datetime | None: ...
+
+
+def ops_for_state(campaign: SavedCampaign, removed_open: list[int]) -> list[CampaignOp]:
+    """The operations that bring Temporal in line with the campaign's saved state."""
+    seq = campaign.control_seq
+    ops = []
+    if removed_open:
+        ops.append(
+            CampaignOp(
+                seq=seq,
+                action=LifecycleOp.REMOVE,
+                execution_ids=removed_open,
+                reason="Contact removed from campaign",
+            )
+        )
+    if not campaign.enabled:
+        ops.append(CampaignOp(seq=seq, action=LifecycleOp.DISABLE, reason=CAMPAIGN_DISABLED))
+    elif campaign.status == CampaignStatus.CANCELLED:
+        ops.append(CampaignOp(seq=seq, action=LifecycleOp.CANCEL, reason=STOPPED_BY_USER))
+    elif campaign.status == CampaignStatus.PAUSED:
+        ops.append(CampaignOp(seq=seq, action=LifecycleOp.PAUSE))
+    elif campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED):
+        # Without resetting completed executions: the lost launch may have run partly,
+        # and a reset then would message leads twice.
+        start = campaign.scheduled_start_at if campaign.status == CampaignStatus.SCHEDULED else None
+        ops.append(
+            CampaignOp(
+                seq=seq,
+                action=LifecycleOp.LAUNCH,
+                scheduled_start_at=start.isoformat() if start else None,
+            )
+        )
+    else:
+        ops.append(CampaignOp(seq=seq, action=LifecycleOp.NOOP))
+    return ops

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from db.vocabulary import ExecutionStatus
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 
 CONTACT_WORKFLOW = "ContactWorkflow"
@@ -117,7 +118,7 @@ class StepRequest:
     next_execution_at: str | None
     context: dict[str, Any]
     logs: list[LogEntry]
-    campaign_id: int | None = None
+    campaign_id: int
 
 
 @dataclass
@@ -169,7 +170,7 @@ class FinishRequest:
     error_message: str | None
     context: dict[str, Any]
     logs: list[LogEntry]
-    campaign_id: int | None = None
+    campaign_id: int
 
 
 @dataclass
@@ -178,7 +179,7 @@ class ContactState:
 
     execution_id: int
     generation: int
-    status: str = "pending"
+    status: str = ExecutionStatus.PENDING
     current_node_id: str | None = None
     next_wake_up: str | None = None
     last_error: str | None = None

@@ -40,8 +40,8 @@ _ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 
 
 class SimulatorProvider:
-    """aiohttp rather than httpx: a send is on every lead's path, and httpx's per-request
-    cost was an eighth of the worker's CPU in the engine benchmark."""
+    """aiohttp rather than httpx: a send is on every lead's path, and aiohttp's cost per
+    request is the lower (docs/decisions.md)."""
 
     durable_offsets = True
     # Like Telegram, the simulator knows leads by phone only once they are imported;

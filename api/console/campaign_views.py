@@ -9,6 +9,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from api.campaigns.routes import Service
 from api.errors import ERROR_RESPONSES
 from api.policies import (
     ROLES_WITH_ADMIN_VIEW,
@@ -17,7 +18,6 @@ from api.policies import (
     allowed_actions,
     effective_view_mode,
 )
-from api.routers.campaigns import Service
 from db.repositories import flow_counts
 from db.repositories import timeseries as series_repo
 

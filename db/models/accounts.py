@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, now_column, pk_column
+from db.vocabulary import AccountStatus
 
 
 class TelegramAccount(Base):
@@ -22,7 +23,7 @@ class TelegramAccount(Base):
     phone: Mapped[str] = mapped_column(String(32))
     display_name: Mapped[str | None] = mapped_column(String(200))
     # connected | flood_wait | peer_flood | banned | unauthorized | pending_login
-    status: Mapped[str] = mapped_column(String(16), server_default="connected")
+    status: Mapped[str] = mapped_column(String(16), server_default=AccountStatus.CONNECTED.value)
     status_reason: Mapped[str | None] = mapped_column(String(500))
     flood_wait_until: Mapped[datetime | None]
     cooldown_until: Mapped[datetime | None]

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, now_column, pk_column
+from db.vocabulary import CampaignStatus
 
 
 class CampaignFlow(Base):
@@ -22,7 +23,7 @@ class CampaignFlow(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     # draft | scheduled | active | paused | completed | cancelled
-    status: Mapped[str] = mapped_column(String(16), server_default="draft")
+    status: Mapped[str] = mapped_column(String(16), server_default=CampaignStatus.DRAFT.value)
     # Why the campaign is in its status when the system, not a user, put it there
     # (an automatic pause); cleared by the next lifecycle action.
     status_reason: Mapped[str | None] = mapped_column(String(500))

@@ -9,8 +9,15 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, now_column, pk_column
+from db.vocabulary import ExecutionStatus
 
-TERMINAL = ("completed", "responded", "failed", "cancelled", "opted_out")
+TERMINAL = (
+    ExecutionStatus.COMPLETED,
+    ExecutionStatus.RESPONDED,
+    ExecutionStatus.FAILED,
+    ExecutionStatus.CANCELLED,
+    ExecutionStatus.OPTED_OUT,
+)
 
 
 class FlowExecution(Base):
@@ -32,7 +39,7 @@ class FlowExecution(Base):
     contact_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contacts.id"))
     # pending | running | waiting | paused | completed | responded | failed | cancelled
     # | opted_out
-    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    status: Mapped[str] = mapped_column(String(16), server_default=ExecutionStatus.PENDING)
     generation: Mapped[int] = mapped_column(Integer, server_default="1")
     # The control op (campaign control_seq) that last reset or started this execution:
     # a retried fan-out page never resets what its own op already did.

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import CampaignFlow, FlowExecution, TelegramAccount
 from db.models.executions import TERMINAL
 from db.repositories import send_fence
+from db.vocabulary import AccountStatus, CampaignStatus
 
 
 async def activate_scheduled(session: AsyncSession, campaign_id: int, seq: int) -> bool:
@@ -15,11 +16,11 @@ async def activate_scheduled(session: AsyncSession, campaign_id: int, seq: int) 
         update(CampaignFlow)
         .where(
             CampaignFlow.id == campaign_id,
-            CampaignFlow.status == "scheduled",
+            CampaignFlow.status == CampaignStatus.SCHEDULED,
             CampaignFlow.control_seq == seq,
             CampaignFlow.enabled.is_(True),
         )
-        .values(status="active", updated_at=func.now())
+        .values(status=CampaignStatus.ACTIVE, updated_at=func.now())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -40,7 +41,7 @@ async def pause_for_account(
             select(CampaignFlow.id)
             .where(
                 CampaignFlow.telegram_account_id == account_id,
-                CampaignFlow.status.in_(("active", "scheduled")),
+                CampaignFlow.status.in_((CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)),
             )
             .order_by(CampaignFlow.id)
         )
@@ -50,16 +51,16 @@ async def pause_for_account(
     await session.execute(
         update(TelegramAccount)
         .where(TelegramAccount.id == account_id)
-        .values(status="unauthorized", status_reason=reason)
+        .values(status=AccountStatus.UNAUTHORIZED, status_reason=reason)
     )
     rows = await session.scalars(
         update(CampaignFlow)
         .where(
             CampaignFlow.id.in_(running),
-            CampaignFlow.status.in_(("active", "scheduled")),
+            CampaignFlow.status.in_((CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)),
         )
         .values(
-            status="paused",
+            status=CampaignStatus.PAUSED,
             status_reason=reason,
             control_seq=CampaignFlow.control_seq + 1,
             updated_at=func.now(),

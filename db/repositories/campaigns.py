@@ -47,6 +47,30 @@ def visible(
     )
 
 
+async def visible_one(
+    session: AsyncSession,
+    campaign_id: int,
+    user_id: int,
+    organization_id: int | None,
+    *,
+    view_all: bool,
+    include_deleted: bool = False,
+    lock: bool = False,
+) -> CampaignFlow | None:
+    """The campaign if the scope sees it; lock: FOR NO KEY UPDATE.
+
+    Not FOR UPDATE, which would wait for workers inserting log rows, whose foreign-key
+    checks take FOR KEY SHARE on this row while they hold an execution the locking
+    action updates next (a deadlock).
+    """
+    stmt = visible(
+        user_id, organization_id, view_all=view_all, include_deleted=include_deleted
+    ).where(CampaignFlow.id == campaign_id)
+    if lock:
+        stmt = stmt.with_for_update(key_share=True)
+    return await session.scalar(stmt)
+
+
 async def accounts_and_creators(
     session: AsyncSession, campaigns: Sequence[CampaignFlow]
 ) -> tuple[dict[int, TelegramAccount], dict[int, User]]:
@@ -64,7 +88,7 @@ async def get_for_update(session: AsyncSession, campaign_id: int) -> CampaignFlo
     return await session.scalar(
         select(CampaignFlow)
         .where(CampaignFlow.id == campaign_id)
-        .with_for_update(key_share=True)  # see CampaignService.get
+        .with_for_update(key_share=True)  # see visible_one
     )
 
 
@@ -152,7 +176,7 @@ async def add_executions(
                 {
                     "campaign_id": campaign_id,
                     "contact_id": cid,
-                    "status": "pending",
+                    "status": ExecutionStatus.PENDING,
                     "next_execution_at": func.now(),
                 }
                 for cid in dict.fromkeys(contact_ids)
@@ -173,7 +197,7 @@ async def schedule_pending(session: AsyncSession, campaign_id: int, at: datetime
         update(FlowExecution)
         .where(
             FlowExecution.campaign_id == campaign_id,
-            FlowExecution.status == "pending",
+            FlowExecution.status == ExecutionStatus.PENDING,
             FlowExecution.deleted_at.is_(None),
         )
         .values(next_execution_at=at, updated_at=func.now())

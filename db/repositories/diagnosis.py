@@ -12,7 +12,7 @@ from sqlalchemy.sql.selectable import LateralFromClause
 
 from db.models import CampaignFlow, Contact, FlowExecution, FlowExecutionLog, Message
 from db.models.executions import TERMINAL
-from db.vocabulary import ExecutionStatus, LogEvent
+from db.vocabulary import ExecutionStatus, LogEvent, MessageStatus
 
 # The log rows that put a lead to wait: a deferred send, a delay, a wait for a reply.
 WAIT_EVENTS = (LogEvent.DEFERRED, LogEvent.DELAY_STARTED, LogEvent.WAITING_FOR_REPLY)
@@ -115,7 +115,7 @@ async def sends_since(session: AsyncSession, account_id: int, since: datetime) -
         .where(
             Message.account_id == account_id,
             Message.direction == "out",
-            Message.status.in_(("pending", "sent")),
+            Message.status.in_((MessageStatus.PENDING, MessageStatus.SENT)),
             Message.sent_at > since,
         )
         .order_by(Message.sent_at)
@@ -206,4 +206,3 @@ async def last_logs(session: AsyncSession, execution_id: int, limit: int) -> lis
         .limit(limit)
     )
     return list(rows.all())
-

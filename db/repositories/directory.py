@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CampaignFlow, Contact, TelegramAccount
-from db.repositories.scoping import scope
+from db.repositories.scoping import contains_pattern, scope
 from db.vocabulary import CampaignStatus
 
 ARRAY_TEXT = ARRAY(String)
@@ -36,6 +36,74 @@ def accounts(user_id: int, organization_id: int | None) -> Select[TelegramAccoun
         user_id=user_id,
         organization_id=organization_id,
         view_all=organization_id is not None,
+    )
+
+
+async def contact(
+    session: AsyncSession, user_id: int, organization_id: int | None, contact_id: int
+) -> Contact | None:
+    """One contact of the scope, not deleted."""
+    return await session.scalar(
+        contacts(user_id, organization_id).where(Contact.id == contact_id)
+    )
+
+
+async def contact_page(
+    session: AsyncSession,
+    user_id: int,
+    organization_id: int | None,
+    *,
+    search: str | None,
+    tag: str | None,
+    after: int | None,
+    limit: int,
+) -> list[Contact]:
+    """Contacts of the scope by id after the cursor, up to limit + 1 (the +1 says more).
+
+    search: a substring of the username, first or last name, or phone.
+    """
+    stmt = contacts(user_id, organization_id)
+    if search:
+        like = contains_pattern(search)
+        stmt = stmt.where(
+            Contact.username.ilike(like, escape="\\")
+            | Contact.first_name.ilike(like, escape="\\")
+            | Contact.last_name.ilike(like, escape="\\")
+            | Contact.phone.ilike(like, escape="\\")
+        )
+    if tag:
+        stmt = stmt.where(Contact.tags.contains([tag]))
+    if after is not None:
+        stmt = stmt.where(Contact.id > after)
+    return list(await session.scalars(stmt.order_by(Contact.id).limit(limit + 1)))
+
+
+async def account(
+    session: AsyncSession, user_id: int, organization_id: int | None, account_id: int
+) -> TelegramAccount | None:
+    """One Telegram account of the scope, not deleted."""
+    return await session.scalar(
+        accounts(user_id, organization_id).where(TelegramAccount.id == account_id)
+    )
+
+
+async def account_list(
+    session: AsyncSession, user_id: int, organization_id: int | None
+) -> list[TelegramAccount]:
+    return list(
+        await session.scalars(accounts(user_id, organization_id).order_by(TelegramAccount.id))
+    )
+
+
+async def account_by_id(session: AsyncSession, account_id: int) -> TelegramAccount | None:
+    """An account by id whatever its scope: for callers that already checked the scope."""
+    return await session.get(TelegramAccount, account_id)
+
+
+async def account_provider(session: AsyncSession, account_id: int) -> str | None:
+    """The account's provider ("simulator", "telethon"), deleted or not."""
+    return await session.scalar(
+        select(TelegramAccount.provider).where(TelegramAccount.id == account_id)
     )
 
 

@@ -1,4 +1,5 @@
-"""Queries on flow executions and their logs used by the workflows' activities."""
+"""A lead's execution on the hot path: read and locked with its campaign, moved on with
+its log rows and other writes in one statement."""
 
 from __future__ import annotations
 
@@ -6,33 +7,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Integer,
-    Row,
-    Select,
-    String,
-    Table,
-    Text,
-    bindparam,
-    column,
-    func,
-    insert,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Row, Select, Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert, Update, UpdateBase
-from sqlalchemy.types import TypeEngine
 
-from db.models import CampaignFlow, Contact, FlowExecution, FlowExecutionLog
-from db.models.executions import TERMINAL
+from db.models import CampaignFlow, Contact, FlowExecution
 from db.repositories import send_fence
+from db.repositories.execution_logs import log_insert, log_params, log_rows
 from db.repositories.writes import (
     NOW,
     Shape,
@@ -45,8 +28,6 @@ from db.repositories.writes import (
 )
 
 _EXECUTIONS: Table = FlowExecution.__table__  # type: ignore[assignment]
-_LOGS: Table = FlowExecutionLog.__table__  # type: ignore[assignment]
-ACTIVE_EXECUTION = ("pending", "running", "waiting")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +69,15 @@ _CAMPAIGN = [getattr(CampaignFlow, f.name) for f in fields(CampaignState)]
 _CAMPAIGN_NO_FLOW = _CAMPAIGN[:-1]
 
 
+async def by_id(session: AsyncSession, execution_id: int) -> FlowExecution | None:
+    return await session.get(FlowExecution, execution_id)
+
+
 async def lock_execution(
     session: AsyncSession,
     execution_id: int,
     *,
-    campaign_id: int | None,
+    campaign_id: int,
     hold_campaign: bool = False,
     with_flow: bool = False,
     also: Sequence[Any] = (),
@@ -111,12 +96,6 @@ async def lock_execution(
     needs it). Plain columns, no ORM objects: these run for every step of every lead.
     `also` must be constants of the caller's module: the statement is built once each.
     """
-    if campaign_id is None:  # workflows started before they carried their campaign
-        campaign_id = await session.scalar(
-            select(FlowExecution.campaign_id).where(FlowExecution.id == execution_id)
-        )
-        if campaign_id is None:
-            return None
     if hold_campaign:
         # Its own statement: the read below then sees what an action that held the
         # fence committed.
@@ -176,88 +155,6 @@ def _split(row: Row[Any]) -> tuple[ExecutionState, tuple[Any, ...]]:
     return ExecutionState(*row[:n]), tuple(row[n:])
 
 
-class _LogOwner(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def campaign_id(self) -> int: ...
-    @property
-    def generation(self) -> int: ...
-
-
-# Log rows travel as one JSON array and are expanded by PostgreSQL: one cached
-# statement whatever their number (a multi-row VALUES is compiled anew every time).
-_LOG_FIELDS: dict[str, TypeEngine[Any]] = {
-    "node_id": String(),
-    "node_type": String(),
-    "event_type": String(),
-    "status": String(),
-    "message_text": Text(),
-    "details": JSONB(),
-    "visit": Integer(),
-}
-
-
-def _log_rows(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "node_id": entry.get("node_id"),
-            "node_type": entry.get("node_type"),
-            "event_type": entry["event_type"],
-            "status": entry["status"],
-            "message_text": entry.get("message_text"),
-            "details": entry.get("details") or {},
-            "visit": entry.get("visit") or 0,
-        }
-        for entry in entries
-    ]
-
-
-def _log_insert() -> Insert:
-    """INSERT the log rows of :log_rows (a JSON array) for execution :log_execution."""
-    records = (
-        func.jsonb_to_recordset(bindparam("log_rows", type_=JSONB()))
-        .table_valued(*(column(name, type_) for name, type_ in _LOG_FIELDS.items()))
-        .render_derived(with_types=True)
-    )
-    # A retried send writes its message_sent row once (uq_flow_execution_logs_message_sent).
-    return (
-        pg_insert(_LOGS)
-        .from_select(
-            ["execution_id", "campaign_id", "generation", *_LOG_FIELDS],
-            select(
-                bindparam("log_execution", type_=BigInteger()),
-                bindparam("log_campaign_id", type_=BigInteger()),
-                bindparam("log_generation", type_=Integer()),
-                *(records.c[name] for name in _LOG_FIELDS),
-            ),
-        )
-        .on_conflict_do_nothing(
-            index_elements=["execution_id", "generation", "node_id", "visit"],
-            index_where=_LOGS.c.event_type == "message_sent",
-        )
-    )
-
-
-_ADD_LOGS = _log_insert()
-
-
-def _log_params(execution: _LogOwner, rows: list[dict[str, Any]]) -> dict[str, object]:
-    return {
-        "log_execution": execution.id,
-        "log_campaign_id": execution.campaign_id,
-        "log_generation": execution.generation,
-        "log_rows": rows,
-    }
-
-
-async def add_logs(
-    session: AsyncSession, execution: _LogOwner, entries: Iterable[dict[str, Any]]
-) -> None:
-    if rows := _log_rows(entries):
-        await session.execute(_ADD_LOGS, _log_params(execution, rows))
-
-
 # The first step a workflow records sets started_at (see save_execution).
 STARTED = func.coalesce(_EXECUTIONS.c.started_at, NOW)
 
@@ -279,13 +176,13 @@ async def save_execution(
     SQL expressions among the values: NOW, CLOCK (db.repositories.writes)."""
     if started and "started_at" not in values:
         values = {**values, "started_at": STARTED}
-    rows = _log_rows(logs)
+    rows = log_rows(logs)
     statement = _save_statement(
         shape_of(values), bool(rows), tuple(write.shape() for write in with_)
     )
     parameters = {"the_execution": execution.id, **params(values, "v_"), **write_params(with_)}
     if rows:
-        parameters |= _log_params(execution, rows)
+        parameters |= log_params(execution, rows)
     await session.execute(statement, parameters)
 
 
@@ -303,210 +200,13 @@ def _save_statement(
     ]
     statement: Insert | Update
     if logs:
-        statement = _log_insert()
+        statement = log_insert()
         others.append(moved)
     else:
         statement = moved
     for i, write in enumerate(others):
         statement = statement.add_cte(write.cte(f"w{i}"))
     return statement
-
-
-async def page_targets(
-    session: AsyncSession, campaign_id: int, after_id: int, limit: int, statuses: Sequence[str]
-) -> list[tuple[int, int]]:
-    """(id, generation) of the next page of the campaign's executions in these statuses."""
-    rows = await session.execute(
-        select(FlowExecution.id, FlowExecution.generation)
-        .where(
-            FlowExecution.campaign_id == campaign_id,
-            FlowExecution.id > after_id,
-            FlowExecution.status.in_(statuses),
-        )
-        .order_by(FlowExecution.id)
-        .limit(limit)
-    )
-    return [(r[0], r[1]) for r in rows]
-
-
-async def open_of(session: AsyncSession, ids: Sequence[int]) -> list[tuple[int, int]]:
-    """(id, generation) of those executions that have not ended."""
-    rows = await session.execute(
-        select(FlowExecution.id, FlowExecution.generation)
-        .where(FlowExecution.id.in_(ids), FlowExecution.status.not_in(TERMINAL))
-        .order_by(FlowExecution.id)
-    )
-    return [(r[0], r[1]) for r in rows]
-
-
-async def lock_launch_page(
-    session: AsyncSession, campaign_id: int, after_id: int, limit: int, statuses: Sequence[str]
-) -> list[tuple[int, int, str, int]]:
-    """(id, generation, status, launch_seq) of the next page of the campaign's
-    executions in these statuses, row-locked: a launch page plans on them, then writes."""
-    rows = await session.execute(
-        select(
-            FlowExecution.id,
-            FlowExecution.generation,
-            FlowExecution.status,
-            FlowExecution.launch_seq,
-        )
-        .where(
-            FlowExecution.campaign_id == campaign_id,
-            FlowExecution.id > after_id,
-            FlowExecution.status.in_(statuses),
-            FlowExecution.deleted_at.is_(None),
-        )
-        .order_by(FlowExecution.id)
-        .limit(limit)
-        .with_for_update(key_share=True)
-    )
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
-
-
-async def apply_launch(
-    session: AsyncSession,
-    seq: int,
-    *,
-    reset: Sequence[int],
-    resume: Sequence[int],
-    stamp: Sequence[int],
-) -> None:
-    """Write what a launch page planned for op `seq`: reset completed executions, resume
-    paused ones, stamp every one it starts. The reset is guarded by launch_seq < seq, so
-    an op changes a generation once whatever retries."""
-    not_yet = FlowExecution.launch_seq < seq
-    if reset:
-        # Completed executions run again under a new generation (fresh random_ids).
-        await session.execute(
-            update(FlowExecution)
-            .where(FlowExecution.id.in_(reset), FlowExecution.status == "completed", not_yet)
-            .values(
-                status="pending",
-                generation=FlowExecution.generation + 1,
-                launch_seq=seq,
-                current_node_id=None,
-                next_execution_at=func.now(),
-                context={},
-                started_at=None,
-                completed_at=None,
-                error_message=None,
-                updated_at=func.now(),
-            )
-        )
-    if resume:
-        # A paused execution that was in a delay whose deadline is still ahead waits.
-        await session.execute(
-            update(FlowExecution)
-            .where(FlowExecution.id.in_(resume), FlowExecution.status == "paused")
-            .values(
-                status=text(
-                    "CASE WHEN current_node_id IS NOT NULL AND next_execution_at > now() "
-                    "THEN 'waiting' ELSE 'pending' END"
-                ),
-                updated_at=func.now(),
-            )
-        )
-    if stamp:
-        await session.execute(
-            update(FlowExecution).where(FlowExecution.id.in_(stamp), not_yet).values(launch_seq=seq)
-        )
-
-
-async def mark_paused(session: AsyncSession, ids: Sequence[int], reason: str | None) -> None:
-    """Pause these executions; an automatic pause (with a reason) logs it for each."""
-    rows = await session.execute(
-        update(FlowExecution)
-        .where(FlowExecution.id.in_(ids), FlowExecution.status.in_(ACTIVE_EXECUTION))
-        .values(status="paused", updated_at=func.now())
-        .returning(FlowExecution.id, FlowExecution.generation, FlowExecution.campaign_id)
-    )
-    found = [(r[0], r[1], r[2]) for r in rows]
-    if reason is not None and found:
-        await _log_halts(session, found, "paused", reason)
-
-
-async def mark_cancelled(session: AsyncSession, ids: Sequence[int], reason: str) -> None:
-    rows = await session.execute(
-        update(FlowExecution)
-        .where(FlowExecution.id.in_(ids), FlowExecution.status.not_in(TERMINAL))
-        .values(
-            status="cancelled",
-            completed_at=func.now(),
-            error_message=reason,
-            next_execution_at=None,
-            updated_at=func.now(),
-        )
-        .returning(FlowExecution.id, FlowExecution.generation, FlowExecution.campaign_id)
-    )
-    found = [(r[0], r[1], r[2]) for r in rows]
-    if found:
-        await _log_halts(session, found, "cancelled", reason)
-
-
-async def _log_halts(
-    session: AsyncSession, found: Sequence[tuple[int, int, int]], status: str, reason: str
-) -> None:
-    """One campaign_activity row per execution the campaign halted, with why."""
-    await session.execute(
-        insert(FlowExecutionLog),
-        [
-            {
-                "execution_id": eid,
-                "campaign_id": cid,
-                "generation": gen,
-                "event_type": "campaign_activity",
-                "status": status,
-                "details": {"reason": reason},
-            }
-            for eid, gen, cid in found
-        ],
-    )
-
-
-# Does the campaign have an execution that has not ended? Run after every lead's end.
-_OPEN_LEFT = select(
-    select(FlowExecution.id)
-    .where(
-        FlowExecution.campaign_id == bindparam("campaign_id"),
-        FlowExecution.deleted_at.is_(None),
-        FlowExecution.status.not_in(TERMINAL),
-    )
-    .exists()
-)
-
-
-async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> bool:
-    """An active campaign whose last execution has ended becomes completed.
-
-    Run after the finishing transaction committed: of two last executions finishing at
-    once, the later check sees both ended. While executions are open (nearly always)
-    it only reads. Otherwise it locks the campaign row, which waits for an api action
-    in progress (adding contacts holds that lock), and checks again in a new statement,
-    so it sees what that action committed: a single UPDATE would re-check its row after
-    the wait but not the executions, and complete a campaign that just got contacts.
-    """
-    if await session.scalar(_OPEN_LEFT, {"campaign_id": campaign_id}):
-        return False
-    active = await session.scalar(
-        select(CampaignFlow.id)
-        .where(
-            CampaignFlow.id == campaign_id,
-            CampaignFlow.status == "active",
-            # Disabling cancels the executions but leaves the status alone (the seed):
-            # their ends do not complete a disabled campaign.
-            CampaignFlow.enabled.is_(True),
-        )
-        .with_for_update(key_share=True)
-    )
-    if active is None or await session.scalar(_OPEN_LEFT, {"campaign_id": campaign_id}):
-        return False
-    await session.execute(
-        update(CampaignFlow)
-        .where(CampaignFlow.id == campaign_id)
-        .values(status="completed", updated_at=func.now())
-    )
-    return True
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import FlowExecution, FlowExecutionLog, Message
 from db.models.executions import TERMINAL
+from db.vocabulary import ExecutionStatus, MessageStatus
 
 # Executions that hold a position in the flow (pending ones have not entered it yet).
-NOT_IN_FLOW = (*TERMINAL, "pending")
+NOT_IN_FLOW = (*TERMINAL, ExecutionStatus.PENDING)
 
 
 def _live_executions(campaign_id: int) -> Any:
@@ -46,12 +47,12 @@ async def messages_per_node(session: AsyncSession, campaign_id: int) -> list[Any
         .group_by(Message.execution_id)
         .subquery()
     )
-    answered = (Message.status == "sent") & (Message.sent_at <= first_reply.c.at)
+    answered = (Message.status == MessageStatus.SENT) & (Message.sent_at <= first_reply.c.at)
     stmt = (
         select(
             Message.node_id,
-            func.count().filter(Message.status == "sent").label("sent"),
-            func.count().filter(Message.status == "failed").label("failed"),
+            func.count().filter(Message.status == MessageStatus.SENT).label("sent"),
+            func.count().filter(Message.status == MessageStatus.FAILED).label("failed"),
             func.count().filter(answered).label("replied"),
         )
         .outerjoin(first_reply, first_reply.c.execution_id == Message.execution_id)

@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CampaignFlow, Contact, FlowExecution, Message, TelegramAccount
 from db.models.executions import TERMINAL
+from db.vocabulary import UNHEALTHY_ACCOUNT, AccountStatus
 
 # Renewed every LEASE_INTERVAL seconds by its holder; a crashed worker's accounts are
 # taken over within LEASE_SECONDS.
 LEASE_SECONDS = 6
 LEASE_INTERVAL = 1.5
 # Neither listened on nor checked: no session (mid sign-in) or none that works.
-UNLEASED_STATUSES = ("pending_login", "unauthorized", "banned")
+UNLEASED_STATUSES = tuple(UNHEALTHY_ACCOUNT)
 
 
 async def acquire_leases(session: AsyncSession, owner: str) -> list[TelegramAccount]:
@@ -180,9 +181,9 @@ async def clear_expired_limits(session: AsyncSession) -> None:
     await session.execute(
         update(TelegramAccount)
         .where(
-            TelegramAccount.status.in_(("flood_wait", "peer_flood")),
+            TelegramAccount.status.in_((AccountStatus.FLOOD_WAIT, AccountStatus.PEER_FLOOD)),
             func.coalesce(TelegramAccount.flood_wait_until, func.now()) <= func.now(),
             func.coalesce(TelegramAccount.cooldown_until, func.now()) <= func.now(),
         )
-        .values(status="connected", status_reason=None)
+        .values(status=AccountStatus.CONNECTED, status_reason=None)
     )

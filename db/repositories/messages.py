@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Contact, FlowExecution, Message, TelegramAccount
 from db.repositories.writes import Shape, Write, bound, params, shape_of, update_of, write_params
+from db.vocabulary import MessageStatus
 
 _MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 _ACCOUNTS: Table = TelegramAccount.__table__  # type: ignore[assignment]
@@ -46,7 +46,7 @@ async def recent_sends(
         select(Message.sent_at).where(
             Message.account_id == account_id,
             Message.direction == "out",
-            Message.status.in_(("pending", "sent")),
+            Message.status.in_((MessageStatus.PENDING, MessageStatus.SENT)),
             Message.sent_at > since,
             Message.random_id.is_distinct_from(excluding),
         )
@@ -79,17 +79,58 @@ async def planned_send(
     return None if row is None else PlannedSend(*row)
 
 
-async def mark_account(session: AsyncSession, account_id: int, **values: object) -> None:
+async def postpone_account(session: AsyncSession, account_id: int, next_send_at: datetime) -> None:
+    """The account's next free send time, for the sends queued behind this one."""
     await session.execute(
-        update(TelegramAccount).where(TelegramAccount.id == account_id).values(**values)
+        update(TelegramAccount)
+        .where(TelegramAccount.id == account_id)
+        .values(next_send_at=next_send_at)
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message a lead's send node plans, identified by (account_id, random_id)."""
+
+    execution_id: int
+    campaign_id: int
+    account_id: int
+    contact_id: int
+    peer: str
+    random_id: int
+    node_id: str
+    visit: int
+    generation: int
+    text: str
+    variant: str | None
+
+
 async def record_planned_send(
-    session: AsyncSession, values: dict[str, object], *, with_: Sequence[Write] = ()
+    session: AsyncSession,
+    message: OutgoingMessage,
+    *,
+    sent_at: datetime,
+    next_send_at: datetime | None,
 ) -> PlannedSend:
-    """Insert the outgoing message once; a retry re-claims the row an earlier attempt
-    wrote. `with_` are writes made in the same statement (the account's send times)."""
+    """Insert the outgoing message once, and the account's send times in the same
+    statement; a retry re-claims the row an earlier attempt wrote."""
+    values: dict[str, object] = {
+        "execution_id": message.execution_id,
+        "campaign_id": message.campaign_id,
+        "account_id": message.account_id,
+        "contact_id": message.contact_id,
+        "direction": "out",
+        "peer": message.peer,
+        "random_id": message.random_id,
+        "node_id": message.node_id,
+        "visit": message.visit,
+        "generation": message.generation,
+        "text": message.text,
+        "variant": message.variant,
+        "status": MessageStatus.PENDING.value,
+        "sent_at": sent_at,
+    }
+    with_ = [account_update(message.account_id, last_sent_at=sent_at, next_send_at=next_send_at)]
     statement = _claim_statement(shape_of(values), tuple(write.shape() for write in with_))
     row = (
         await session.execute(statement, {**params(values, "v_"), **write_params(with_)})
@@ -97,9 +138,7 @@ async def record_planned_send(
     if row is not None:
         return PlannedSend(*row)
     # Already sent by an earlier attempt: the row was left alone.
-    found = await planned_send(
-        session, int(str(values["account_id"])), int(str(values["random_id"]))
-    )
+    found = await planned_send(session, message.account_id, message.random_id)
     assert found is not None
     return found
 
@@ -110,8 +149,8 @@ def _claim_statement(values: Shape, writes: tuple[tuple[Table, Shape], ...]) -> 
     statement = new.on_conflict_do_update(
         index_elements=["account_id", "random_id"],
         index_where=_MESSAGES.c.random_id.is_not(None),
-        set_={"sent_at": new.excluded.sent_at, "status": "pending"},
-        where=_MESSAGES.c.status != "sent",
+        set_={"sent_at": new.excluded.sent_at, "status": MessageStatus.PENDING},
+        where=_MESSAGES.c.status != MessageStatus.SENT,
     ).returning(*(_MESSAGES.c[c.key] for c in _PLANNED))
     for i, (table, shape) in enumerate(writes):
         statement = statement.add_cte(update_of(table, shape, f"w{i}_").cte(f"w{i}"))

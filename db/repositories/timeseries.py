@@ -9,6 +9,7 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Message
+from db.vocabulary import MessageStatus
 
 
 async def message_timeseries(
@@ -19,7 +20,7 @@ async def message_timeseries(
     sent = sent.where(
         Message.campaign_id == campaign_id,
         Message.direction == "out",
-        Message.status == "sent",
+        Message.status == MessageStatus.SENT,
         Message.sent_at >= since,
     )
     replied = select(

@@ -1,9 +1,8 @@
 """Statements of a lead's steps, built once per shape and reused with new parameters.
 
 Every step of every lead runs a few writes. Building a SQLAlchemy statement (coercing
-columns, comparisons, values) cost more CPU than sending it to PostgreSQL: about 40% of
-the send activity's CPU (`bench/test_send_path.py`, py-spy). So these statements are
-built once per shape, meaning the columns written and which of them are SQL
+columns, comparisons, values) costs more CPU than sending it to PostgreSQL, so these
+statements are built once per shape, meaning the columns written and which of them are SQL
 expressions, with bound parameters in place of the values, and then only executed.
 
 An SQL expression among the values is part of the shape: pass the module constants

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.models import FlowExecutionLog, Message
 from db.session import SessionFactory
 from tests.conftest import TASK_QUEUE, Caller, campaign_with_contacts, eventually, unique
-from workflows.worker import running_worker
+from tgflows.worker import running_worker
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CampaignFlow, FlowExecution
 from db.repositories import campaigns as campaign_repo
+from db.repositories import completion, execution_logs
 from db.repositories import executions as exec_repo
 from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
@@ -55,7 +56,7 @@ async def test_action_waits_for_a_worker_that_writes_logs_and_does_not_deadlock(
         )
         # The api now holds the campaign and waits for the execution this worker holds.
         await eventually(lambda: _waiting_to_update_executions(sessions))
-        await exec_repo.add_logs(
+        await execution_logs.add_logs(
             worker_tx,
             locked[0],
             [{"node_id": "hello", "event_type": "campaign_activity", "status": "completed"}],
@@ -96,7 +97,7 @@ async def test_campaign_is_not_completed_while_contacts_are_being_added(
 
 async def _complete(session: AsyncSession, campaign_id: int) -> bool:
     async with session.begin():
-        return await exec_repo.complete_campaign_if_done(session, campaign_id)
+        return await completion.complete_campaign_if_done(session, campaign_id)
 
 
 async def _waiting_on_fence(sessions: SessionFactory, at_least: int = 1) -> bool:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import free_port
 
-CLI = [sys.executable, "-m", "api"]
+CLI = [sys.executable, "-m", "tgflows"]
 
 
 async def test_create_user_prints_a_working_token(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.devchildren import Children, GaveUp
+from tgflows.devchildren import Children, GaveUp
 
 
 def python(code: str) -> subprocess.Popen[bytes]:

@@ -79,7 +79,7 @@ async def tgflows(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "api",
+        "tgflows",
         *args,
         env={**os.environ, **env},
         stdout=asyncio.subprocess.PIPE,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from api.identity import ensure_membership, get_or_create_user, issue_token
+from api.identity.service import ensure_membership, get_or_create_user, issue_token
 from api.policies import Role
 from db.models import CampaignFlow, Contact, FlowExecution, TelegramAccount
 from db.session import SessionFactory

@@ -65,7 +65,7 @@ class Seeded:
 
 
 async def _token(database_url: str) -> tuple[str, int, int]:
-    from api.identity import ensure_membership, get_or_create_user, issue_token
+    from api.identity.service import ensure_membership, get_or_create_user, issue_token
     from api.policies import Role
     from db.session import make_engine, make_session_factory
 

@@ -13,7 +13,7 @@ from api.console import auth
 from api.console.cookies import CSRF_COOKIE, SESSION_COOKIE
 from tests.conftest import unique
 
-CLI = [sys.executable, "-m", "api"]
+CLI = [sys.executable, "-m", "tgflows"]
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -77,7 +77,7 @@ class Person:
 def make_person(
     api: httpx.AsyncClient, sessions: SessionFactory
 ) -> Callable[..., Awaitable[Person]]:
-    from api.identity import ensure_membership, get_or_create_user, issue_token
+    from api.identity.service import ensure_membership, get_or_create_user, issue_token
     from api.policies import Role
 
     async def make(org: str | None, role: str = "owner") -> Person:

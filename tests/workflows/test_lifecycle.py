@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from db.models import CampaignFlow, FlowExecutionLog
@@ -26,6 +28,7 @@ from workflows.types import (
     ControlSignal,
     ExecutionPlan,
     contact_workflow_id,
+    control_workflow_id,
 )
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -58,6 +61,19 @@ async def statuses(caller: Caller, cid: int) -> list[str]:
     return [i["status"] for i in page["items"]]
 
 
+async def until_past(deadline: str | None) -> None:
+    """Wait out a stored deadline (an ISO time): the event a paused lead must ignore."""
+    assert deadline is not None
+    left = (datetime.fromisoformat(deadline) - datetime.now(UTC)).total_seconds()
+    await asyncio.sleep(max(left, 0) + 0.3)
+
+
+async def closed(client: Client, workflow_id: str) -> bool:
+    """The workflow has ended: it can send nothing more."""
+    status = (await client.get_workflow_handle(workflow_id).describe()).status
+    return status not in (None, WorkflowExecutionStatus.RUNNING)
+
+
 async def all_status(caller: Caller, cid: int, status: str) -> bool:
     found = await statuses(caller, cid)
     return bool(found) and all(s == status for s in found)
@@ -80,7 +96,7 @@ async def test_pause_keeps_place_and_resume_continues(
     handle = client.get_workflow_handle(contact_workflow_id(item["execution_id"], 1))
     state = await handle.query("state", result_type=ContactState)
     assert state.paused and state.current_node_id == "pause"
-    await asyncio.sleep(4)  # the delay's deadline passes while paused
+    await until_past(item["next_execution_at"])  # the delay's deadline passes while paused
     assert await received(sim, peer) == ["one " + peer.capitalize()]
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
     await eventually(lambda: all_status(caller, cid, "completed"))
@@ -195,7 +211,7 @@ async def test_contacts_cannot_be_added_to_a_stopped_campaign(make_user: Any) ->
 
 
 async def test_reply_stops_the_flow_before_the_next_send(
-    make_user: Any, sim: httpx.AsyncClient, sessions: SessionFactory
+    make_user: Any, sim: httpx.AsyncClient, sessions: SessionFactory, client: Client
 ) -> None:
     caller: Caller = await make_user(org=unique("org"))
     peer = unique()
@@ -206,7 +222,8 @@ async def test_reply_stops_the_flow_before_the_next_send(
     resp = await sim.post(f"/peers/{peer}/reply", json={"account": phone, "text": "stop please"})
     assert resp.status_code == 200
     await eventually(lambda: all_status(caller, cid, "responded"), timeout=5)
-    await asyncio.sleep(3.5)
+    (item,) = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+    await eventually(lambda: closed(client, contact_workflow_id(item["execution_id"], 1)))
     assert await received(sim, peer) == ["one " + peer.capitalize()]
     async with sessions() as session:
         events = set(
@@ -246,18 +263,22 @@ async def _campaign_status(caller: Caller, cid: int, status: str) -> bool:
     return bool((await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == status)
 
 
-async def test_remove_contact_cancels_its_workflow(make_user: Any, sim: httpx.AsyncClient) -> None:
+async def test_remove_contact_cancels_its_workflow(
+    make_user: Any, sim: httpx.AsyncClient, client: Client
+) -> None:
     caller: Caller = await make_user(org=unique("org"))
     keep, drop = unique(), unique()
     cid, _, contact_ids = await campaign_with_contacts(caller, [keep, drop], flow=delay_flow(3))
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
     await eventually(lambda: _has(sim, drop, 1))
+    items = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+    dropped = next(i["execution_id"] for i in items if i["contact_id"] == contact_ids[1])
     removed = await caller.ok(
         "delete", f"/campaign-flows/{cid}/contacts", json={"contact_ids": [contact_ids[1]]}
     )
     assert removed == {"removed": 1}
     await eventually(lambda: _has(sim, keep, 2), timeout=15)
-    await asyncio.sleep(0.5)
+    await eventually(lambda: closed(client, contact_workflow_id(dropped, 1)))
     assert await received(sim, drop) == ["one " + drop.capitalize()]
     page = await caller.ok("get", f"/campaign-flows/{cid}/contacts")
     assert [i["contact_id"] for i in page["items"]] == [contact_ids[0]]
@@ -286,7 +307,10 @@ async def test_flow_edited_while_paused_is_loaded_on_resume(
     cut["edges"] = [e for e in cut["edges"] if "second" not in (e["source"], e["target"])]
     cut["edges"].append({"source": "pause", "target": "end"})
     await caller.ok("patch", f"/campaign-flows/{other}", json={"flow": cut})
-    await asyncio.sleep(2.5)
+    # Both delays' deadlines pass while paused.
+    for campaign in (cid, other):
+        (item,) = (await caller.ok("get", f"/campaign-flows/{campaign}/contacts"))["items"]
+        await until_past(item["next_execution_at"])
     for campaign in (cid, other):
         await caller.ok("post", f"/campaign-flows/{campaign}/launch")
     await eventually(lambda: all_status(caller, cid, "completed"))
@@ -300,8 +324,6 @@ async def test_flow_edited_while_paused_is_loaded_on_resume(
 async def test_nothing_is_sent_after_pause_returns(
     make_user: Any, sessions: SessionFactory
 ) -> None:
-    from datetime import UTC, datetime
-
     from db.models import Message
 
     caller: Caller = await make_user(org=unique("org"))
@@ -328,7 +350,8 @@ async def test_nothing_is_sent_after_pause_returns(
     await eventually(lambda: _more_than(sent_count, 5), interval=0.02)
     await caller.ok("post", f"/campaign-flows/{cid}/pause")
     returned = datetime.now(UTC)
-    await asyncio.sleep(2)
+    # Every lead holds (paused) or has ended: no workflow has a send left to try.
+    await eventually(lambda: _all_held(caller, cid))
     async with sessions() as session:
         late = list(
             await session.scalars(
@@ -340,6 +363,11 @@ async def test_nothing_is_sent_after_pause_returns(
     assert late == []
     assert await sent_count() < 75
     await caller.ok("post", f"/campaign-flows/{cid}/stop")
+
+
+async def _all_held(caller: Caller, cid: int) -> bool:
+    page = await caller.ok("get", f"/campaign-flows/{cid}/contacts", params={"limit": 100})
+    return all(i["status"] in ("paused", "completed") for i in page["items"])
 
 
 async def _more_than(count: Any, n: int) -> bool:
@@ -365,7 +393,10 @@ async def test_reconciler_carries_out_a_launch_the_api_never_told_temporal(
             .where(CampaignFlow.id == cid)
             .values(status="active", control_seq=1)
         )
-    await asyncio.sleep(1)
+    # Nothing was told to Temporal: no control workflow, so no lead can have started.
+    with pytest.raises(RPCError) as missing:
+        await client.get_workflow_handle(control_workflow_id(cid)).describe()
+    assert missing.value.status == RPCStatusCode.NOT_FOUND
     assert await received(sim, peer) == []
     reconciled = await CampaignActivities(sessions, client, TASK_QUEUE).reconcile(
         older_than_seconds=0

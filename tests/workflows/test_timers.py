@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.models import CampaignFlow
 from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
+from tgflows.worker import running_worker
 from workflows.dispatch import submit_op
 from workflows.types import (
     CONTACT_WORKFLOW,
@@ -27,7 +28,6 @@ from workflows.types import (
     ContactResult,
     control_workflow_id,
 )
-from workflows.worker import running_worker
 
 QUEUE = "tgflows-timeskip"
 # TGFLOWS_MAX_SENDS_PER_EXECUTION of this module's worker (the default is 50).

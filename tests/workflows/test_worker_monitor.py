@@ -79,7 +79,7 @@ def worker_process(
     }
     env.pop("TGFLOWS_LOG_FORMAT", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api", "worker"],
+        [sys.executable, "-m", "tgflows", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -126,5 +126,5 @@ def test_worker_process_serves_health_and_both_metrics(
     lines = [line for line in proc.stderr.read().splitlines() if line.strip()]
     # Not a terminal: one JSON object per line.
     records = [json.loads(line) for line in lines]
-    started = [r for r in records if r["logger"] == "workflows.worker"]
+    started = [r for r in records if r["logger"] == "tgflows.worker"]
     assert started and queue in started[0]["msg"]

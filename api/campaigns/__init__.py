@@ -1,0 +1,1 @@
+"""Campaigns: their routes, lifecycle service, schemas and flow documents."""

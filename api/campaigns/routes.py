@@ -1,0 +1,238 @@
+"""/campaign-flows: CRUD, lifecycle actions and the contacts of a campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from api.campaigns.schemas import (
+    AccountSummary,
+    AddContactsIn,
+    AddContactsOut,
+    CampaignContactOut,
+    CampaignCreate,
+    CampaignOut,
+    CampaignUpdate,
+    ContactIds,
+    PersonSummary,
+    RemoveContactsOut,
+)
+from api.campaigns.service import CampaignService
+from api.campaigns.waiting import deferral_of, waiting_of
+from api.deps import ActorDep, SessionDep, get_temporal
+from api.errors import ERROR_RESPONSES
+from api.paging import Page, cut
+from api.policies import Action, effective_view_mode
+from db.models import CampaignFlow
+from db.repositories import campaigns as repo
+from db.vocabulary import CampaignStatus, ExecutionStatus
+
+router = APIRouter(prefix="/campaign-flows", tags=["campaigns"], responses=ERROR_RESPONSES)
+
+
+def get_service(request: Request, session: SessionDep, actor: ActorDep) -> CampaignService:
+    return CampaignService(
+        session,
+        actor,
+        temporal=lambda: get_temporal(request),
+        task_queue=request.app.state.settings.task_queue,
+    )
+
+
+Service = Annotated[CampaignService, Depends(get_service)]
+
+
+async def present(service: CampaignService, campaigns: Sequence[CampaignFlow]) -> list[CampaignOut]:
+    """Campaigns with their account's name and health and their creator's name and email."""
+    accounts, creators = await repo.accounts_and_creators(service.session, campaigns)
+    out = []
+    for campaign in campaigns:
+        item = CampaignOut.model_validate(campaign)
+        account = accounts.get(campaign.telegram_account_id or 0)
+        item.account = AccountSummary.model_validate(account) if account else None
+        creator = creators.get(campaign.created_by)
+        item.creator = PersonSummary.model_validate(creator) if creator else None
+        out.append(item)
+    return out
+
+
+async def one(service: CampaignService, campaign: CampaignFlow) -> CampaignOut:
+    return (await present(service, [campaign]))[0]
+
+
+@router.post("", status_code=201, response_model=CampaignOut)
+async def create_campaign(body: CampaignCreate, service: Service) -> CampaignOut:
+    """Create a draft campaign in the current organization or personal space."""
+    return await one(service, await service.create(body))
+
+
+@router.get("", response_model=Page[CampaignOut])
+async def list_campaigns(
+    service: Service,
+    view_mode: Literal["own", "all"] = "own",
+    status: CampaignStatus | None = None,
+    enabled: bool | None = None,
+    deleted: bool = Query(False, description="List deleted campaigns (to restore them)"),
+    telegram_account_id: int | None = None,
+    search: str | None = Query(None, max_length=200),
+    sort: Literal["-created_at", "created_at"] = "-created_at",
+    cursor: int | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> Page[CampaignOut]:
+    """Campaigns the caller may see; `all` falls back to `own` without admin view.
+
+    `deleted=true` lists the deleted ones instead, under the same rules, for restoring.
+    """
+    actor = service.actor
+    mode = effective_view_mode(actor, view_mode)
+    rows = await repo.list_page(
+        service.session,
+        repo.visible(
+            actor.user_id, actor.organization_id, view_all=mode == "all", only_deleted=deleted
+        ),
+        status=status,
+        enabled=enabled,
+        account_id=telegram_account_id,
+        search=search,
+        cursor=cursor,
+        ascending=sort == "created_at",
+        limit=limit + 1,
+    )
+    rows, next_cursor = cut(rows, limit, lambda c: c.id)
+    return Page(items=await present(service, rows), next_cursor=next_cursor, count=len(rows))
+
+
+@router.get("/{campaign_id}", response_model=CampaignOut)
+async def get_campaign(campaign_id: int, service: Service) -> CampaignOut:
+    """One campaign."""
+    return await one(service, await service.get(campaign_id, Action.VIEW))
+
+
+@router.patch("/{campaign_id}", response_model=CampaignOut)
+async def update_campaign(campaign_id: int, body: CampaignUpdate, service: Service) -> CampaignOut:
+    """Edit metadata at any time; the flow only in draft, paused or scheduled."""
+    return await one(service, await service.update(campaign_id, body))
+
+
+@router.delete("/{campaign_id}", status_code=204)
+async def delete_campaign(campaign_id: int, service: Service) -> Response:
+    """Soft delete: hidden from lists, executions, logs and statistics kept."""
+    await service.delete(campaign_id)
+    return Response(status_code=204)
+
+
+@router.post("/{campaign_id}/restore", response_model=CampaignOut)
+async def restore_campaign(campaign_id: int, service: Service) -> CampaignOut:
+    """Undo a soft delete."""
+    return await one(service, await service.restore(campaign_id))
+
+
+@router.post("/{campaign_id}/duplicate", status_code=201, response_model=CampaignOut)
+async def duplicate_campaign(campaign_id: int, service: Service) -> CampaignOut:
+    """Copy flow and settings into a new draft without contacts."""
+    return await one(service, await service.duplicate(campaign_id))
+
+
+@router.post("/{campaign_id}/launch", response_model=CampaignOut)
+async def launch_campaign(campaign_id: int, service: Service) -> CampaignOut:
+    """Start or resume sending (creator only)."""
+    return await one(service, await service.launch(campaign_id))
+
+
+@router.post("/{campaign_id}/pause", response_model=CampaignOut)
+async def pause_campaign(campaign_id: int, service: Service) -> CampaignOut:
+    """Hold every execution where it is (creator only)."""
+    return await one(service, await service.pause(campaign_id))
+
+
+@router.post("/{campaign_id}/stop", response_model=CampaignOut)
+async def stop_campaign(campaign_id: int, service: Service) -> CampaignOut:
+    """Cancel every execution for good (creator only)."""
+    return await one(service, await service.stop(campaign_id))
+
+
+@router.post("/{campaign_id}/enable", response_model=CampaignOut)
+async def enable_campaign(campaign_id: int, service: Service) -> CampaignOut:
+    """Allow launching again; starts nothing."""
+    return await one(service, await service.set_enabled(campaign_id, True))
+
+
+@router.post("/{campaign_id}/disable", response_model=CampaignOut)
+async def disable_campaign(campaign_id: int, service: Service) -> CampaignOut:
+    """Cancel active executions and refuse launches; the status stays."""
+    return await one(service, await service.set_enabled(campaign_id, False))
+
+
+@router.get("/{campaign_id}/contacts", response_model=Page[CampaignContactOut])
+async def list_campaign_contacts(
+    campaign_id: int,
+    service: Service,
+    status: ExecutionStatus | None = None,
+    search: str | None = Query(
+        None, max_length=200, description="Part of the contact's full name or username"
+    ),
+    cursor: int | None = None,
+    limit: int = Query(50, ge=1, le=500),
+) -> Page[CampaignContactOut]:
+    """The campaign's contacts with their execution status and what an open one waits for."""
+    campaign = await service.get(campaign_id, Action.VIEW)
+    rows = await repo.contacts_page(
+        service.session,
+        campaign_id,
+        status=status,
+        search=search,
+        cursor=cursor,
+        limit=limit + 1,
+    )
+    rows, next_cursor = cut(rows, limit, lambda row: row[0].id)
+    items = []
+    for e, c, wait_event, wait_details in rows:
+        reason, until = deferral_of(wait_details)
+        waiting_reason, waiting_until = waiting_of(
+            status=e.status,
+            wait_event=wait_event,
+            deferral_reason=reason,
+            deferral_until=until,
+            next_execution_at=e.next_execution_at,
+            campaign_status=campaign.status,
+            scheduled_start_at=campaign.scheduled_start_at,
+        )
+        items.append(
+            CampaignContactOut(
+                execution_id=e.id,
+                contact_id=c.id,
+                username=c.username,
+                first_name=c.first_name,
+                last_name=c.last_name,
+                status=e.status,
+                current_node_id=e.current_node_id,
+                next_execution_at=e.next_execution_at,
+                waiting_reason=waiting_reason,
+                waiting_until=waiting_until,
+                started_at=e.started_at,
+                completed_at=e.completed_at,
+                error_message=e.error_message,
+            )
+        )
+    return Page(items=items, next_cursor=next_cursor, count=len(items))
+
+
+@router.post("/{campaign_id}/contacts", response_model=AddContactsOut)
+async def add_campaign_contacts(
+    campaign_id: int, body: AddContactsIn, service: Service
+) -> AddContactsOut:
+    """Add contacts; duplicates and leads of another open campaign are skipped, counted."""
+    added, skipped, busy = await service.add_contacts(
+        campaign_id, body.contact_ids, allow_other_campaigns=body.allow_other_campaigns
+    )
+    return AddContactsOut(added=added, skipped=skipped, in_other_campaign=busy)
+
+
+@router.delete("/{campaign_id}/contacts", response_model=RemoveContactsOut)
+async def remove_campaign_contacts(
+    campaign_id: int, body: ContactIds, service: Service
+) -> RemoveContactsOut:
+    """Remove contacts: their workflows are cancelled and executions soft deleted."""
+    return RemoveContactsOut(removed=await service.remove_contacts(campaign_id, body.contact_ids))

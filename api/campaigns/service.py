@@ -1,0 +1,279 @@
+"""Campaign use cases: CRUD, lifecycle actions and contacts, database first, then Temporal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.campaigns.addressing import (
+    require_account_in_scope,
+    require_addressable,
+    require_contacts_in_scope,
+)
+from api.campaigns.guard import authorized_campaign
+from api.campaigns.schemas import CampaignCreate, CampaignUpdate
+from api.errors import Conflict, Invalid, Unavailable
+from api.policies import (
+    LOCKED_WHILE_ACTIVE,
+    Action,
+    Actor,
+)
+from db.models import CampaignFlow
+from db.repositories import campaigns as repo
+from db.vocabulary import (
+    CAMPAIGN_DISABLED,
+    STOPPED_BY_USER,
+    UNHEALTHY_ACCOUNT,
+    CampaignStatus,
+    LifecycleOp,
+)
+from workflows.dispatch import submit_op
+from workflows.types import CampaignOp
+
+NOT_NULL = frozenset({"name", "timezone", "flow", "response_handling"})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CampaignService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        *,
+        temporal: Callable[[], Awaitable[Client]],
+        task_queue: str,
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self._temporal = temporal
+        self._task_queue = task_queue
+
+    async def get(
+        self, campaign_id: int, action: Action, *, include_deleted: bool = False
+    ) -> CampaignFlow:
+        """The campaign if the actor may perform the action on it (api.campaigns.guard)."""
+        return await authorized_campaign(
+            self.session, self.actor, campaign_id, action, include_deleted=include_deleted
+        )
+
+    async def create(self, body: CampaignCreate) -> CampaignFlow:
+        if body.telegram_account_id is not None:
+            await require_account_in_scope(self.session, self.actor, body.telegram_account_id)
+        campaign = CampaignFlow(
+            name=body.name,
+            description=body.description,
+            telegram_account_id=body.telegram_account_id,
+            timezone=body.timezone,
+            scheduled_start_at=body.scheduled_start_at,
+            sending_window=body.sending_window.model_dump() if body.sending_window else None,
+            ab_test=body.ab_test,
+            response_handling=body.response_handling.model_dump(),
+            flow=body.flow.document(),
+            created_by=self.actor.user_id,
+            organization_id=self.actor.organization_id,
+            status=CampaignStatus.DRAFT,
+            enabled=True,
+        )
+        self.session.add(campaign)
+        await self.session.flush()
+        if body.contact_ids:
+            await require_contacts_in_scope(self.session, self.actor, body.contact_ids)
+            await repo.add_executions(self.session, campaign.id, body.contact_ids)
+        await self.session.commit()
+        return campaign
+
+    async def update(self, campaign_id: int, body: CampaignUpdate) -> CampaignFlow:
+        changes = body.model_dump(exclude_unset=True)
+        action = Action.EDIT_FLOW if "flow" in changes else Action.EDIT_METADATA
+        campaign = await self.get(campaign_id, action)
+        if campaign.status == CampaignStatus.ACTIVE and LOCKED_WHILE_ACTIVE & changes.keys():
+            raise Conflict("A/B test settings cannot change while the campaign is active")
+        if changes.get("telegram_account_id") is not None:
+            await require_account_in_scope(self.session, self.actor, changes["telegram_account_id"])
+        for key, value in changes.items():
+            if key in NOT_NULL and value is None:
+                raise Invalid(f"{key} cannot be null", field=key)
+            setattr(campaign, key, value)
+        if "flow" in changes:
+            campaign.flow_version += 1
+        campaign.updated_at = _now()
+        await self.session.commit()
+        await self.session.refresh(campaign)
+        return campaign
+
+    async def delete(self, campaign_id: int) -> None:
+        campaign = await self.get(campaign_id, Action.DELETE)
+        campaign.deleted_at = _now()
+        pause = campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)
+        if pause:
+            # A deleted campaign sends nothing more; restore and launch to go on.
+            campaign.status = CampaignStatus.PAUSED
+        await self._commit_and_submit(campaign, LifecycleOp.PAUSE if pause else None)
+
+    async def restore(self, campaign_id: int) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.RESTORE, include_deleted=True)
+        if campaign.deleted_at is None:
+            raise Conflict("Campaign is not deleted", code="not_deleted")
+        campaign.deleted_at = None
+        campaign.updated_at = _now()
+        await self.session.commit()
+        return campaign
+
+    async def duplicate(self, campaign_id: int) -> CampaignFlow:
+        source = await self.get(campaign_id, Action.DUPLICATE)
+        copy = CampaignFlow(
+            name=f"{source.name} (Copy)"[:200],
+            description=source.description,
+            telegram_account_id=source.telegram_account_id,
+            timezone=source.timezone,
+            sending_window=source.sending_window,
+            ab_test=source.ab_test,
+            response_handling=source.response_handling,
+            flow=source.flow,
+            created_by=self.actor.user_id,
+            organization_id=source.organization_id,
+            status=CampaignStatus.DRAFT,
+            enabled=True,
+        )
+        self.session.add(copy)
+        await self.session.commit()
+        return copy
+
+    async def launch(self, campaign_id: int) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.LAUNCH)
+        if not campaign.enabled:
+            raise Conflict("Campaign is disabled; enable it before launching", code="disabled")
+        if campaign.telegram_account_id is None:
+            raise Conflict("Campaign has no Telegram account", code="no_account")
+        account = await repo.account_in_scope(
+            self.session,
+            campaign.telegram_account_id,
+            campaign.created_by,
+            campaign.organization_id,
+        )
+        if account is None or account.status in UNHEALTHY_ACCOUNT:
+            reason = account.status_reason or account.status if account else "missing"
+            raise Conflict(f"Telegram account is not healthy: {reason}", code="account_unhealthy")
+        if await repo.count_executions(self.session, campaign.id) == 0:
+            raise Conflict("Add at least one contact before launching", code="no_contacts")
+        await require_addressable(self.session, account.id, campaign_id=campaign.id)
+        now = datetime.now(UTC)
+        scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now
+        campaign.status_reason = None  # a user decided this status
+        campaign.status = CampaignStatus.SCHEDULED if scheduled else CampaignStatus.ACTIVE
+        if scheduled and campaign.scheduled_start_at is not None:
+            await repo.schedule_pending(self.session, campaign.id, campaign.scheduled_start_at)
+        await self._commit_and_submit(
+            campaign,
+            LifecycleOp.LAUNCH,
+            reset_completed=True,
+            scheduled_start_at=(
+                campaign.scheduled_start_at.isoformat()
+                if scheduled and campaign.scheduled_start_at
+                else None
+            ),
+        )
+        return campaign
+
+    async def pause(self, campaign_id: int) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.PAUSE)
+        campaign.status = CampaignStatus.PAUSED
+        campaign.status_reason = None
+        await self._commit_and_submit(campaign, LifecycleOp.PAUSE)
+        return campaign
+
+    async def stop(self, campaign_id: int) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.STOP)
+        campaign.status_reason = None  # a user decided this status
+        campaign.status = CampaignStatus.CANCELLED
+        await self._commit_and_submit(campaign, LifecycleOp.CANCEL, reason=STOPPED_BY_USER)
+        return campaign
+
+    async def set_enabled(self, campaign_id: int, enabled: bool) -> CampaignFlow:
+        campaign = await self.get(campaign_id, Action.ENABLE if enabled else Action.DISABLE)
+        if campaign.enabled == enabled:
+            return campaign
+        campaign.enabled = enabled
+        # The status stays as it was (the seed); disabling cancels what runs
+        # (workflows.lifecycle.disable_statuses), and enabling starts nothing.
+        await self._commit_and_submit(
+            campaign, None if enabled else LifecycleOp.DISABLE, reason=CAMPAIGN_DISABLED
+        )
+        return campaign
+
+    async def add_contacts(
+        self, campaign_id: int, contact_ids: Sequence[int], *, allow_other_campaigns: bool = False
+    ) -> tuple[int, int, int]:
+        """(added, already in this campaign, skipped as in another campaign)."""
+        campaign = await self.get(campaign_id, Action.ADD_CONTACTS)
+        await require_contacts_in_scope(self.session, self.actor, contact_ids)
+        await require_addressable(
+            self.session, campaign.telegram_account_id, contact_ids=contact_ids
+        )
+        busy: set[int] = set()
+        if not allow_other_campaigns:
+            # One conversation per lead: not while another campaign is writing to it.
+            busy = await repo.in_other_campaigns(self.session, campaign.id, contact_ids)
+            contact_ids = [c for c in contact_ids if c not in busy]
+        added = await repo.add_executions(self.session, campaign.id, contact_ids)
+        if (
+            added
+            and campaign.status == CampaignStatus.SCHEDULED
+            and campaign.scheduled_start_at is not None
+        ):
+            await repo.schedule_pending(self.session, campaign.id, campaign.scheduled_start_at)
+        unique = len(set(contact_ids))
+        action = None
+        if (
+            added
+            and campaign.enabled
+            and campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.COMPLETED)
+        ):
+            campaign.status = CampaignStatus.ACTIVE
+            action = LifecycleOp.LAUNCH
+        await self._commit_and_submit(campaign, action)
+        return added, unique - added, len(busy)
+
+    async def remove_contacts(self, campaign_id: int, contact_ids: Sequence[int]) -> int:
+        campaign = await self.get(campaign_id, Action.REMOVE_CONTACTS)
+        removed = await repo.soft_delete_executions(self.session, campaign.id, contact_ids)
+        await self._commit_and_submit(
+            campaign,
+            LifecycleOp.REMOVE if removed else None,
+            reason="Contact removed from campaign",
+            execution_ids=removed,
+        )
+        return len(removed)
+
+    async def _commit_and_submit(
+        self, campaign: CampaignFlow, action: str | None, **op: Any
+    ) -> None:
+        """Database first; then Temporal, which replays the newest state if told twice."""
+        if action is not None:
+            campaign.control_seq += 1
+        campaign.updated_at = _now()
+        await self.session.commit()
+        if action is None:
+            return
+        try:
+            client = await self._temporal()
+            await submit_op(
+                client,
+                task_queue=self._task_queue,
+                campaign_id=campaign.id,
+                organization_id=campaign.organization_id,
+                op=CampaignOp(seq=campaign.control_seq, action=action, **op),
+            )
+        except Unavailable:
+            raise
+        except Exception as err:
+            raise Unavailable(
+                f"Saved, but Temporal could not be told ({type(err).__name__}); repeat the action"
+            ) from err

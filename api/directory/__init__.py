@@ -1,0 +1,1 @@
+"""Contacts, Telegram accounts, the do-not-contact list and reply rules."""

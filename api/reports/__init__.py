@@ -1,0 +1,1 @@
+"""Reports, statistics, logs and diagnosis: why a campaign or a lead waits."""

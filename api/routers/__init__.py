@@ -1,1 +1,0 @@
-"""HTTP routers, thin: parse, call a service, shape the answer."""

@@ -1,1 +1,0 @@
-"""Use cases: the rules behind each endpoint, independent of HTTP."""

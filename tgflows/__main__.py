@@ -1,0 +1,3 @@
+from tgflows.cli import app
+
+app()
