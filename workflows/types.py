@@ -76,6 +76,9 @@ class ExecutionPlan:
     # Telethon accounts send from the worker holding their client; None: the main queue.
     send_queue: str | None = None
     max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION
+    # Fixes the lead's A/B variants and branches (workflows.flowstep.lead_draw), so a
+    # preview shows them; None: the run's own random (plans written before it existed).
+    choice_key: str | None = None
 
 
 @dataclass
