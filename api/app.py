@@ -22,6 +22,7 @@ from api.routers import (
     diagnosis,
     do_not_contact,
     identity,
+    preview,
     reply_rules,
     reports,
     telethon_login,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         campaigns.router,
         reports.router,
         diagnosis.router,
+        preview.router,
     )
     for router in routers:
         app.include_router(router)
