@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import metrics
+from activities.contact_requirements import skip_lead
 from activities.limits import DAY, HOUR, Deferral, account_turn, window_deferral
 from activities.peers import PeerResolver
 from activities.send_guard import CATCH_UP_WAIT, CatchingUp, heartbeating, wait_caught_up
@@ -214,6 +215,8 @@ class SendActivities:
             target = await self._peers.target(
                 provider, account.id, execution.contact_id, lead, req.logs, req.node_id
             )
+            if req.first_send and (needs := await provider.requirement_to_contact(target)):
+                return await skip_lead(session, execution, req, message.id, needs)
             sent = await provider.send_message(target, req.text, random_id)
         except FloodWait as err:
             metrics.observe_flood_wait(account.id, err.seconds)

@@ -222,6 +222,7 @@ class ContactWorkflow(LeadRuntime):
                     known_replies=self._state.replies,
                     reserved_slot=reserved,
                     finish_node_id=end.id if end else None,
+                    first_send=self._sends == 0,
                 ),
                 result_type=SendResult,
                 task_queue=self._send_queue,
@@ -263,7 +264,7 @@ class ContactWorkflow(LeadRuntime):
                 return node.id
             if result.outcome == "stale":
                 raise Ended("cancelled", "Execution was replaced by a newer launch")
-            if result.outcome == "opted_out":
+            if result.outcome in ("opted_out", "skipped"):
                 # The send activity recorded the end: no finishing step.
-                raise Ended("opted_out", result.error, recorded_at=node.id)
+                raise Ended(result.outcome, result.error, recorded_at=node.id)
             raise Ended("failed", result.error or "Send failed")

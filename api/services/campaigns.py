@@ -23,6 +23,7 @@ from api.policies import (
 )
 from api.schemas.campaigns import CampaignCreate, CampaignUpdate
 from api.services.addressing import require_addressable
+from api.services.prelaunch import require_ready
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
 from db.repositories import send_fence
@@ -183,6 +184,7 @@ class CampaignService:
         if await repo.count_executions(self.session, campaign.id) == 0:
             raise Conflict("Add at least one contact before launching", code="no_contacts")
         await require_addressable(self.session, account.id, campaign_id=campaign.id)
+        await require_ready(self.session, campaign)
         now = datetime.now(UTC)
         scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now
         campaign.status_reason = None  # a user decided this status

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, now_column, pk_column
 
-TERMINAL = ("completed", "responded", "failed", "cancelled", "opted_out")
+TERMINAL = ("completed", "responded", "failed", "cancelled", "opted_out", "skipped")
 
 
 class FlowExecution(Base):
@@ -31,7 +31,7 @@ class FlowExecution(Base):
     campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaign_flows.id"))
     contact_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contacts.id"))
     # pending | running | waiting | paused | completed | responded | failed | cancelled
-    # | opted_out
+    # | opted_out | skipped
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
     generation: Mapped[int] = mapped_column(Integer, server_default="1")
     # The control op (campaign control_seq) that last reset or started this execution:
