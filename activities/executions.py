@@ -21,6 +21,7 @@ from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.writes import NOW
 from db.session import SessionFactory
 from db.vocabulary import ExecutionStatus, HaltAction, LogEvent, StepOutcome
+from workflows import flowstep
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import (
     ContactInput,
@@ -217,6 +218,7 @@ def plan_for(
         halt=halt,
         send_queue=send_queue,
         max_sends=max_sends,
+        choice_key=flowstep.choice_key(campaign.id, execution.contact_id),
     )
 
 

@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import send_outcomes as outcomes
+from activities.contact_requirements import skip_lead
 from activities.limits import window_deferral
 from activities.peers import PeerResolver
 from activities.send_claim import Claimed, Queued, Wait, claim_turn
@@ -190,6 +191,8 @@ class SendActivities:
             target = await self._peers.target(
                 provider, account.id, execution.contact_id, lead, req.logs, req.node_id
             )
+            if req.first_send and (needs := await provider.requirement_to_contact(target)):
+                return await skip_lead(session, execution, req, message.id, needs)
             sent = await provider.send_message(target, req.text, random_id)
         except outcomes.HANDLED as err:
             consequence = outcomes.consequence_of(err, account.id, claim.now)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from activities.telegram.login import TelethonLogin
 from api import health
+from api.campaigns import preview_routes as preview
 from api.campaigns import routes as campaigns
 from api.console.spa import mount_console
 from api.directory import accounts, contacts, do_not_contact, reply_rules, telethon_login
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         campaigns.router,
         reports.router,
         diagnosis.router,
+        preview.router,
     )
     for router in routers:
         app.include_router(router)

@@ -22,16 +22,28 @@ class ErrorBody(BaseModel):
     code: str = Field(description="Stable machine-readable reason, e.g. invalid, not_found")
     detail: str = Field(description="What went wrong and where, for a person")
     field: str | None = Field(default=None, description="The input at fault, when there is one")
+    problems: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Each problem found, when there are several (a refused launch's checks)",
+    )
 
 
 class AppError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, detail: str, *, code: str | None = None, field: str | None = None):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        problems: list[dict[str, Any]] | None = None,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.problems = problems
         if code:
             self.code = code
 
@@ -97,7 +109,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _json(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
-    body = ErrorBody(code=code, detail=detail, field=extra.pop("field", None))
+    body = ErrorBody(
+        code=code,
+        detail=detail,
+        field=extra.pop("field", None),
+        problems=extra.pop("problems", None),
+    )
     return JSONResponse(body.model_dump(exclude_none=True), status, **extra)
 
 
@@ -107,7 +124,14 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         if isinstance(exc, TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after)}
-        return _json(exc.status_code, exc.code, exc.detail, field=exc.field, headers=headers)
+        return _json(
+            exc.status_code,
+            exc.code,
+            exc.detail,
+            field=exc.field,
+            problems=exc.problems,
+            headers=headers,
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

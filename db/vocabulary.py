@@ -24,6 +24,9 @@ class ExecutionStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     OPTED_OUT = "opted_out"
+    # Telegram says the lead cannot be written to by this account without Premium or
+    # paid messages (users.getRequirementsToContact): skipped before any send.
+    SKIPPED = "skipped"
 
 
 class NodeType(StrEnum):
@@ -61,6 +64,7 @@ class LogStatus(StrEnum):
     REPLIED = "replied"
     READ = "read"
     OPTED_OUT = "opted_out"
+    SKIPPED = "skipped"
 
 
 class WaitingReason(StrEnum):

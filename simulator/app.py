@@ -39,12 +39,19 @@ class FaultBody(BaseModel):
         "drop_response",
         "unauthorized",
         "unknown_phone",
+        "premium_required",
+        "paid_messages",
     ]
     account: str | None = None
     peer: str | None = None
     seconds: int = Field(default=0, ge=0)
     after: int = Field(default=0, ge=0)
     times: int | None = Field(default=None, ge=1)
+    stars: int = Field(default=0, ge=0)
+
+
+class RequirementsBody(BaseModel):
+    peers: list[str] = Field(min_length=1, max_length=100)
 
 
 def create_app(world: World | None = None) -> FastAPI:
@@ -70,6 +77,12 @@ def create_app(world: World | None = None) -> FastAPI:
             return world.import_contact(phone, body.phone)
         except SendRefused as refused:
             return JSONResponse(status_code=400, content=refused.payload)
+
+    @app.post("/accounts/{phone}/requirements")
+    async def requirements(phone: str, body: RequirementsBody) -> dict[str, Any]:
+        """users.getRequirementsToContact; mark a user with a premium_required or
+        paid_messages fault (POST /faults with its peer)."""
+        return {"items": world.requirements(phone, body.peers)}
 
     @app.get("/accounts/{phone}/updates")
     async def updates(

@@ -40,6 +40,14 @@ class DropResponse(Exception):
     """The message was delivered; the answer must be lost on the way back."""
 
 
+# Users who accept messages only from Premium senders, or for Telegram Stars: the fault
+# that marks them, and Telegram's error for a send to them.
+CONTACT_REQUIREMENTS = {
+    "premium_required": "PRIVACY_PREMIUM_REQUIRED",
+    "paid_messages": "ALLOW_PAYMENT_REQUIRED",
+}
+
+
 @dataclass
 class Fault:
     id: int
@@ -49,6 +57,7 @@ class Fault:
     seconds: int = 0
     after: int = 0
     times: int | None = None
+    stars: int = 0  # paid_messages: what the user charges per message
     sends_seen: int = 0
     active_until: float | None = None
 
@@ -64,6 +73,7 @@ class Fault:
             "seconds": self.seconds,
             "after": self.after,
             "times": self.times,
+            "stars": self.stars,
         }
 
 
@@ -146,6 +156,7 @@ class World:
             seconds=int(spec.get("seconds") or 0),
             after=int(spec.get("after") or 0),
             times=spec.get("times"),
+            stars=int(spec.get("stars") or 0),
         )
         self.faults.append(fault)
         return fault
@@ -205,10 +216,34 @@ class World:
                 raise SendRefused("USER_PRIVACY_RESTRICTED")
             elif fault.type == "deactivated":
                 raise SendRefused("INPUT_USER_DEACTIVATED")
+            elif fault.type in CONTACT_REQUIREMENTS:
+                raise SendRefused(CONTACT_REQUIREMENTS[fault.type])
             elif fault.type == "drop_response":
                 self._consume(fault)
                 drop = True
         return drop
+
+    def requirements(self, phone: str, peers: list[str]) -> list[dict[str, Any]]:
+        """users.getRequirementsToContact: Premium or paid messages, per user, in order."""
+        items = []
+        for peer in peers:
+            name = peer.lower().lstrip("@")
+            fault = next(
+                (
+                    f
+                    for f in self.faults
+                    if f.type in CONTACT_REQUIREMENTS and f.matches(phone, name)
+                ),
+                None,
+            )
+            items.append(
+                {
+                    "peer": name,
+                    "requirement": CONTACT_REQUIREMENTS[fault.type] if fault else None,
+                    "stars": fault.stars if fault and fault.stars else None,
+                }
+            )
+        return items
 
     def revoked(self, phone: str) -> bool:
         """A lasting `unauthorized` fault (no `times`) revokes the session, so the health

@@ -121,6 +121,20 @@ def render(
     return "".join(out)
 
 
+def unfilled(template: str, variables: Mapping[str, object]) -> list[str]:
+    """The contact variables the template needs with no value for this contact and no
+    fallback (each would render empty). Context variables ({variant}) are not counted:
+    the run sets them."""
+    return [
+        part.name
+        for part in compile_template(template)
+        if isinstance(part, Placeholder)
+        and part.fallback is None
+        and part.name not in CONTEXT_VARIABLES
+        and _value(part.name, variables, {}) in (None, "")
+    ]
+
+
 def _fill(
     placeholder: Placeholder, variables: Mapping[str, object], context: Mapping[str, object]
 ) -> str:

@@ -77,6 +77,9 @@ class ExecutionPlan:
     # Telethon accounts send from the worker holding their client; None: the main queue.
     send_queue: str | None = None
     max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION
+    # Fixes the lead's A/B variants and branches (workflows.flowstep.lead_draw), so a
+    # preview shows them; None: the run's own random (plans written before it existed).
+    choice_key: str | None = None
 
 
 @dataclass
@@ -144,11 +147,14 @@ class SendRequest:
     # The flow's end node when it follows this send: the send then also completes the
     # execution, in the same transaction, and the workflow needs no finishing step.
     finish_node_id: str | None = None
+    # The lead's first message in this run: the send path first asks Telegram whether
+    # the lead can be written to at all (Premium or paid messages required: skipped).
+    first_send: bool = False
 
 
 @dataclass
 class SendResult:
-    outcome: str  # sent | replied | deferred | halted | failed | opted_out | stale
+    outcome: str  # sent | replied | deferred | halted | failed | opted_out | skipped | stale
     wait_until: str | None = None
     reason: str | None = None
     error: str | None = None

@@ -90,7 +90,23 @@ PEER_ERRORS = {
     "USERNAME_INVALID": "The username is invalid",
     "PHONE_NOT_ON_TELEGRAM": "No Telegram user has this phone number",
     "ACCESS_HASH_MISSING": "This account does not know the user's access hash yet",
+    "PRIVACY_PREMIUM_REQUIRED": "The user accepts messages only from Telegram Premium users",
+    "ALLOW_PAYMENT_REQUIRED": "The user charges Telegram Stars for messages",
 }
+
+
+@dataclass(frozen=True)
+class ContactRequirement:
+    """What Telegram requires before this account may write to a user at all
+    (users.getRequirementsToContact): Premium, or Stars per message."""
+
+    code: str  # PRIVACY_PREMIUM_REQUIRED | ALLOW_PAYMENT_REQUIRED
+    stars: int | None = None
+
+    @property
+    def reason(self) -> str:
+        text = PEER_ERRORS[self.code]
+        return f"{text} ({self.stars} per message)" if self.stars else text
 
 
 class PeerUnusable(TelegramError):
@@ -126,6 +142,9 @@ class TelegramProvider(Protocol):
 
     async def resolve_phone(self, phone: str) -> ResolvedUser:
         """Import the phone as a contact; raise PeerUnusable if no user has it."""
+
+    async def requirement_to_contact(self, peer: Peer) -> ContactRequirement | None:
+        """Whether writing to the lead needs Premium or paid messages; None: it does not."""
 
     async def get_updates(self, cursor: Cursor, timeout: float) -> list[Update]:
         """What arrived after the cursor; waits up to `timeout` seconds when nothing did."""

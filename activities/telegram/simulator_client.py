@@ -9,6 +9,7 @@ import aiohttp
 
 from activities.telegram.base import (
     PEER_ERRORS,
+    ContactRequirement,
     Cursor,
     FloodWait,
     Peer,
@@ -84,6 +85,25 @@ class SimulatorProvider:
         if status != 200:
             raise map_simulator_error(body)
         return ResolvedUser(int(body["user_id"]), int(body["access_hash"]))
+
+    async def requirement_to_contact(self, peer: Peer) -> ContactRequirement | None:
+        try:
+            async with self._http.post(
+                f"{self._base}/accounts/{self._phone}/requirements",
+                json={"peers": [peer.name]},
+                timeout=aiohttp.ClientTimeout(total=15),
+            ) as resp:
+                if resp.status >= 500:
+                    raise Transient(f"simulator answered {resp.status}")
+                status, body = resp.status, await resp.json(content_type=None)
+        except _ERRORS as err:
+            raise Transient(f"simulator unreachable: {type(err).__name__}") from err
+        if status != 200:
+            raise map_simulator_error(body)
+        found = body["items"][0]
+        if found["requirement"] is None:
+            return None
+        return ContactRequirement(str(found["requirement"]), found.get("stars"))
 
     async def get_updates(self, cursor: Cursor, timeout: float) -> list[Update]:
         try:

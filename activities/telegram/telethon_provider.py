@@ -16,6 +16,7 @@ from telethon.tl import functions, types
 
 from activities.telegram.base import (
     PEER_ERRORS,
+    ContactRequirement,
     Cursor,
     FloodWait,
     Peer,
@@ -56,6 +57,9 @@ def map_telethon_error(err: BaseException) -> TelegramError:
     for cls, code in _PEER_ERRORS:
         if isinstance(err, cls):
             return PeerUnusable(code, PEER_ERRORS[code])
+    if isinstance(err, errors.RPCError) and err.message in PEER_ERRORS:
+        # Newer than this Telethon's error list (PRIVACY_PREMIUM_REQUIRED, ...).
+        return PeerUnusable(err.message, PEER_ERRORS[err.message])
     if isinstance(err, _AUTH_ERRORS):
         return Unauthorized(type(err).__name__.removesuffix("Error"))
     if isinstance(err, ValueError):
@@ -101,6 +105,15 @@ def state_of(state: Any) -> dict[str, int]:
     }
 
 
+def requirement_to_contact_of(found: Any) -> ContactRequirement | None:
+    """A RequirementToContact answer in the provider vocabulary."""
+    if isinstance(found, types.RequirementToContactPremium):
+        return ContactRequirement("PRIVACY_PREMIUM_REQUIRED")
+    if isinstance(found, types.RequirementToContactPaidMessages):
+        return ContactRequirement("ALLOW_PAYMENT_REQUIRED", int(found.stars_amount))
+    return None  # RequirementToContactEmpty
+
+
 class TelethonProvider:
     durable_offsets = False
     needs_access_hash = True
@@ -131,14 +144,33 @@ class TelethonProvider:
     async def _ring(self, _update: Any) -> None:
         self._doorbell.set()
 
+    async def _entity(self, peer: Peer) -> Any:
+        if peer.user_id is not None and peer.access_hash is not None:
+            return types.InputPeerUser(peer.user_id, peer.access_hash)
+        if peer.username:
+            return await self._client.get_input_entity(peer.username)
+        raise PeerUnusable("ACCESS_HASH_MISSING", PEER_ERRORS["ACCESS_HASH_MISSING"])
+
+    async def requirement_to_contact(self, peer: Peer) -> ContactRequirement | None:
+        """users.getRequirementsToContact for one user: Premium, paid messages or none."""
+        try:
+            entity = await self._entity(peer)
+            if not isinstance(entity, types.InputPeerUser):
+                return None  # a channel or chat: not a user with contact requirements
+            found = await self._client(
+                functions.users.GetRequirementsToContactRequest(
+                    id=[types.InputUser(entity.user_id, entity.access_hash)]
+                )
+            )
+        except TelegramError:
+            raise
+        except Exception as err:
+            raise map_telethon_error(err) from err
+        return requirement_to_contact_of(found[0] if found else None)
+
     async def send_message(self, peer: Peer, text: str, random_id: int) -> SentMessage:
         try:
-            if peer.user_id is not None and peer.access_hash is not None:
-                entity: Any = types.InputPeerUser(peer.user_id, peer.access_hash)
-            elif peer.username:
-                entity = await self._client.get_input_entity(peer.username)
-            else:
-                raise PeerUnusable("ACCESS_HASH_MISSING", PEER_ERRORS["ACCESS_HASH_MISSING"])
+            entity = await self._entity(peer)
             result = await self._client(build_send_request(entity, text, random_id))
         except TelegramError:
             raise

@@ -15,6 +15,7 @@ from api.campaigns.addressing import (
     require_contacts_in_scope,
 )
 from api.campaigns.guard import authorized_campaign
+from api.campaigns.prelaunch import require_ready
 from api.campaigns.schemas import CampaignCreate, CampaignUpdate
 from api.errors import Conflict, Invalid, Unavailable
 from api.policies import (
@@ -164,6 +165,7 @@ class CampaignService:
         if await repo.count_executions(self.session, campaign.id) == 0:
             raise Conflict("Add at least one contact before launching", code="no_contacts")
         await require_addressable(self.session, account.id, campaign_id=campaign.id)
+        await require_ready(self.session, campaign)
         now = datetime.now(UTC)
         scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now
         campaign.status_reason = None  # a user decided this status

@@ -17,6 +17,7 @@ TERMINAL = (
     ExecutionStatus.FAILED,
     ExecutionStatus.CANCELLED,
     ExecutionStatus.OPTED_OUT,
+    ExecutionStatus.SKIPPED,
 )
 
 
@@ -38,7 +39,7 @@ class FlowExecution(Base):
     campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaign_flows.id"))
     contact_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contacts.id"))
     # pending | running | waiting | paused | completed | responded | failed | cancelled
-    # | opted_out
+    # | opted_out | skipped
     status: Mapped[str] = mapped_column(String(16), server_default=ExecutionStatus.PENDING)
     generation: Mapped[int] = mapped_column(Integer, server_default="1")
     # The control op (campaign control_seq) that last reset or started this execution:

@@ -35,6 +35,7 @@ export class ApiError extends Error {
     public status: number,
     public detail: string,
     public field?: string | null,
+    public problems?: unknown[] | null,
   ) {
     super(detail);
   }
@@ -66,14 +67,14 @@ type Result<T> = { data?: T; error?: unknown; response?: Response };
 export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
   const { data, error, response } = await call;
   if (response && !response.ok) {
-    const body = (error ?? {}) as { detail?: unknown; field?: string | null };
+    const body = (error ?? {}) as { detail?: unknown; field?: string | null; problems?: unknown[] | null };
     const detail =
       typeof body.detail === "string"
         ? body.detail
         : Array.isArray(body.detail)
           ? body.detail.map((d: { msg?: string }) => d.msg).join("; ")
           : "";
-    throw new ApiError(response.status, detail, body.field);
+    throw new ApiError(response.status, detail, body.field, body.problems);
   }
   return data as T;
 }

@@ -26,6 +26,8 @@ class FakeTelegram:
     phones: dict[str, int] = field(default_factory=dict)
     requests: list[Any] = field(default_factory=list)
     sent: list[Any] = field(default_factory=list)
+    # users.getRequirementsToContact answers by user id (RequirementToContactEmpty else).
+    requirements: dict[int, Any] = field(default_factory=dict)
     connects: int = 0
     live: int = 0  # clients connected and not yet disconnected
 
@@ -102,6 +104,11 @@ class FakeTelegram:
                 self.users[self.phones[c.phone]] for c in request.contacts if c.phone in self.phones
             ]
             return types.contacts.ImportedContacts([], [], [], found)
+        if isinstance(request, functions.users.GetRequirementsToContactRequest):
+            return [
+                self.requirements.get(u.user_id, types.RequirementToContactEmpty())
+                for u in request.id
+            ]
         if isinstance(request, functions.messages.SendMessageRequest):
             self.sent.append(request)
             self.pts += 1

@@ -81,7 +81,7 @@ async def test_a_phone_unknown_to_telegram_fails_before_any_send(
 ) -> None:
     caller: Caller = await make_user(org=unique("org"))
     phone = a_phone()
-    contact = await caller.ok("post", "/contacts", json={"phone": phone})
+    contact = await caller.ok("post", "/contacts", json={"phone": phone, "first_name": "Lee"})
     cid, _, _ = await campaign_with_contacts(caller, [])
     await caller.ok(
         "post", f"/campaign-flows/{cid}/contacts", json={"contact_ids": [contact["id"]]}

@@ -8,6 +8,7 @@ from telethon.tl import functions, types
 
 from activities.sending import random_id_for
 from activities.telegram.base import (
+    ContactRequirement,
     FloodWait,
     Peer,
     PeerFlood,
@@ -136,3 +137,30 @@ async def test_the_check_asks_telegram_and_a_failed_connect_disconnects() -> Non
         with pytest.raises(Unauthorized):
             await connected(telegram)
     assert telegram.connects == 4 and telegram.live == 0
+
+
+async def test_requirements_to_contact_say_premium_or_paid_messages() -> None:
+    telegram = FakeTelegram()
+    premium, paid, _plain = (telegram.user(username=n) for n in ("prem", "paid", "plain"))
+    telegram.requirements[premium.id] = types.RequirementToContactPremium()
+    telegram.requirements[paid.id] = types.RequirementToContactPaidMessages(stars_amount=250)
+    provider = await connected(telegram)
+    asked = await provider.requirement_to_contact(Peer(user_id=premium.id, access_hash=7))
+    assert asked == ContactRequirement("PRIVACY_PREMIUM_REQUIRED")
+    by_name = await provider.requirement_to_contact(Peer(username="paid"))
+    assert by_name == ContactRequirement("ALLOW_PAYMENT_REQUIRED", 250)
+    assert by_name.reason.endswith("(250 per message)")
+    assert await provider.requirement_to_contact(Peer(username="plain")) is None
+    (request, *_) = [
+        r
+        for r in telegram.requests
+        if isinstance(r, functions.users.GetRequirementsToContactRequest)
+    ]
+    assert request.id == [types.InputUser(premium.id, 7)]
+    await provider.close()
+
+
+def test_a_premium_error_at_send_time_is_an_unusable_peer() -> None:
+    err = errors.RPCError(None, "PRIVACY_PREMIUM_REQUIRED", 403)
+    mapped = map_telethon_error(err)
+    assert isinstance(mapped, PeerUnusable) and mapped.code == "PRIVACY_PREMIUM_REQUIRED"

@@ -20,8 +20,11 @@ from workflows.types import contact_workflow_id
 HISTORIES = Path(__file__).parent / "histories"
 # Recorded by test_record_history: the workflow starts with its plan (which names the
 # flow's version), loads that version with the load_flow local activity, and its last
-# send completes the execution.
-HISTORY = HISTORIES / "every_node_planned.json"
+# send completes the execution. The first was recorded before plans carried a
+# choice_key (variants drawn from workflow.random()); the newest, with it (drawn per
+# lead, workflows.flowstep.lead_draw) and with the first send's requirement check.
+HISTORY = HISTORIES / "every_node_lead_draws.json"
+STORED = sorted(HISTORIES.glob("*.json"))
 
 # start → condition → ab_split → send (A/B variants) → wait_for_reply → delay → send → end
 EVERY_NODE_FLOW: dict[str, Any] = {
@@ -62,7 +65,7 @@ EVERY_NODE_FLOW: dict[str, Any] = {
 
 
 @pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "unsandboxed"])
-@pytest.mark.parametrize("path", [HISTORY], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", STORED, ids=lambda p: p.stem)
 async def test_stored_history_replays(path: Path, sandboxed: bool) -> None:
     # Both runners a worker may use (TGFLOWS_WORKFLOW_SANDBOX); the sandbox also rejects
     # any non-deterministic call on the way.

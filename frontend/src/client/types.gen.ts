@@ -842,6 +842,14 @@ export type ErrorBody = {
      * The input at fault, when there is one
      */
     field?: string | null;
+    /**
+     * Problems
+     *
+     * Each problem found, when there are several (a refused launch's checks)
+     */
+    problems?: Array<{
+        [key: string]: unknown;
+    }> | null;
 };
 
 /**
@@ -933,7 +941,7 @@ export type ExecutionOut = {
 /**
  * ExecutionStatus
  */
-export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'responded' | 'failed' | 'cancelled' | 'opted_out';
+export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'responded' | 'failed' | 'cancelled' | 'opted_out' | 'skipped';
 
 /**
  * FlowCountsOut
@@ -1217,7 +1225,7 @@ export type LogLineOut = {
 /**
  * LogStatus
  */
-export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read' | 'opted_out';
+export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read' | 'opted_out' | 'skipped';
 
 /**
  * LoginCode
@@ -1603,6 +1611,201 @@ export type PersonSummary = {
 };
 
 /**
+ * PreviewContact
+ *
+ * A lead given inline; no handle is needed, since nothing is sent.
+ */
+export type PreviewContact = {
+    /**
+     * Custom Fields
+     *
+     * Usable in templates as {custom.<key>}; scalar values
+     */
+    custom_fields?: {
+        [key: string]: string | number | number | boolean | null;
+    };
+    /**
+     * First Name
+     */
+    first_name?: string | null;
+    /**
+     * Last Name
+     */
+    last_name?: string | null;
+    /**
+     * Phone
+     */
+    phone?: string | null;
+    /**
+     * Tags
+     */
+    tags?: Array<string>;
+    /**
+     * Telegram User Id
+     */
+    telegram_user_id?: number | null;
+    /**
+     * Username
+     */
+    username?: string | null;
+};
+
+/**
+ * PreviewIn
+ *
+ * Exactly one of `contact_id` (a contact the caller may see) or `contact` (inline).
+ */
+export type PreviewIn = {
+    contact?: PreviewContact | null;
+    /**
+     * Contact Id
+     */
+    contact_id?: number | null;
+    /**
+     * Replies
+     */
+    replies?: Array<SimulatedReply>;
+    /**
+     * Start At
+     *
+     * When the lead starts (default now, or the campaign's scheduled start)
+     */
+    start_at?: string | null;
+};
+
+/**
+ * PreviewOut
+ *
+ * The path a lead would take, each text, and when; nothing was sent.
+ */
+export type PreviewOut = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: number;
+    /**
+     * Contact Id
+     */
+    contact_id: number | null;
+    /**
+     * Details
+     */
+    details?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Ended At
+     */
+    ended_at: string;
+    /**
+     * Error
+     */
+    error?: string | null;
+    /**
+     * Flow Version
+     */
+    flow_version: number;
+    /**
+     * Notes
+     */
+    notes?: Array<string>;
+    /**
+     * Outcome
+     *
+     * How the run would end: completed, responded, failed…
+     */
+    outcome: string;
+    /**
+     * Steps
+     */
+    steps: Array<PreviewStepOut>;
+    /**
+     * Unused Replies
+     *
+     * Replies whose after_node the path never reaches
+     */
+    unused_replies?: Array<PreviewReplyOut>;
+};
+
+/**
+ * PreviewReplyOut
+ */
+export type PreviewReplyOut = {
+    /**
+     * After Node
+     */
+    after_node: string;
+    /**
+     * At
+     *
+     * When it arrives; null if the run never reaches after_node
+     */
+    at: string | null;
+    /**
+     * Category
+     */
+    category: string;
+    /**
+     * Text
+     */
+    text: string;
+};
+
+/**
+ * PreviewStepOut
+ *
+ * One node the lead passes through.
+ */
+export type PreviewStepOut = {
+    /**
+     * At
+     *
+     * When the node runs; for a send, when it would go
+     */
+    at: string;
+    /**
+     * Held
+     *
+     * Why a send goes later than it is reached
+     */
+    held?: Array<string>;
+    /**
+     * Label
+     *
+     * The edge taken: true/false, replied/no_reply, the branch
+     */
+    label?: string | null;
+    /**
+     * Node Id
+     */
+    node_id: string;
+    /**
+     * Node Type
+     */
+    node_type: string;
+    /**
+     * The reply heard here
+     */
+    reply?: PreviewReplyOut | null;
+    /**
+     * Text
+     *
+     * The rendered message, for a send
+     */
+    text?: string | null;
+    /**
+     * Variant
+     */
+    variant?: string | null;
+    /**
+     * Waited Until
+     *
+     * A wait's end
+     */
+    waited_until?: string | null;
+};
+
+/**
  * QueuePart
  */
 export type QueuePart = {
@@ -1876,6 +2079,26 @@ export type SettingsPatch = {
  * What a reason does to the verdict: the first reason that is not `info` decides it.
  */
 export type Severity = 'done' | 'blocked' | 'waiting' | 'info';
+
+/**
+ * SimulatedReply
+ *
+ * A reply the lead sends `after_seconds` after the run reaches (or sends at) a node.
+ */
+export type SimulatedReply = {
+    /**
+     * After Node
+     */
+    after_node: string;
+    /**
+     * After Seconds
+     */
+    after_seconds?: number;
+    /**
+     * Text
+     */
+    text: string;
+};
 
 /**
  * StartNode
@@ -3617,6 +3840,74 @@ export type PauseCampaignCampaignFlowsCampaignIdPausePostResponses = {
 };
 
 export type PauseCampaignCampaignFlowsCampaignIdPausePostResponse = PauseCampaignCampaignFlowsCampaignIdPausePostResponses[keyof PauseCampaignCampaignFlowsCampaignIdPausePostResponses];
+
+export type PreviewLeadCampaignFlowsCampaignIdPreviewPostData = {
+    body: PreviewIn;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path: {
+        /**
+         * Campaign Id
+         */
+        campaign_id: number;
+    };
+    query?: never;
+    url: '/campaign-flows/{campaign_id}/preview';
+};
+
+export type PreviewLeadCampaignFlowsCampaignIdPreviewPostErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type PreviewLeadCampaignFlowsCampaignIdPreviewPostError = PreviewLeadCampaignFlowsCampaignIdPreviewPostErrors[keyof PreviewLeadCampaignFlowsCampaignIdPreviewPostErrors];
+
+export type PreviewLeadCampaignFlowsCampaignIdPreviewPostResponses = {
+    /**
+     * Successful Response
+     */
+    200: PreviewOut;
+};
+
+export type PreviewLeadCampaignFlowsCampaignIdPreviewPostResponse = PreviewLeadCampaignFlowsCampaignIdPreviewPostResponses[keyof PreviewLeadCampaignFlowsCampaignIdPreviewPostResponses];
 
 export type RestoreCampaignCampaignFlowsCampaignIdRestorePostData = {
     body?: never;

@@ -18,7 +18,7 @@ import { STATUS_COLORS, when } from "../../format";
 import { REFRESH_MS } from "./CampaignPage";
 import { LeadDetail } from "./LeadDetail";
 
-const EXECUTION_STATUSES = ["pending", "running", "waiting", "paused", "completed", "responded", "failed", "cancelled", "opted_out"];
+const EXECUTION_STATUSES = ["pending", "running", "waiting", "paused", "completed", "responded", "failed", "cancelled", "opted_out", "skipped"];
 
 function waitingReason(row: CampaignContactOut): string {
   if (row.error_message) return row.error_message;

@@ -28,6 +28,7 @@ import {
 import { ErrorState } from "../../components/States";
 import { age } from "../../format";
 import { REFRESH_MS } from "./CampaignPage";
+import { PreviewPanel } from "./PreviewPanel";
 import { faultOf, layoutFlow, NODE_WIDTH, type FlowJson, type RouteData, type StepData } from "./flowLayout";
 
 function Step({ data }: NodeProps<Node<StepData>>) {
@@ -211,6 +212,7 @@ export function FlowTab({ campaign, org }: { campaign: CampaignOut; org: string 
           The flow is read-only: {campaign.status === "active" ? "pause the campaign to edit it." : "your role or the campaign's status does not allow editing."}
         </Text>
       )}
+      <PreviewPanel campaign={campaign} />
     </Stack>
   );
 }

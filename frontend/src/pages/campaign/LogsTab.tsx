@@ -8,7 +8,7 @@ import { when } from "../../format";
 
 const EVENT_TYPES: LogEvent[] = ["message_sent", "delivery_confirmed", "response_detected", "message_read", "campaign_activity", "deferred", "delay_started", "waiting_for_reply"];
 const NODE_TYPES: NodeType[] = ["start", "send_message", "delay", "wait_for_reply", "condition", "ab_split", "end"];
-const STATUSES: LogStatus[] = ["sent", "delivered", "completed", "failed", "deferred", "waiting", "cancelled", "responded", "replied", "read", "opted_out"];
+const STATUSES: LogStatus[] = ["sent", "delivered", "completed", "failed", "deferred", "waiting", "cancelled", "responded", "replied", "read", "opted_out", "skipped"];
 
 type Filters = { event_type?: LogEvent; node_type?: NodeType; status?: LogStatus; search?: string; execution_id?: number };
 

@@ -18,6 +18,7 @@ import {
 import { ConfirmButton } from "../../components/Confirm";
 import { when } from "../../format";
 import { DiagnosisPanel } from "./DiagnosisPanel";
+import { LaunchProblems } from "./LaunchProblems";
 
 type Path = { path: { campaign_id: number } };
 type ActionSpec = { label: string; question: string; color?: string; call: (p: Path) => Promise<{ data?: unknown; error?: unknown; response?: Response }> };
@@ -93,6 +94,7 @@ export function OverviewTab({ campaign, org }: { campaign: CampaignOut; org: str
           {errorSentence(act.error)}
         </Alert>
       ) : null}
+      <LaunchProblems error={act.error} />
       <DiagnosisPanel campaign={campaign} org={org} />
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Paper withBorder p="md">
