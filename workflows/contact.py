@@ -8,7 +8,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import flowgraph, templates
+    from workflows import ab_winner, flowgraph, templates
     from workflows.types import (
         ContactInput,
         ContactResult,
@@ -238,7 +238,9 @@ class ContactWorkflow:
             key = f"split:{node.id}"
             target = context.get(key)
             if not isinstance(target, str) or target not in flow.nodes:
-                target = flow.choose_weighted(node.id, workflow.random().random())
+                target = await ab_winner.winner(flow, node, self._inp) or flow.choose_weighted(
+                    node.id, workflow.random().random()
+                )
                 context[key] = target
             self._log(node, "campaign_activity", "completed", details={"branch": target})
             return target
@@ -272,9 +274,11 @@ class ContactWorkflow:
     ) -> str:
         key = f"variant:{node.id}"
         variant_name = context.get(key)
-        chosen = next(
-            (v for v in flowgraph.variants(node) if v.name == variant_name), None
-        ) or flowgraph.choose_variant(node, workflow.random().random())
+        chosen = next((v for v in flowgraph.variants(node) if v.name == variant_name), None)
+        if chosen is None:
+            chosen = await ab_winner.variant(flow, node, self._inp) or flowgraph.choose_variant(
+                node, workflow.random().random()
+            )
         if chosen is not None:
             context[key] = chosen.name
             context["variant"] = chosen.name

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows import templates
+from workflows import abtest, templates
 from workflows.limits import (
     MAX_CONDITION_VALUE_CHARS,
     MAX_FLOW_BYTES,
@@ -89,6 +89,12 @@ class Flow:
                     return edge.target
             return None
         return edges[0].target if edges else None
+
+    def arms(self, node: Node) -> list[str]:
+        """What an A/B node chooses between: an ab_split's targets, a send's variant names."""
+        if node.type == "ab_split":
+            return list(dict.fromkeys(e.target for e in self.out.get(node.id, [])))
+        return [v.name for v in variants(node)]
 
     def choose_weighted(self, node_id: str, r: float) -> str:
         """The ab_split branch for a uniform draw r in [0, 1)."""
@@ -235,6 +241,7 @@ def parse(raw: Any) -> Flow:
     flow = Flow(nodes=nodes, edges=edges, start_id=starts[0], out=out)
     for node in nodes.values():
         _check_node(flow, node)
+        _check_auto_winner(flow, node)
     _check_reachable(flow)
     _check_cycles(flow)
     return flow
@@ -315,6 +322,20 @@ def _check_node(flow: Flow, node: Node) -> None:
                 f"'value' for reply.category must be one of {sorted(REPLY_CATEGORIES)}",
                 node_id=node.id,
             )
+
+
+def _check_auto_winner(flow: Flow, node: Node) -> None:
+    try:
+        config = abtest.settings(node.data)
+    except abtest.AutoWinnerError as err:
+        raise FlowError(str(err), node_id=node.id) from None
+    if config is None:
+        return
+    if node.type not in ("ab_split", "send_message"):
+        raise FlowError("'auto_winner' applies to ab_split and send_message nodes", node_id=node.id)
+    if len(flow.arms(node)) < 2:
+        what = "distinct targets" if node.type == "ab_split" else "'variants'"
+        raise FlowError(f"'auto_winner' needs at least two {what}", node_id=node.id)
 
 
 def _check_send(node: Node) -> None:
