@@ -258,6 +258,8 @@ export const restoreCampaignCampaignFlowsCampaignIdRestorePost = <ThrowOnError e
  * Rates are percentages; a zero denominator gives 0. `?refresh=true` computes afresh.
  * `reply_categories` counts replies per category of the reply rules and
  * `contacts_opted_out` the leads ended by the do-not-contact list; both are live.
+ * `ab_tests` lists each `auto_winner` node with its arms' live numbers and, once
+ * picked, the winner with the numbers and test statistic it was picked on (live).
  */
 export const statisticsCampaignFlowsCampaignIdStatisticsGet = <ThrowOnError extends boolean = false>(options: Options<StatisticsCampaignFlowsCampaignIdStatisticsGetData, ThrowOnError>) => (options.client ?? client).get<StatisticsCampaignFlowsCampaignIdStatisticsGetResponses, StatisticsCampaignFlowsCampaignIdStatisticsGetErrors, ThrowOnError>({ url: '/campaign-flows/{campaign_id}/statistics', ...options });
 

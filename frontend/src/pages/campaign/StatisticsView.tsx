@@ -1,8 +1,10 @@
 // The statistics of one campaign as a person reads them: pure, so it is tested on its own.
 import { Group, Paper, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import type { AbTestOut } from "../../client";
 import { Empty } from "../../components/States";
 import { when } from "../../format";
+import { AbTests } from "./AbTests";
 
 export type Breakdown = Record<string, { sent: number; replied: number; reply_rate: number }>;
 export type Stats = Record<string, unknown> & {
@@ -66,7 +68,7 @@ function BreakdownTable({ title, rows, first }: { title: string; rows: Breakdown
   );
 }
 
-export function StatisticsView({ stats, series, activities }: { stats: Stats; series: SeriesPoint[]; activities: Activity[] }) {
+export function StatisticsView({ stats, series, activities, abTests = [] }: { stats: Stats; series: SeriesPoint[]; activities: Activity[]; abTests?: AbTestOut[] }) {
   const byStatus = Object.entries(stats.executions_by_status ?? {}).map(([status, count]) => ({ status, count }));
   const points = series.map((p) => ({ ...p, label: new Date(p.at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) }));
   return (
@@ -133,6 +135,7 @@ export function StatisticsView({ stats, series, activities }: { stats: Stats; se
         <BreakdownTable title="Per node" rows={stats.per_node ?? {}} first="Node" />
         <BreakdownTable title="Per variant" rows={stats.per_variant ?? {}} first="Variant" />
       </SimpleGrid>
+      {abTests.length > 0 ? <AbTests tests={abTests} /> : null}
       <Paper withBorder p="md">
         <Group justify="space-between">
           <Title order={5} mb="xs">
