@@ -61,22 +61,32 @@ def _decision(row: AbDecision) -> AbDecisionOut:
     )
 
 
+def _auto_winner_nodes(
+    key: tuple[int, int], raw: object
+) -> list[tuple[flowgraph.Node, list[str], abtest.AutoWinner]]:
+    """Each node of a stored flow with auto_winner: the node, its arms, its settings."""
+    try:
+        flow = flowgraph.parse_version(key, raw)
+    except flowgraph.FlowError:
+        return []
+    found = []
+    for node in flow.nodes.values():
+        config = abtest.settings(node.data)
+        if config is not None:
+            found.append((node, flow.arms(node), config))
+    return found
+
+
 async def ab_tests(session: AsyncSession, campaign: CampaignFlow) -> list[AbTestOut]:
     """The auto_winner nodes of the campaign's current flow, then decided nodes it lost."""
     decided = {d.node_id: d for d in await repo.decisions(session, campaign.id)}
     raw = await campaigns_repo.flow_at(session, campaign.id, campaign.flow_version)
-    try:
-        flow = flowgraph.parse(raw) if raw is not None else None
-    except flowgraph.FlowError:
-        flow = None
+    nodes = [] if raw is None else _auto_winner_nodes((campaign.id, campaign.flow_version), raw)
     out: list[AbTestOut] = []
-    for node in flow.nodes.values() if flow is not None else []:
-        config = abtest.settings(node.data)
-        if config is None:
-            continue
+    for node, names, config in nodes:
         counts = await repo.arm_counts(session, campaign.id, node.id, node.type)
         row = decided.pop(node.id, None)
-        arms = abtest.arms_of(flow.arms(node), counts, config.metric) if flow else []
+        arms = abtest.arms_of(names, counts, config.metric)
         out.append(
             AbTestOut(
                 node_id=node.id,

@@ -12,11 +12,17 @@ from tests.workflows.test_lifecycle import received
 
 pytestmark = pytest.mark.usefixtures("worker")
 
-AUTO = {"metric": "reply_rate", "min_sample": 3, "confidence": 0.95}
+MIN_SAMPLE = 3
+
+
+def auto(metric: str) -> dict[str, Any]:
+    return {"metric": metric, "min_sample": MIN_SAMPLE, "confidence": 0.95}
+
+
 TEXTS = {"A": "Offer A", "B": "Offer B"}
 
 
-def variants_flow() -> dict[str, Any]:
+def variants_flow(metric: str = "reply_rate") -> dict[str, Any]:
     return {
         "nodes": [
             {"id": "start", "type": "start"},
@@ -25,7 +31,7 @@ def variants_flow() -> dict[str, Any]:
                 "type": "send_message",
                 "data": {
                     "variants": [{"name": n, "text": t} for n, t in TEXTS.items()],
-                    "auto_winner": AUTO,
+                    "auto_winner": auto(metric),
                 },
             },
             {"id": "end", "type": "end"},
@@ -34,11 +40,11 @@ def variants_flow() -> dict[str, Any]:
     }
 
 
-def split_flow() -> dict[str, Any]:
+def split_flow(metric: str = "reply_rate") -> dict[str, Any]:
     return {
         "nodes": [
             {"id": "start", "type": "start"},
-            {"id": "ab", "type": "ab_split", "data": {"auto_winner": AUTO}},
+            {"id": "ab", "type": "ab_split", "data": {"auto_winner": auto(metric)}},
             {"id": "A", "type": "send_message", "data": {"text": TEXTS["A"]}},
             {"id": "B", "type": "send_message", "data": {"text": TEXTS["B"]}},
             {"id": "end", "type": "end"},
@@ -104,13 +110,15 @@ async def run_until_decided(
     leads = Leads(caller, sim, cid)
     await leads.add(4, launch=True)
     # Until each arm has its sample (the draw is random: add leads until it does).
-    while min(leads.sizes().values()) < AUTO["min_sample"]:
+    while min(leads.sizes().values()) < MIN_SAMPLE:
         assert len(leads.arm) < 40, leads.arm
         await leads.add(2)
-    # Every lead of arm A answers, no lead of arm B does.
-    repliers = [p for p, a in leads.arm.items() if a == "A"]
-    for peer in repliers:
-        await sim.post(f"/peers/{peer}/reply", json={"account": phone, "text": "Tell me more"})
+    # Every lead of arm A answers (or reads), no lead of arm B does.
+    for peer in [p for p, a in leads.arm.items() if a == "A"]:
+        if flow_metric(flow) == "read_rate":
+            await sim.post(f"/peers/{peer}/read", json={"account": phone})
+        else:
+            await sim.post(f"/peers/{peer}/reply", json={"account": phone, "text": "Tell me more"})
     counts = leads.sizes()
     want = {"A": (counts["A"], counts["A"]), "B": (counts["B"], 0)}
     await eventually(lambda: _equal(leads.exposed(), want), timeout=30)
@@ -121,11 +129,25 @@ async def run_until_decided(
     return leads, {"counts": counts, "late": late}
 
 
+def flow_metric(flow: dict[str, Any]) -> str:
+    return str(
+        next(
+            n["data"]["auto_winner"]["metric"]
+            for n in flow["nodes"]
+            if n.get("data", {}).get("auto_winner")
+        )
+    )
+
+
 async def _equal(got: Any, want: Any) -> bool:
     return bool(await got == want)
 
 
-@pytest.mark.parametrize("flow", [variants_flow(), split_flow()], ids=["variants", "split"])
+@pytest.mark.parametrize(
+    "flow",
+    [variants_flow(), split_flow(), variants_flow("read_rate")],
+    ids=["variants", "split", "variants-read-rate"],
+)
 async def test_new_leads_take_the_arm_replied_to_far_more(
     make_user: Any, sim: httpx.AsyncClient, flow: dict[str, Any]
 ) -> None:
