@@ -48,16 +48,20 @@ _SPLIT_EXPOSED = """
       AND m.sent_at >= t.at
     GROUP BY t.execution_id, t.arm
 """
-# Replied: the lead wrote back after its first message of the arm.
+# Replied: the lead wrote back after its first message of the arm (its latest reply is
+# after it). One pass over the campaign's replies, hash-joined: not a probe per lead.
 _COUNTS = """
-    WITH exposed AS ({exposed})
+    WITH exposed AS ({exposed}),
+    replies AS (
+        SELECT execution_id, max(created_at) AS last
+        FROM messages
+        WHERE campaign_id = :campaign_id AND direction = 'in' AND execution_id IS NOT NULL
+        GROUP BY execution_id
+    )
     SELECT x.arm, count(*) AS exposed,
-           count(*) FILTER (WHERE EXISTS (
-               SELECT 1 FROM messages r
-               WHERE r.execution_id = x.execution_id AND r.direction = 'in'
-                 AND r.created_at >= x.at)) AS replied,
+           count(*) FILTER (WHERE r.last >= x.at) AS replied,
            count(*) FILTER (WHERE x.read) AS read
-    FROM exposed x
+    FROM exposed x LEFT JOIN replies r ON r.execution_id = x.execution_id
     GROUP BY x.arm
 """
 _QUERIES = {
