@@ -101,7 +101,8 @@ async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
     "delivered"; private chats have no delivery receipt); `message_read`: the lead read
     it; `response_detected`: the lead replied; `campaign_activity`: every other node
     execution and how a lead ended (completed, failed with its error, cancelled,
-    opted_out: on the do-not-contact list).
+    opted_out: on the do-not-contact list); `ab_winner`: an `auto_winner` node picked its
+    A/B winner (the text says on what numbers; the lead is the one whose arrival decided).
     """
     await service.get(campaign_id, Action.VIEW)
     rows = await repo.activity_feed(service.session, campaign_id)

@@ -121,7 +121,8 @@ export const updateCampaignCampaignFlowsCampaignIdPatch = <ThrowOnError extends 
  * "delivered"; private chats have no delivery receipt); `message_read`: the lead read
  * it; `response_detected`: the lead replied; `campaign_activity`: every other node
  * execution and how a lead ended (completed, failed with its error, cancelled,
- * opted_out: on the do-not-contact list).
+ * opted_out: on the do-not-contact list); `ab_winner`: an `auto_winner` node picked its
+ * A/B winner (the text says on what numbers; the lead is the one whose arrival decided).
  */
 export const activitiesCampaignFlowsCampaignIdActivitiesGet = <ThrowOnError extends boolean = false>(options: Options<ActivitiesCampaignFlowsCampaignIdActivitiesGetData, ThrowOnError>) => (options.client ?? client).get<ActivitiesCampaignFlowsCampaignIdActivitiesGetResponses, ActivitiesCampaignFlowsCampaignIdActivitiesGetErrors, ThrowOnError>({ url: '/campaign-flows/{campaign_id}/activities', ...options });
 
