@@ -50,6 +50,8 @@ class LogEvent(StrEnum):
     DEFERRED = "deferred"
     DELAY_STARTED = "delay_started"
     WAITING_FOR_REPLY = "waiting_for_reply"
+    # An auto_winner node picked its A/B winner (one row per campaign and node).
+    AB_WINNER = "ab_winner"
 
 
 class LogStatus(StrEnum):

@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.abtest import AbTestActivities
 from activities.executions import ExecutionActivities
 from activities.fanout import CampaignActivities
 from activities.listener import ReplyListener
@@ -69,6 +70,7 @@ def build_worker(
     it is not the default. Control workflows always run in the sandbox.
     """
     executions = ExecutionActivities(sessions, max_sends=max_sends)
+    ab_tests = AbTestActivities(sessions)
     campaigns = CampaignActivities(
         sessions,
         client,
@@ -94,6 +96,7 @@ def build_worker(
             executions.load_flow,
             executions.record_step,
             executions.finish_execution,
+            ab_tests.ab_winner,
             sending.send_message,
         ],
         max_cached_workflows=max_cached_workflows,

@@ -7,7 +7,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import flowgraph, flowstep
+    from workflows import ab_winner, flowgraph, flowstep
     from workflows.contact_runtime import (
         SEND_HEARTBEAT,
         SEND_RETRY,
@@ -131,6 +131,7 @@ class ContactWorkflow(LeadRuntime):
             self._visits[node.id] = visit
             self._state.visited_nodes.append(node.id)
         self._revisit = None
+        await self._ask_winner(flow, node, context)
         lead = flowstep.StepState(
             flow,
             variables,
@@ -188,6 +189,22 @@ class ContactWorkflow(LeadRuntime):
         if replied:
             self._unanswered_reply = False
         return flowstep.Event.REPLIED if replied else flowstep.Event.ELAPSED
+
+    async def _ask_winner(
+        self, flow: flowgraph.Flow, node: flowgraph.Node, context: dict[str, object]
+    ) -> None:
+        """At an auto_winner node, a lead with no arm yet takes the decided winner, if
+        any: stored as its choice, which step() then keeps (leads on an arm stay on it)."""
+        if node.type == "ab_split":
+            key = flowstep.split_key(node.id)
+        elif node.type == "send_message":
+            key = flowstep.variant_key(node.id)
+        else:
+            return
+        if context.get(key) in flow.arms(node):
+            return
+        if (arm := await ab_winner.winner(flow, node, self._inp)) is not None:
+            context[key] = arm
 
     def _draw(self, node_id: str) -> float:
         """A choice's draw: fixed by the lead when the plan names it, else the run's random."""

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from workflows import templates
+from workflows import abtest, templates
 from workflows.flowmodel import (
     CONDITION_OPS,
     NODE_TYPES,
@@ -104,6 +104,7 @@ def parse(raw: Any) -> Flow:
     flow = Flow(nodes=nodes, edges=edges, start_id=starts[0], out=out)
     for node in nodes.values():
         _check_node(flow, node)
+        _check_auto_winner(flow, node)
     check_reachable(flow)
     check_cycles(flow)
     return flow
@@ -186,6 +187,20 @@ def _check_node(flow: Flow, node: Node) -> None:
             )
 
 
+def _check_auto_winner(flow: Flow, node: Node) -> None:
+    try:
+        config = abtest.settings(node.data)
+    except abtest.AutoWinnerError as err:
+        raise FlowError(str(err), node_id=node.id) from None
+    if config is None:
+        return
+    if node.type not in ("ab_split", "send_message"):
+        raise FlowError("'auto_winner' applies to ab_split and send_message nodes", node_id=node.id)
+    if len(flow.arms(node)) < 2:
+        what = "distinct targets" if node.type == "ab_split" else "'variants'"
+        raise FlowError(f"'auto_winner' needs at least two {what}", node_id=node.id)
+
+
 def _check_send(node: Node) -> None:
     text = node.data.get("text")
     raw_variants = node.data.get("variants")
@@ -259,3 +274,4 @@ def parse_version(key: tuple[int, int], raw: Any) -> Flow:
         _PARSED.pop(next(iter(_PARSED)))
     _PARSED[key] = (raw, flow)
     return flow
+

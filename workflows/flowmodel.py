@@ -82,6 +82,12 @@ class Flow:
             return None
         return edges[0].target if edges else None
 
+    def arms(self, node: Node) -> list[str]:
+        """What an A/B node chooses between: an ab_split's targets, a send's variant names."""
+        if node.type == "ab_split":
+            return list(dict.fromkeys(e.target for e in self.out.get(node.id, [])))
+        return [v.name for v in variants(node)]
+
     def choose_weighted(self, node_id: str, r: float) -> str:
         """The ab_split branch for a uniform draw r in [0, 1)."""
         edges = self.out[node_id]

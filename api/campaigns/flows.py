@@ -60,10 +60,23 @@ class Variant(BaseModel):
     weight: float = Field(default=1, gt=0, description="Relative share of contacts")
 
 
+class AutoWinner(BaseModel):
+    """Pick the A/B winner automatically; new leads then take it (docs/flows.md)."""
+
+    metric: Literal["reply_rate", "read_rate"] = "reply_rate"
+    min_sample: int = Field(ge=1, description="Leads delivered each arm's message before a test")
+    confidence: float = Field(
+        default=0.95, gt=0.5, lt=1, description="One-sided confidence the winner is better"
+    )
+
+
 class SendMessageData(_Data):
     text: Template | None = Field(default=None, description="Required unless variants are given")
     variants: list[Variant] | None = Field(
         default=None, description="A/B variants; one is drawn per contact and kept"
+    )
+    auto_winner: AutoWinner | None = Field(
+        default=None, description="With two or more variants: pick the winner automatically"
     )
 
 
@@ -114,11 +127,17 @@ class ConditionNode(_Node):
     data: ConditionData
 
 
+class AbSplitData(_Data):
+    auto_winner: AutoWinner | None = Field(
+        default=None, description="Pick the winning branch automatically"
+    )
+
+
 class AbSplitNode(_Node):
     """Sends each contact down one of two or more outgoing edges, by the edges' weights."""
 
     type: Literal["ab_split"]
-    data: _Data | None = None
+    data: AbSplitData | None = None
 
 
 class EndNode(_Node):

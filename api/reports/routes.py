@@ -15,6 +15,7 @@ from api.campaigns.routes import Service
 from api.errors import ERROR_RESPONSES
 from api.paging import Page, cut
 from api.policies import Action
+from api.reports.abtest import AbTestOut, ab_tests
 from db.repositories import reports as repo
 from db.vocabulary import LogEvent, LogStatus, NodeType
 
@@ -29,6 +30,7 @@ class StatisticsOut(BaseModel):
     computed_at: datetime
     cached: bool
     statistics: dict[str, Any]
+    ab_tests: list[AbTestOut] = []
 
 
 class LogEntryOut(BaseModel):
@@ -67,8 +69,10 @@ async def statistics(campaign_id: int, service: Service, refresh: bool = False) 
     Rates are percentages; a zero denominator gives 0. `?refresh=true` computes afresh.
     `reply_categories` counts replies per category of the reply rules and
     `contacts_opted_out` the leads ended by the do-not-contact list; both are live.
+    `ab_tests` lists each `auto_winner` node with its arms' live numbers and, once
+    picked, the winner with the numbers and test statistic it was picked on (live).
     """
-    await service.get(campaign_id, Action.VIEW)
+    campaign = await service.get(campaign_id, Action.VIEW)
     session = service.session
     row = await repo.cached_statistics(session, campaign_id)
     fresh = row is not None and datetime.now(UTC) - row.computed_at < CACHE_TTL
@@ -80,7 +84,11 @@ async def statistics(campaign_id: int, service: Service, refresh: bool = False) 
     # Read live (two indexed counts), not from the cache.
     data = {**row.data, **await repo.opt_out_counts(session, campaign_id)}
     return StatisticsOut(
-        campaign_id=campaign_id, computed_at=row.computed_at, cached=cached, statistics=data
+        campaign_id=campaign_id,
+        computed_at=row.computed_at,
+        cached=cached,
+        statistics=data,
+        ab_tests=await ab_tests(session, campaign),
     )
 
 
@@ -93,7 +101,8 @@ async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
     "delivered"; private chats have no delivery receipt); `message_read`: the lead read
     it; `response_detected`: the lead replied; `campaign_activity`: every other node
     execution and how a lead ended (completed, failed with its error, cancelled,
-    opted_out: on the do-not-contact list).
+    opted_out: on the do-not-contact list); `ab_winner`: an `auto_winner` node picked its
+    A/B winner (the text says on what numbers; the lead is the one whose arrival decided).
     """
     await service.get(campaign_id, Action.VIEW)
     rows = await repo.activity_feed(service.session, campaign_id)

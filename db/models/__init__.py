@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from db.models.abtest import AbDecision
 from db.models.accounts import TelegramAccount, TelegramPeer
 from db.models.base import Base
 from db.models.campaigns import CampaignFlow, CampaignFlowVersion
@@ -12,6 +13,7 @@ from db.models.statistics import CampaignStatisticsCache
 from db.models.users import ApiToken, ConsoleSession, User
 
 __all__ = [
+    "AbDecision",
     "ApiToken",
     "Base",
     "CampaignFlow",

@@ -28,6 +28,7 @@ FEED_EVENTS = (
     LogEvent.RESPONSE_DETECTED,
     LogEvent.MESSAGE_READ,
     LogEvent.CAMPAIGN_ACTIVITY,
+    LogEvent.AB_WINNER,
 )
 LOG_COLUMNS = (
     "id",

@@ -64,6 +64,35 @@ EVERY_NODE_FLOW: dict[str, Any] = {
 }
 
 
+# Recorded by test_record_auto_winner_history: the ab_winner local activity, behind its
+# patch marker, at an ab_split and at a send's variants, both with auto_winner.
+AUTO_WINNER_HISTORY = HISTORIES / "auto_winner.json"
+AUTO = {"metric": "reply_rate", "min_sample": 5, "confidence": 0.95}
+AUTO_WINNER_FLOW: dict[str, Any] = {
+    "nodes": [
+        {"id": "start", "type": "start"},
+        {"id": "split", "type": "ab_split", "data": {"auto_winner": AUTO}},
+        {
+            "id": "hello",
+            "type": "send_message",
+            "data": {
+                "variants": [{"name": "A", "text": "Hello"}, {"name": "B", "text": "Hey"}],
+                "auto_winner": AUTO,
+            },
+        },
+        {"id": "other", "type": "send_message", "data": {"text": "Hi there"}},
+        {"id": "end", "type": "end"},
+    ],
+    "edges": [
+        {"source": "start", "target": "split"},
+        {"source": "split", "target": "hello", "data": {"weight": 1_000_000}},
+        {"source": "split", "target": "other", "data": {"weight": 1}},
+        {"source": "hello", "target": "end"},
+        {"source": "other", "target": "end"},
+    ],
+}
+
+
 @pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "unsandboxed"])
 @pytest.mark.parametrize("path", STORED, ids=lambda p: p.stem)
 async def test_stored_history_replays(path: Path, sandboxed: bool) -> None:
@@ -95,3 +124,30 @@ async def test_record_history(make_user: Any, client: Client, sim: httpx.AsyncCl
     history = await handle.fetch_history()
     HISTORY.write_text(json.dumps(history.to_json_dict(), indent=1))
     assert len((await sim.get(f"/peers/{peer}/messages")).json()["items"]) == 2
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TGFLOWS_RECORD_HISTORY"),
+    reason="set TGFLOWS_RECORD_HISTORY=1 to record the history again",
+)
+@pytest.mark.usefixtures("worker")
+async def test_record_auto_winner_history(
+    make_user: Any, client: Client, sim: httpx.AsyncClient
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    peer = unique()
+    cid, _, _ = await campaign_with_contacts(caller, [peer], flow=AUTO_WINNER_FLOW)
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def done() -> Any:
+        items = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+        return items if items[0]["status"] == "completed" else None
+
+    items = await eventually(done)
+    handle = client.get_workflow_handle(contact_workflow_id(items[0]["execution_id"], 1))
+    await handle.result()
+    history = await handle.fetch_history()
+    markers = [e for e in history.events if e.marker_recorded_event_attributes.marker_name]
+    # Two asks (split, then variants) and the patch marker.
+    assert len(markers) >= 3, markers
+    AUTO_WINNER_HISTORY.write_text(json.dumps(history.to_json_dict(), indent=1))

@@ -121,7 +121,8 @@ export const updateCampaignCampaignFlowsCampaignIdPatch = <ThrowOnError extends 
  * "delivered"; private chats have no delivery receipt); `message_read`: the lead read
  * it; `response_detected`: the lead replied; `campaign_activity`: every other node
  * execution and how a lead ended (completed, failed with its error, cancelled,
- * opted_out: on the do-not-contact list).
+ * opted_out: on the do-not-contact list); `ab_winner`: an `auto_winner` node picked its
+ * A/B winner (the text says on what numbers; the lead is the one whose arrival decided).
  */
 export const activitiesCampaignFlowsCampaignIdActivitiesGet = <ThrowOnError extends boolean = false>(options: Options<ActivitiesCampaignFlowsCampaignIdActivitiesGetData, ThrowOnError>) => (options.client ?? client).get<ActivitiesCampaignFlowsCampaignIdActivitiesGetResponses, ActivitiesCampaignFlowsCampaignIdActivitiesGetErrors, ThrowOnError>({ url: '/campaign-flows/{campaign_id}/activities', ...options });
 
@@ -280,6 +281,8 @@ export const restoreCampaignCampaignFlowsCampaignIdRestorePost = <ThrowOnError e
  * Rates are percentages; a zero denominator gives 0. `?refresh=true` computes afresh.
  * `reply_categories` counts replies per category of the reply rules and
  * `contacts_opted_out` the leads ended by the do-not-contact list; both are live.
+ * `ab_tests` lists each `auto_winner` node with its arms' live numbers and, once
+ * picked, the winner with the numbers and test statistic it was picked on (live).
  */
 export const statisticsCampaignFlowsCampaignIdStatisticsGet = <ThrowOnError extends boolean = false>(options: Options<StatisticsCampaignFlowsCampaignIdStatisticsGetData, ThrowOnError>) => (options.client ?? client).get<StatisticsCampaignFlowsCampaignIdStatisticsGetResponses, StatisticsCampaignFlowsCampaignIdStatisticsGetErrors, ThrowOnError>({ url: '/campaign-flows/{campaign_id}/statistics', ...options });
 

@@ -5,12 +5,99 @@ export type ClientOptions = {
 };
 
 /**
+ * AbArmOut
+ */
+export type AbArmOut = {
+    /**
+     * Exposed
+     *
+     * Leads delivered this arm's message
+     */
+    exposed: number;
+    /**
+     * Name
+     *
+     * The variant's name, or the ab_split branch's target node
+     */
+    name: string;
+    /**
+     * Rate
+     *
+     * successes / exposed, in percent
+     */
+    rate: number;
+    /**
+     * Successes
+     *
+     * Of those, leads who replied (reply_rate) or read
+     */
+    successes: number;
+    /**
+     * Winner
+     */
+    winner: boolean;
+};
+
+/**
+ * AbDecisionOut
+ */
+export type AbDecisionOut = {
+    /**
+     * Arms
+     *
+     * Each arm's numbers when the winner was picked
+     */
+    arms: Array<AbArmOut>;
+    /**
+     * Decided At
+     */
+    decided_at: string;
+    /**
+     * P Value
+     */
+    p_value: number;
+    /**
+     * Runner Up
+     *
+     * The arm the winner beat by the smallest margin
+     */
+    runner_up: string;
+    /**
+     * Threshold
+     *
+     * The z needed (Bonferroni over the other arms)
+     */
+    threshold: number;
+    /**
+     * Winner
+     */
+    winner: string;
+    /**
+     * Z
+     *
+     * One-sided two-proportion z statistic against the runner-up
+     */
+    z: number;
+};
+
+/**
+ * AbSplitData
+ */
+export type AbSplitData = {
+    /**
+     * Pick the winning branch automatically
+     */
+    auto_winner?: AutoWinner | null;
+    [key: string]: unknown;
+};
+
+/**
  * AbSplitNode
  *
  * Sends each contact down one of two or more outgoing edges, by the edges' weights.
  */
 export type AbSplitNode = {
-    data?: Data | null;
+    data?: AbSplitData | null;
     /**
      * Id
      *
@@ -22,6 +109,41 @@ export type AbSplitNode = {
      */
     type: 'ab_split';
     [key: string]: unknown;
+};
+
+/**
+ * AbTestOut
+ *
+ * One auto_winner node: its settings, each arm now, and the decision once made.
+ */
+export type AbTestOut = {
+    /**
+     * Arms
+     *
+     * Live numbers, in the flow's order
+     */
+    arms: Array<AbArmOut>;
+    /**
+     * Confidence
+     */
+    confidence: number;
+    decision?: AbDecisionOut | null;
+    /**
+     * Metric
+     */
+    metric: string;
+    /**
+     * Min Sample
+     */
+    min_sample: number;
+    /**
+     * Node Id
+     */
+    node_id: string;
+    /**
+     * Node Type
+     */
+    node_type: string;
 };
 
 /**
@@ -267,6 +389,30 @@ export type AllowedActionsOut = {
      * Campaign Id
      */
     campaign_id: number;
+};
+
+/**
+ * AutoWinner
+ *
+ * Pick the A/B winner automatically; new leads then take it (docs/flows.md).
+ */
+export type AutoWinner = {
+    /**
+     * Confidence
+     *
+     * One-sided confidence the winner is better
+     */
+    confidence?: number;
+    /**
+     * Metric
+     */
+    metric?: 'reply_rate' | 'read_rate';
+    /**
+     * Min Sample
+     *
+     * Leads delivered each arm's message before a test
+     */
+    min_sample: number;
 };
 
 /**
@@ -1180,7 +1326,7 @@ export type LogEntryOut = {
  *
  * What a log row records; the first four (and delivery_confirmed) feed the activities.
  */
-export type LogEvent = 'message_sent' | 'delivery_confirmed' | 'campaign_activity' | 'response_detected' | 'message_read' | 'deferred' | 'delay_started' | 'waiting_for_reply';
+export type LogEvent = 'message_sent' | 'delivery_confirmed' | 'campaign_activity' | 'response_detected' | 'message_read' | 'deferred' | 'delay_started' | 'waiting_for_reply' | 'ab_winner';
 
 /**
  * LogLineOut
@@ -1958,6 +2104,10 @@ export type Role = 'owner' | 'admin' | 'member';
  */
 export type SendMessageData = {
     /**
+     * With two or more variants: pick the winner automatically
+     */
+    auto_winner?: AutoWinner | null;
+    /**
      * Text
      *
      * Required unless variants are given
@@ -2124,6 +2274,10 @@ export type StartNode = {
  * StatisticsOut
  */
 export type StatisticsOut = {
+    /**
+     * Ab Tests
+     */
+    ab_tests?: Array<AbTestOut>;
     /**
      * Cached
      */

@@ -6,7 +6,7 @@ import type { LogEvent, LogStatus, NodeType } from "../../client";
 import { Empty, QueryState } from "../../components/States";
 import { when } from "../../format";
 
-const EVENT_TYPES: LogEvent[] = ["message_sent", "delivery_confirmed", "response_detected", "message_read", "campaign_activity", "deferred", "delay_started", "waiting_for_reply"];
+const EVENT_TYPES: LogEvent[] = ["message_sent", "delivery_confirmed", "response_detected", "message_read", "campaign_activity", "deferred", "delay_started", "waiting_for_reply", "ab_winner"];
 const NODE_TYPES: NodeType[] = ["start", "send_message", "delay", "wait_for_reply", "condition", "ab_split", "end"];
 const STATUSES: LogStatus[] = ["sent", "delivered", "completed", "failed", "deferred", "waiting", "cancelled", "responded", "replied", "read", "opted_out", "skipped"];
 

@@ -65,7 +65,7 @@ export function StatisticsTab({ campaign, org }: { campaign: CampaignOut; org: s
       {stats.isPending || series.isPending || activities.isPending ? (
         <Loading what="statistics" />
       ) : stats.data && series.data && activities.data ? (
-        <StatisticsView stats={stats.data.statistics as Stats} series={series.data.points} activities={activities.data.items} />
+        <StatisticsView stats={stats.data.statistics as Stats} series={series.data.points} activities={activities.data.items} abTests={stats.data.ab_tests ?? []} />
       ) : null}
     </>
   );

@@ -64,4 +64,27 @@ describe("StatisticsView", () => {
     expect(screen.getByText("No messages in the last 7 days.")).toBeTruthy();
     expect(screen.getByText("No activity yet.")).toBeTruthy();
   });
+
+  it("marks an automatic A/B winner in the per-variant table and shows the A/B tests", () => {
+    const stats = { ...STATS, per_variant: { A: { sent: 5, replied: 5, reply_rate: 100 }, B: { sent: 3, replied: 0, reply_rate: 0 } } };
+    const arms = [
+      { name: "A", exposed: 5, successes: 5, rate: 100, winner: true },
+      { name: "B", exposed: 3, successes: 0, rate: 0, winner: false },
+    ];
+    render(
+      <MantineProvider>
+        <StatisticsView
+          stats={stats}
+          series={[]}
+          activities={[]}
+          abTests={[{ node_id: "hello", node_type: "send_message", metric: "reply_rate", min_sample: 3, confidence: 0.95, arms, decision: { winner: "A", decided_at: "2026-01-01T10:00:00Z", arms, runner_up: "B", z: 2.83, p_value: 0.002, threshold: 1.6449 } }]}
+        />
+      </MantineProvider>,
+    );
+    const rows = within(screen.getByTestId("table-Variant")).getAllByRole("row");
+    expect(within(rows[1]).getByText("A/B winner")).toBeTruthy();
+    expect(within(rows[2]).queryByText("A/B winner")).toBeNull();
+    expect(within(screen.getByTestId("table-Node")).queryByText("A/B winner")).toBeNull();
+    expect(screen.getByTestId("ab-test-hello")).toBeTruthy();
+  });
 });

@@ -1,8 +1,10 @@
 // The statistics of one campaign as a person reads them: pure, so it is tested on its own.
-import { Group, Paper, SimpleGrid, Table, Text, Title } from "@mantine/core";
+import { Badge, Group, Paper, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import type { AbTestOut } from "../../client";
 import { Empty } from "../../components/States";
 import { when } from "../../format";
+import { AbTests } from "./AbTests";
 
 export type Breakdown = Record<string, { sent: number; replied: number; reply_rate: number }>;
 export type Stats = Record<string, unknown> & {
@@ -31,7 +33,7 @@ export const METRICS: { key: string; label: string; rate?: boolean }[] = [
   { key: "read_rate", label: "Read rate", rate: true },
 ];
 
-function BreakdownTable({ title, rows, first }: { title: string; rows: Breakdown; first: string }) {
+function BreakdownTable({ title, rows, first, winners }: { title: string; rows: Breakdown; first: string; winners: Set<string> }) {
   const entries = Object.entries(rows);
   return (
     <Paper withBorder p="md">
@@ -53,7 +55,14 @@ function BreakdownTable({ title, rows, first }: { title: string; rows: Breakdown
           <Table.Tbody>
             {entries.map(([name, r]) => (
               <Table.Tr key={name}>
-                <Table.Td>{name}</Table.Td>
+                <Table.Td>
+                  {name}{" "}
+                  {winners.has(name) ? (
+                    <Badge color="green" size="sm">
+                      A/B winner
+                    </Badge>
+                  ) : null}
+                </Table.Td>
                 <Table.Td>{r.sent}</Table.Td>
                 <Table.Td>{r.replied}</Table.Td>
                 <Table.Td>{r.reply_rate}%</Table.Td>
@@ -66,7 +75,12 @@ function BreakdownTable({ title, rows, first }: { title: string; rows: Breakdown
   );
 }
 
-export function StatisticsView({ stats, series, activities }: { stats: Stats; series: SeriesPoint[]; activities: Activity[] }) {
+// An ab_split's winner is a node (the per-node table), a send's is a variant.
+function winnersOf(tests: AbTestOut[], nodeType: string): Set<string> {
+  return new Set(tests.flatMap((t) => (t.node_type === nodeType && t.decision ? [t.decision.winner] : [])));
+}
+
+export function StatisticsView({ stats, series, activities, abTests = [] }: { stats: Stats; series: SeriesPoint[]; activities: Activity[]; abTests?: AbTestOut[] }) {
   const byStatus = Object.entries(stats.executions_by_status ?? {}).map(([status, count]) => ({ status, count }));
   const points = series.map((p) => ({ ...p, label: new Date(p.at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) }));
   return (
@@ -130,9 +144,10 @@ export function StatisticsView({ stats, series, activities }: { stats: Stats; se
         </Paper>
       </SimpleGrid>
       <SimpleGrid cols={{ base: 1, md: 2 }} mb="md">
-        <BreakdownTable title="Per node" rows={stats.per_node ?? {}} first="Node" />
-        <BreakdownTable title="Per variant" rows={stats.per_variant ?? {}} first="Variant" />
+        <BreakdownTable title="Per node" rows={stats.per_node ?? {}} first="Node" winners={winnersOf(abTests, "ab_split")} />
+        <BreakdownTable title="Per variant" rows={stats.per_variant ?? {}} first="Variant" winners={winnersOf(abTests, "send_message")} />
       </SimpleGrid>
+      {abTests.length > 0 ? <AbTests tests={abTests} /> : null}
       <Paper withBorder p="md">
         <Group justify="space-between">
           <Title order={5} mb="xs">
