@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import {
   addCampaignContactsCampaignFlowsCampaignIdContactsPost,
+  campaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGet,
   errorSentence,
   listCampaignContactsCampaignFlowsCampaignIdContactsGet,
   listContactsContactsGet,
@@ -16,6 +17,7 @@ import { ConfirmButton } from "../../components/Confirm";
 import { Empty, QueryState } from "../../components/States";
 import { STATUS_COLORS, when } from "../../format";
 import { REFRESH_MS } from "./CampaignPage";
+import { CsvImport } from "./CsvImport";
 import { LeadDetail } from "./LeadDetail";
 
 const EXECUTION_STATUSES = ["pending", "running", "waiting", "paused", "completed", "responded", "failed", "cancelled", "opted_out"];
@@ -48,6 +50,12 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
     queryKey: ["contacts", org, contactSearch],
     queryFn: () => unwrap(listContactsContactsGet({ query: { search: contactSearch || undefined, limit: 100 } })),
   });
+  const allowed = useQuery({
+    queryKey: ["allowed", org, campaign.id, campaign.status, campaign.enabled, campaign.deleted_at],
+    queryFn: () => unwrap(campaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGet(path)),
+  });
+  const canAdd = allowed.data?.allowed_actions.includes("add_contacts") ?? false;
+  const canRemove = allowed.data?.allowed_actions.includes("remove_contacts") ?? false;
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["campaign-contacts", org, campaign.id] });
   const add = useMutation({
     mutationFn: () => unwrap(addCampaignContactsCampaignFlowsCampaignIdContactsPost({ ...path, body: { contact_ids: picked.map(Number) } })),
@@ -64,6 +72,8 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
   return (
     <Stack>
       <LeadDetail executionId={opened} org={org} onClose={() => setOpened(null)} />
+      {canAdd ? (
+      <>
       <Group align="end">
         <MultiSelect
           label="Add from your contacts"
@@ -88,6 +98,13 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
           </Text>
         ) : null}
       </Group>
+      <CsvImport campaignId={campaign.id} onDone={refresh} />
+      </>
+      ) : allowed.data ? (
+        <Text size="sm" c="dimmed">
+          Contacts cannot be added: {campaign.status === "stopped" ? "the campaign is stopped." : "your role or the campaign's state does not allow it."}
+        </Text>
+      ) : null}
       {error ? (
         <Alert color="red" role="alert">
           {errorSentence(error)}
@@ -138,6 +155,7 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
                       <Table.Td>{when(r.started_at)}</Table.Td>
                       <Table.Td>{when(r.completed_at)}</Table.Td>
                       <Table.Td onClick={(e) => e.stopPropagation()}>
+                        {canRemove ? (
                         <ConfirmButton
                           label="Remove"
                           variant="light"
@@ -145,6 +163,7 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
                           question={`Remove ${r.first_name ?? r.username ?? "this contact"} from the campaign? Their execution is cancelled.`}
                           onConfirm={() => remove.mutate(r.contact_id)}
                         />
+                        ) : null}
                       </Table.Td>
                     </Table.Tr>
                   ))}
