@@ -47,6 +47,7 @@ async def create_contact(body: ContactIn, session: SessionDep, actor: ActorDep) 
 @router.post(
     "/import",
     response_model=ImportOut,
+    response_model_exclude_none=True,
     openapi_extra={
         "requestBody": {
             "required": True,

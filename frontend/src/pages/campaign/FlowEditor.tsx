@@ -184,7 +184,7 @@ export function FlowEditor({
       </Grid>
       {error ? (
         <Alert color="red" role="alert" data-testid="flow-error">
-          {errorSentence(error)}
+          {errorSentence(error).replace(/([^.])$/, "$1.")}
           {fault?.node !== undefined ? ` The node “${fault.node}” is outlined in red.` : fault?.edge !== undefined ? ` Edge #${fault.edge} is marked in red.` : ""}
         </Alert>
       ) : null}
@@ -193,7 +193,7 @@ export function FlowEditor({
         description="The same flow as the API stores it; edits here and in the forms above stay in step."
         autosize
         minRows={4}
-        maxRows={14}
+        maxRows={10}
         ff="monospace"
         value={state.text}
         onChange={(e) => {
