@@ -9,6 +9,21 @@ import { TelethonSignIn } from "./TelethonSignIn";
 
 const HEALTH: Record<string, string> = { connected: "green", unauthorized: "red", banned: "red" };
 
+/** A pause's end, flagged while it still holds the account back. */
+function Until({ at }: { at: string | null }) {
+  const active = at !== null && Date.parse(at) > Date.now();
+  return (
+    <>
+      {when(at)}{" "}
+      {active ? (
+        <Badge size="xs" color="orange">
+          not sending
+        </Badge>
+      ) : null}
+    </>
+  );
+}
+
 export function AccountsPage() {
   const { org } = useParams({ from: "/o/$org/accounts" });
   const accounts = useQuery({
@@ -67,8 +82,12 @@ export function AccountsPage() {
                     <Table.Td>
                       {a.max_per_hour ?? "∞"}/hour · {a.max_per_day ?? "∞"}/day · every {a.min_interval_seconds}s ±{a.jitter_seconds}s
                     </Table.Td>
-                    <Table.Td>{when(a.flood_wait_until)}</Table.Td>
-                    <Table.Td>{when(a.cooldown_until)}</Table.Td>
+                    <Table.Td>
+                      <Until at={a.flood_wait_until} />
+                    </Table.Td>
+                    <Table.Td>
+                      <Until at={a.cooldown_until} />
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

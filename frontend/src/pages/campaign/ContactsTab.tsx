@@ -73,33 +73,33 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
     <Stack>
       <LeadDetail executionId={opened} org={org} onClose={() => setOpened(null)} />
       {canAdd ? (
-      <>
-      <Group align="end">
-        <MultiSelect
-          label="Add from your contacts"
-          placeholder="Pick contacts"
-          searchable
-          searchValue={contactSearch}
-          onSearchChange={setContactSearch}
-          data={(directory.data?.items ?? []).map((c) => ({
-            value: String(c.id),
-            label: [c.first_name, c.last_name].filter(Boolean).join(" ") + (c.username ? ` @${c.username}` : c.phone ? ` ${c.phone}` : ""),
-          }))}
-          value={picked}
-          onChange={setPicked}
-          w={420}
-        />
-        <Button onClick={() => add.mutate()} disabled={picked.length === 0} loading={add.isPending}>
-          Add to campaign
-        </Button>
-        {add.data ? (
-          <Text size="sm" c="dimmed">
-            Added {add.data.added}, skipped {add.data.skipped} already in the campaign.
-          </Text>
-        ) : null}
-      </Group>
-      <CsvImport campaignId={campaign.id} onDone={refresh} />
-      </>
+        <>
+          <Group align="end">
+            <MultiSelect
+              label="Add from your contacts"
+              placeholder="Pick contacts"
+              searchable
+              searchValue={contactSearch}
+              onSearchChange={setContactSearch}
+              data={(directory.data?.items ?? []).map((c) => ({
+                value: String(c.id),
+                label: [c.first_name, c.last_name].filter(Boolean).join(" ") + (c.username ? ` @${c.username}` : c.phone ? ` ${c.phone}` : ""),
+              }))}
+              value={picked}
+              onChange={setPicked}
+              w={420}
+            />
+            <Button onClick={() => add.mutate()} disabled={picked.length === 0} loading={add.isPending}>
+              Add to campaign
+            </Button>
+            {add.data ? (
+              <Text size="sm" c="dimmed">
+                Added {add.data.added}, skipped {add.data.skipped} already in the campaign.
+              </Text>
+            ) : null}
+          </Group>
+          <CsvImport campaignId={campaign.id} onDone={refresh} />
+        </>
       ) : allowed.data ? (
         <Text size="sm" c="dimmed">
           Contacts cannot be added: {campaign.status === "stopped" ? "the campaign is stopped." : "your role or the campaign's state does not allow it."}
@@ -144,7 +144,19 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
                 </Table.Thead>
                 <Table.Tbody>
                   {page.items.map((r) => (
-                    <Table.Tr key={r.execution_id} onClick={() => setOpened(r.execution_id)} style={{ cursor: "pointer" }} title="Show this lead's detail">
+                    <Table.Tr
+                      key={r.execution_id}
+                      onClick={() => setOpened(r.execution_id)}
+                      onKeyDown={(e) => {
+                        if (e.target === e.currentTarget && (e.key === "Enter" || e.key === " ")) {
+                          e.preventDefault();
+                          setOpened(r.execution_id);
+                        }
+                      }}
+                      tabIndex={0}
+                      style={{ cursor: "pointer" }}
+                      title="Show this lead's detail (Enter)"
+                    >
                       <Table.Td>
                         {[r.first_name, r.last_name].filter(Boolean).join(" ")} {r.username ? <Text span c="dimmed">@{r.username}</Text> : null}
                       </Table.Td>
@@ -156,13 +168,13 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
                       <Table.Td>{when(r.completed_at)}</Table.Td>
                       <Table.Td onClick={(e) => e.stopPropagation()}>
                         {canRemove ? (
-                        <ConfirmButton
-                          label="Remove"
-                          variant="light"
-                          color="red"
-                          question={`Remove ${r.first_name ?? r.username ?? "this contact"} from the campaign? Their execution is cancelled.`}
-                          onConfirm={() => remove.mutate(r.contact_id)}
-                        />
+                          <ConfirmButton
+                            label="Remove"
+                            variant="light"
+                            color="red"
+                            question={`Remove ${r.first_name ?? r.username ?? "this contact"} from the campaign? Their execution is cancelled.`}
+                            onConfirm={() => remove.mutate(r.contact_id)}
+                          />
                         ) : null}
                       </Table.Td>
                     </Table.Tr>
