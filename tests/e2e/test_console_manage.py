@@ -73,7 +73,7 @@ async def test_telethon_account_sign_in_step_by_step(
     accounts = (await owner.caller.ok("get", "/telegram-accounts"))["items"]
     assert [(a["phone"], a["display_name"]) for a in accounts] == [("+15550100", "Ada L")]
     assert accounts[0]["status"] != "pending_login"
-    await shot(page, "accounts")
+    await shot(page, "accounts-connected")
 
 
 async def test_owner_changes_a_role_and_a_member_sees_no_controls(
@@ -91,7 +91,7 @@ async def test_owner_changes_a_role_and_a_member_sees_no_controls(
     members = await owner.caller.ok("get", f"/organizations/{org}/members")
     assert {m["email"]: m["role"] for m in members["items"]}[member.email] == "admin"
     await expect(row.get_by_role("button", name="Remove")).to_be_visible()
-    await shot(page, "organization")
+    await shot(page, "organization-members")
 
     await choose(page, f"Role of {member.email}", "member")
     await expect(page.get_by_role("textbox", name=f"Role of {member.email}")).to_have_value(
