@@ -86,6 +86,7 @@ export function FlowEditor({
           ) : (
             <div style={{ height: 620 }} data-testid="flow-graph" data-editing="true">
               <ReactFlow
+                key={doc.nodes.length /* a node added or removed: fit the view again */}
                 nodes={graph.nodes}
                 edges={graph.edges}
                 nodeTypes={NODE_TYPES}
