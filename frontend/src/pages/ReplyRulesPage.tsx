@@ -38,6 +38,7 @@ function RulesEditor({ initial, editable, org }: { initial: ReplyRuleIn[]; edita
   };
   return (
     <Stack>
+      {rules.length === 0 ? <Text c="dimmed">No rules: every reply is classified “other”.</Text> : null}
       {rules.map((r, i) => (
         <Paper key={i} withBorder p="sm" data-testid={`rule-${i}`}>
           <Group align="start" wrap="nowrap">
