@@ -161,6 +161,16 @@ def can_manage_member(actor_role: Role, target_role: Role | None, new_role: Role
     return actor_role == Role.OWNER or not touches_owner
 
 
+def addable_roles(actor_role: Role) -> list[Role]:
+    """The roles the actor may give a new member (the console offers only these)."""
+    return [r for r in Role if can_manage_member(actor_role, None, r)]
+
+
+def assignable_roles(actor_role: Role, target_role: Role) -> list[Role]:
+    """The roles the actor may change this member to (the current one excluded)."""
+    return [r for r in Role if r != target_role and can_manage_member(actor_role, target_role, r)]
+
+
 def allowed_actions(
     actor: Actor, row: Owned, *, status: str, enabled: bool, deleted: bool
 ) -> list[Action]:

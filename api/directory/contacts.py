@@ -46,6 +46,7 @@ async def create_contact(body: ContactIn, session: SessionDep, actor: ActorDep) 
 @router.post(
     "/import",
     response_model=ImportOut,
+    response_model_exclude_none=True,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -65,10 +66,14 @@ async def create_contact(body: ContactIn, session: SessionDep, actor: ActorDep) 
         }
     },
 )
-async def import_contacts(request: Request, session: SessionDep, actor: ActorDep) -> ImportOut:
+async def import_contacts(
+    request: Request, session: SessionDep, actor: ActorDep, return_ids: bool = False
+) -> ImportOut:
     """Bulk import, deduplicated within the scope; errors name the line and the reason."""
     ctype = request.headers.get("content-type", "").lower()
-    out = ImportOut(created=0, duplicates=0, invalid=0, errors=[])
+    out = ImportOut(
+        created=0, duplicates=0, invalid=0, errors=[], contact_ids=[] if return_ids else None
+    )
     batch: list[dict[str, Any]] = []
     seen = 0
     try:
@@ -135,6 +140,10 @@ async def _insert(
     created = await repo.insert_contacts(session, fresh, actor.user_id, actor.organization_id)
     out.created += len(created)
     out.duplicates += len(fresh) - len(created)
+    if out.contact_ids is not None and batch:
+        known = set(out.contact_ids)
+        ids = await repo.contact_ids_for(session, batch, actor.user_id, actor.organization_id)
+        out.contact_ids.extend(i for i in ids if i not in known)
 
 
 @router.get("", response_model=Page[ContactOut])

@@ -78,6 +78,11 @@ class ImportOut(BaseModel):
     duplicates: int
     invalid: int
     errors: list[str]
+    contact_ids: list[int] | None = Field(
+        default=None,
+        description="With ?return_ids=true: every valid row's contact, new or already stored "
+        "(to add the file to a campaign)",
+    )
 
 
 class AccountIn(BaseModel):

@@ -12,7 +12,13 @@ from api.deps import CurrentUser, SessionDep
 from api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
 from api.identity.service import issue_token
 from api.paging import Page
-from api.policies import MANAGE_SETTINGS, Role, can_manage_member
+from api.policies import (
+    MANAGE_SETTINGS,
+    Role,
+    addable_roles,
+    assignable_roles,
+    can_manage_member,
+)
 from db.models import Organization, OrganizationMember, User
 from db.repositories import identity as repo
 
@@ -23,6 +29,10 @@ class Membership(BaseModel):
     organization_id: int
     name: str
     role: str
+    can_manage_settings: bool = Field(default=False, description="May change the settings")
+    addable_roles: list[Role] = Field(
+        default_factory=list, description="Roles the caller may give a new member"
+    )
 
 
 class MeOut(BaseModel):
@@ -72,6 +82,10 @@ class MemberOut(BaseModel):
     user_id: int
     email: str
     role: str
+    assignable_roles: list[Role] = Field(
+        default_factory=list, description="Roles the caller may change this member to"
+    )
+    removable: bool = Field(default=False, description="The caller may remove this member")
 
 
 @router.get("/me", response_model=MeOut)
@@ -81,7 +95,16 @@ async def me(user: CurrentUser, session: SessionDep) -> MeOut:
     return MeOut(
         id=user.id,
         email=user.email,
-        organizations=[Membership(organization_id=r[0], name=r[1], role=r[2]) for r in rows],
+        organizations=[
+            Membership(
+                organization_id=r[0],
+                name=r[1],
+                role=r[2],
+                can_manage_settings=Role(r[2]) in MANAGE_SETTINGS,
+                addable_roles=addable_roles(Role(r[2])),
+            )
+            for r in rows
+        ],
     )
 
 
@@ -166,10 +189,19 @@ async def patch_settings(
 
 @router.get("/organizations/{org_id}/members", response_model=Page[MemberOut])
 async def list_members(org_id: int, user: CurrentUser, session: SessionDep) -> Page[MemberOut]:
-    """Members and their roles."""
-    await _role(session, org_id, user)
+    """Members and their roles, with what the caller may change about each."""
+    actor_role = await _role(session, org_id, user)
     rows = await repo.members(session, org_id)
-    items = [MemberOut(user_id=r[0], email=r[1], role=r[2]) for r in rows]
+    items = [
+        MemberOut(
+            user_id=r[0],
+            email=r[1],
+            role=r[2],
+            assignable_roles=assignable_roles(actor_role, Role(r[2])),
+            removable=r[0] == user.id or can_manage_member(actor_role, Role(r[2]), None),
+        )
+        for r in rows
+    ]
     return Page(items=items, count=len(items))
 
 

@@ -145,7 +145,29 @@ def handles(row: dict[str, Any]) -> set[str]:
 async def _existing_handles(
     session: AsyncSession, rows: Sequence[dict[str, Any]], user_id: int, organization_id: int | None
 ) -> set[str]:
-    """The handles of this batch already stored in the scope.
+    """The handles of this batch already stored in the scope."""
+    found: set[str] = set()
+    for _, username, phone, telegram_user_id in await _stored(
+        session, rows, user_id, organization_id
+    ):
+        found |= handles(
+            {"username": username, "phone": phone, "telegram_user_id": telegram_user_id}
+        )
+    return found
+
+
+async def contact_ids_for(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], user_id: int, organization_id: int | None
+) -> list[int]:
+    """The ids of the stored contacts these rows name (by any handle), each once."""
+    ids = [row[0] for row in await _stored(session, rows, user_id, organization_id)]
+    return list(dict.fromkeys(ids))
+
+
+async def _stored(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], user_id: int, organization_id: int | None
+) -> list[tuple[int, str | None, str | None, int | None]]:
+    """The scope's contacts sharing a handle with these rows: id and handles.
 
     Each kind of handle is one array, hash-joined to the contacts. A filter (IN with
     thousands of parameters, or = ANY of a parameter in a generic plan) or a nested loop
@@ -165,7 +187,7 @@ async def _existing_handles(
             ARRAY_BIGINT,
         ),
     ]
-    found: set[str] = set()
+    found: list[tuple[int, str | None, str | None, int | None]] = []
     # The planner reads the contacts as the table statistics knew them, before this
     # import's own uncommitted rows: it then loops over the contacts for every value.
     # A hash join costs one pass whatever the counts.
@@ -180,7 +202,7 @@ async def _existing_handles(
         )
         joined = cast(
             "Select[Any]",
-            select(Contact.username, Contact.phone, Contact.telegram_user_id)
+            select(Contact.id, Contact.username, Contact.phone, Contact.telegram_user_id)
             .select_from(batch)
             .join(Contact, column == batch.c.value)
             .where(Contact.deleted_at.is_(None)),
@@ -193,10 +215,7 @@ async def _existing_handles(
             organization_id=organization_id,
             view_all=organization_id is not None,
         )
-        for username, phone, telegram_user_id in (await session.execute(stmt)).all():
-            found |= handles(
-                {"username": username, "phone": phone, "telegram_user_id": telegram_user_id}
-            )
+        found.extend(tuple(r) for r in (await session.execute(stmt)).all())
     await session.execute(text("RESET enable_nestloop"))
     return found
 

@@ -8,6 +8,8 @@ import { useMe } from "./session";
 const SECTIONS = [
   { to: "/o/$org/campaigns", label: "Campaigns" },
   { to: "/o/$org/contacts", label: "Contacts" },
+  { to: "/o/$org/do-not-contact", label: "Do-not-contact" },
+  { to: "/o/$org/reply-rules", label: "Reply rules" },
   { to: "/o/$org/accounts", label: "Telegram accounts" },
   { to: "/o/$org/organization", label: "Organization" },
 ] as const;

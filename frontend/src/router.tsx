@@ -8,6 +8,8 @@ import { ContactsPage } from "./pages/ContactsPage";
 import { Login } from "./pages/Login";
 import { OrganizationPage } from "./pages/OrganizationPage";
 import { Empty } from "./components/States";
+import { DoNotContactPage } from "./pages/DoNotContactPage";
+import { ReplyRulesPage } from "./pages/ReplyRulesPage";
 
 const root = createRootRoute({
   component: Outlet,
@@ -42,11 +44,13 @@ const campaign = createRoute({ getParentRoute: () => space, path: "/campaigns/$i
 const contacts = createRoute({ getParentRoute: () => space, path: "/contacts", component: ContactsPage });
 const accounts = createRoute({ getParentRoute: () => space, path: "/accounts", component: AccountsPage });
 const organization = createRoute({ getParentRoute: () => space, path: "/organization", component: OrganizationPage });
+const doNotContact = createRoute({ getParentRoute: () => space, path: "/do-not-contact", component: DoNotContactPage });
+const replyRules = createRoute({ getParentRoute: () => space, path: "/reply-rules", component: ReplyRulesPage });
 
 const routeTree = root.addChildren([
   login,
   home,
-  space.addChildren([spaceIndex, campaigns, campaignIndex, campaign, contacts, accounts, organization]),
+  space.addChildren([spaceIndex, campaigns, campaignIndex, campaign, contacts, accounts, organization, doNotContact, replyRules]),
 ]);
 
 export const router = createRouter({ routeTree });

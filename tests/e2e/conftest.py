@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
@@ -27,20 +28,24 @@ SHOTS = Path(os.environ.get("TGFLOWS_SCREENSHOTS", Path(__file__).parent / "scre
 
 
 @pytest.fixture(scope="session")
-async def console_url(
-    database_url: str, temporal_env: WorkflowEnvironment, worker: None
-) -> AsyncIterator[str]:
-    """The real api (with the worker and simulator of tests/conftest.py behind it)."""
-    if not (console_dir() / "index.html").is_file():
-        pytest.fail("the console is not built: run `make console` (make test does it)")
+def console_app(database_url: str, temporal_env: WorkflowEnvironment) -> FastAPI:
+    """The api app the browser talks to (tests may swap its Telegram sign-in boundary)."""
     settings = Settings(
         DATABASE_URL=database_url,
         TGFLOWS_TASK_QUEUE=TASK_QUEUE,
         TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
     )
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def console_url(console_app: FastAPI, worker: None) -> AsyncIterator[str]:
+    """The real api (with the worker and simulator of tests/conftest.py behind it)."""
+    if not (console_dir() / "index.html").is_file():
+        pytest.fail("the console is not built: run `make console` (make test does it)")
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(console_app, host="127.0.0.1", port=port, log_level="warning")
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -464,7 +464,7 @@ export const getOrgOrganizationsOrgIdGet = <ThrowOnError extends boolean = false
 /**
  * List Members
  *
- * Members and their roles.
+ * Members and their roles, with what the caller may change about each.
  */
 export const listMembersOrganizationsOrgIdMembersGet = <ThrowOnError extends boolean = false>(options: Options<ListMembersOrganizationsOrgIdMembersGetData, ThrowOnError>) => (options.client ?? client).get<ListMembersOrganizationsOrgIdMembersGetResponses, ListMembersOrganizationsOrgIdMembersGetErrors, ThrowOnError>({ url: '/organizations/{org_id}/members', ...options });
 

@@ -1238,6 +1238,12 @@ export type HealthOut = {
  */
 export type ImportOut = {
     /**
+     * Contact Ids
+     *
+     * With ?return_ids=true: every valid row's contact, new or already stored (to add the file to a campaign)
+     */
+    contact_ids?: Array<number> | null;
+    /**
      * Created
      */
     created: number;
@@ -1483,9 +1489,21 @@ export type MemberIn = {
  */
 export type MemberOut = {
     /**
+     * Assignable Roles
+     *
+     * Roles the caller may change this member to
+     */
+    assignable_roles?: Array<Role>;
+    /**
      * Email
      */
     email: string;
+    /**
+     * Removable
+     *
+     * The caller may remove this member
+     */
+    removable?: boolean;
     /**
      * Role
      */
@@ -1507,6 +1525,18 @@ export type MemberPatch = {
  * Membership
  */
 export type Membership = {
+    /**
+     * Addable Roles
+     *
+     * Roles the caller may give a new member
+     */
+    addable_roles?: Array<Role>;
+    /**
+     * Can Manage Settings
+     *
+     * May change the settings
+     */
+    can_manage_settings?: boolean;
     /**
      * Name
      */
@@ -4575,7 +4605,12 @@ export type ImportContactsContactsImportPostData = {
         authorization?: string | null;
     };
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Return Ids
+         */
+        return_ids?: boolean;
+    };
     url: '/contacts/import';
 };
 

@@ -1,11 +1,28 @@
-import { Badge, Table, Title } from "@mantine/core";
+import { Badge, Button, Group, Table, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useParams } from "@tanstack/react-router";
-import { listAccountsTelegramAccountsGet, unwrap } from "../api";
+import { useState } from "react";
+import { listAccountsTelegramAccountsGet, unwrap, type AccountOut } from "../api";
 import { Empty, QueryState } from "../components/States";
 import { when } from "../format";
+import { TelethonSignIn } from "./TelethonSignIn";
 
 const HEALTH: Record<string, string> = { connected: "green", unauthorized: "red", banned: "red" };
+
+/** A pause's end, flagged while it still holds the account back. */
+function Until({ at }: { at: string | null }) {
+  const active = at !== null && Date.parse(at) > Date.now();
+  return (
+    <>
+      {when(at)}{" "}
+      {active ? (
+        <Badge size="xs" color="orange">
+          not sending
+        </Badge>
+      ) : null}
+    </>
+  );
+}
 
 export function AccountsPage() {
   const { org } = useParams({ from: "/o/$org/accounts" });
@@ -14,17 +31,29 @@ export function AccountsPage() {
     queryFn: () => unwrap(listAccountsTelegramAccountsGet()),
     refetchInterval: 30_000,
   });
+  // null: closed; "new": a fresh sign-in; an account: resume its sign-in.
+  const [signIn, setSignIn] = useState<AccountOut | "new" | null>(null);
   return (
     <>
-      <Title order={2} mb="md">
-        Telegram accounts
-      </Title>
+      <Group justify="space-between" mb="md">
+        <Title order={2}>Telegram accounts</Title>
+        <Button onClick={() => setSignIn("new")}>Connect a Telethon account</Button>
+      </Group>
+      {signIn !== null ? (
+        <TelethonSignIn
+          key={signIn === "new" ? "new" : signIn.id}
+          opened
+          onClose={() => setSignIn(null)}
+          resume={signIn === "new" ? null : signIn}
+          org={org}
+        />
+      ) : null}
       <QueryState query={accounts} what="accounts">
         {(page) =>
           page.items.length === 0 ? (
-            <Empty>No Telegram accounts in this space. Connect one through the API (POST /telegram-accounts/telethon-login).</Empty>
+            <Empty>No Telegram accounts in this space yet. Connect one with the button above.</Empty>
           ) : (
-            <Table striped>
+            <Table striped data-testid="accounts-table">
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Account</Table.Th>
@@ -44,12 +73,21 @@ export function AccountsPage() {
                     <Table.Td>{a.provider}</Table.Td>
                     <Table.Td>
                       <Badge color={HEALTH[a.status] ?? "yellow"}>{a.status}</Badge> {a.status_reason ?? ""}
+                      {a.status === "pending_login" && a.provider === "telethon" ? (
+                        <Button size="compact-xs" variant="light" ml="xs" onClick={() => setSignIn(a)}>
+                          Continue sign-in
+                        </Button>
+                      ) : null}
                     </Table.Td>
                     <Table.Td>
                       {a.max_per_hour ?? "∞"}/hour · {a.max_per_day ?? "∞"}/day · every {a.min_interval_seconds}s ±{a.jitter_seconds}s
                     </Table.Td>
-                    <Table.Td>{when(a.flood_wait_until)}</Table.Td>
-                    <Table.Td>{when(a.cooldown_until)}</Table.Td>
+                    <Table.Td>
+                      <Until at={a.flood_wait_until} />
+                    </Table.Td>
+                    <Table.Td>
+                      <Until at={a.cooldown_until} />
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import {
   addCampaignContactsCampaignFlowsCampaignIdContactsPost,
+  campaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGet,
   errorSentence,
   listCampaignContactsCampaignFlowsCampaignIdContactsGet,
   listContactsContactsGet,
@@ -16,6 +17,7 @@ import { ConfirmButton } from "../../components/Confirm";
 import { Empty, QueryState } from "../../components/States";
 import { STATUS_COLORS, when } from "../../format";
 import { REFRESH_MS } from "./CampaignPage";
+import { CsvImport } from "./CsvImport";
 import { LeadDetail } from "./LeadDetail";
 
 const EXECUTION_STATUSES = ["pending", "running", "waiting", "paused", "completed", "responded", "failed", "cancelled", "opted_out", "skipped"];
@@ -48,6 +50,12 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
     queryKey: ["contacts", org, contactSearch],
     queryFn: () => unwrap(listContactsContactsGet({ query: { search: contactSearch || undefined, limit: 100 } })),
   });
+  const allowed = useQuery({
+    queryKey: ["allowed", org, campaign.id, campaign.status, campaign.enabled, campaign.deleted_at],
+    queryFn: () => unwrap(campaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGet(path)),
+  });
+  const canAdd = allowed.data?.allowed_actions.includes("add_contacts") ?? false;
+  const canRemove = allowed.data?.allowed_actions.includes("remove_contacts") ?? false;
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["campaign-contacts", org, campaign.id] });
   const add = useMutation({
     mutationFn: () => unwrap(addCampaignContactsCampaignFlowsCampaignIdContactsPost({ ...path, body: { contact_ids: picked.map(Number) } })),
@@ -64,30 +72,39 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
   return (
     <Stack>
       <LeadDetail executionId={opened} org={org} onClose={() => setOpened(null)} />
-      <Group align="end">
-        <MultiSelect
-          label="Add from your contacts"
-          placeholder="Pick contacts"
-          searchable
-          searchValue={contactSearch}
-          onSearchChange={setContactSearch}
-          data={(directory.data?.items ?? []).map((c) => ({
-            value: String(c.id),
-            label: [c.first_name, c.last_name].filter(Boolean).join(" ") + (c.username ? ` @${c.username}` : c.phone ? ` ${c.phone}` : ""),
-          }))}
-          value={picked}
-          onChange={setPicked}
-          w={420}
-        />
-        <Button onClick={() => add.mutate()} disabled={picked.length === 0} loading={add.isPending}>
-          Add to campaign
-        </Button>
-        {add.data ? (
-          <Text size="sm" c="dimmed">
-            Added {add.data.added}, skipped {add.data.skipped} already in the campaign.
-          </Text>
-        ) : null}
-      </Group>
+      {canAdd ? (
+        <>
+          <Group align="end">
+            <MultiSelect
+              label="Add from your contacts"
+              placeholder="Pick contacts"
+              searchable
+              searchValue={contactSearch}
+              onSearchChange={setContactSearch}
+              data={(directory.data?.items ?? []).map((c) => ({
+                value: String(c.id),
+                label: [c.first_name, c.last_name].filter(Boolean).join(" ") + (c.username ? ` @${c.username}` : c.phone ? ` ${c.phone}` : ""),
+              }))}
+              value={picked}
+              onChange={setPicked}
+              w={420}
+            />
+            <Button onClick={() => add.mutate()} disabled={picked.length === 0} loading={add.isPending}>
+              Add to campaign
+            </Button>
+            {add.data ? (
+              <Text size="sm" c="dimmed">
+                Added {add.data.added}, skipped {add.data.skipped} already in the campaign.
+              </Text>
+            ) : null}
+          </Group>
+          <CsvImport campaignId={campaign.id} onDone={refresh} />
+        </>
+      ) : allowed.data ? (
+        <Text size="sm" c="dimmed">
+          Contacts cannot be added: {campaign.status === "stopped" ? "the campaign is stopped." : "your role or the campaign's state does not allow it."}
+        </Text>
+      ) : null}
       {error ? (
         <Alert color="red" role="alert">
           {errorSentence(error)}
@@ -127,7 +144,19 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
                 </Table.Thead>
                 <Table.Tbody>
                   {page.items.map((r) => (
-                    <Table.Tr key={r.execution_id} onClick={() => setOpened(r.execution_id)} style={{ cursor: "pointer" }} title="Show this lead's detail">
+                    <Table.Tr
+                      key={r.execution_id}
+                      onClick={() => setOpened(r.execution_id)}
+                      onKeyDown={(e) => {
+                        if (e.target === e.currentTarget && (e.key === "Enter" || e.key === " ")) {
+                          e.preventDefault();
+                          setOpened(r.execution_id);
+                        }
+                      }}
+                      tabIndex={0}
+                      style={{ cursor: "pointer" }}
+                      title="Show this lead's detail (Enter)"
+                    >
                       <Table.Td>
                         {[r.first_name, r.last_name].filter(Boolean).join(" ")} {r.username ? <Text span c="dimmed">@{r.username}</Text> : null}
                       </Table.Td>
@@ -138,13 +167,15 @@ export function ContactsTab({ campaign, org }: { campaign: CampaignOut; org: str
                       <Table.Td>{when(r.started_at)}</Table.Td>
                       <Table.Td>{when(r.completed_at)}</Table.Td>
                       <Table.Td onClick={(e) => e.stopPropagation()}>
-                        <ConfirmButton
-                          label="Remove"
-                          variant="light"
-                          color="red"
-                          question={`Remove ${r.first_name ?? r.username ?? "this contact"} from the campaign? Their execution is cancelled.`}
-                          onConfirm={() => remove.mutate(r.contact_id)}
-                        />
+                        {canRemove ? (
+                          <ConfirmButton
+                            label="Remove"
+                            variant="light"
+                            color="red"
+                            question={`Remove ${r.first_name ?? r.username ?? "this contact"} from the campaign? Their execution is cancelled.`}
+                            onConfirm={() => remove.mutate(r.contact_id)}
+                          />
+                        ) : null}
                       </Table.Td>
                     </Table.Tr>
                   ))}

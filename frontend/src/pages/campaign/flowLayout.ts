@@ -11,7 +11,9 @@ export type FlowCounts = {
   nodes: Record<string, NodeCounts>;
   edges: { source: string; target: string; leads: number; share: number }[];
 };
-export type RouteData = { points: { x: number; y: number }[]; labelX: number; labelY: number };
+export type RouteData = { points: { x: number; y: number }[]; labelX: number; labelY: number; index: number; fault: boolean };
+/** The node (by id) or edge (by index) an API validation error names. */
+export type FaultMark = { node?: string; edge?: number };
 export type StepData = {
   nodeId: string;
   kind: string;
@@ -44,7 +46,8 @@ function height(lines: string[]): number {
 }
 
 /** Lay the flow out top to bottom; edges carry the share of leads that took them. */
-export function layoutFlow(flow: FlowJson, counts?: FlowCounts, faultNode?: string | null): { nodes: Node<StepData>[]; edges: Edge<RouteData>[] } {
+export function layoutFlow(flow: FlowJson, counts?: FlowCounts, fault?: string | FaultMark | null): { nodes: Node<StepData>[]; edges: Edge<RouteData>[] } {
+  const mark: FaultMark = typeof fault === "string" ? { node: fault } : (fault ?? {});
   const graph = new dagre.graphlib.Graph({ multigraph: true });
   graph.setGraph({ rankdir: "TB", nodesep: 40, ranksep: 70 });
   graph.setDefaultEdgeLabel(() => ({}));
@@ -65,7 +68,7 @@ export function layoutFlow(flow: FlowJson, counts?: FlowCounts, faultNode?: stri
         kind: node.type,
         lines: lines.get(node.id) ?? [],
         counts: counts?.nodes[node.id] ?? ZERO,
-        fault: faultNode === node.id,
+        fault: mark.node === node.id,
       },
     };
   });
@@ -80,7 +83,7 @@ export function layoutFlow(flow: FlowJson, counts?: FlowCounts, faultNode?: stri
       target: edge.target,
       label,
       type: "routed",
-      data: { points: route.points, labelX: route.x, labelY: route.y },
+      data: { points: route.points, labelX: route.x, labelY: route.y, index: i, fault: mark.edge === i },
       animated: Boolean(taken && taken.leads > 0),
     };
   });
