@@ -25,6 +25,9 @@ MAX_CONDITION_VALUE_CHARS = 1000
 # TGFLOWS_MAX_SENDS_PER_EXECUTION overrides it (read by the worker, passed in the plan).
 DEFAULT_MAX_SENDS_PER_EXECUTION = 50
 
+# Simulated replies in one dry run (POST /campaign-flows/{id}/preview).
+MAX_SIMULATED_REPLIES = 20
+
 # Names and free text stored on rows that every list returns.
 MAX_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 10_000

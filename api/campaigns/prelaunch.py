@@ -73,15 +73,42 @@ def _runtime(node: Node) -> bool:
     return str(node.data.get("field", "")).startswith(_RUNTIME_SCOPES)
 
 
-def missing_variables(flow: Flow, variables: Mapping[str, object]) -> list[tuple[str, str]]:
+def _texts(node: Node) -> list[str]:
+    return [v.text for v in flowgraph.variants(node)] or [str(node.data.get("text", ""))]
+
+
+class Paths:
+    """The reachable sends of a flow per outcome of its conditions on contact fields:
+    leads with the same outcomes reach the same sends, so the walk runs once for them."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self._conditions = [
+            n for n in flow.nodes.values() if n.type == "condition" and not _runtime(n)
+        ]
+        self._sends: dict[tuple[bool, ...], list[tuple[str, list[str]]]] = {}
+
+    def sends(self, variables: Mapping[str, object]) -> list[tuple[str, list[str]]]:
+        """(node id, its templates) of each send this lead can reach."""
+        scope = {**variables, "context": {}, "reply": {}}
+        key = tuple(flowgraph.evaluate_condition(n, scope) for n in self._conditions)
+        found = self._sends.get(key)
+        if found is None:
+            found = [(n.id, _texts(n)) for n in reachable_sends(self.flow, variables)]
+            self._sends[key] = found
+        return found
+
+
+def missing_variables(
+    flow: Flow, variables: Mapping[str, object], paths: Paths | None = None
+) -> list[tuple[str, str]]:
     """(node id, variable) for each placeholder that would render empty for this lead."""
     found: list[tuple[str, str]] = []
-    for node in reachable_sends(flow, variables):
-        texts = [v.text for v in flowgraph.variants(node)] or [str(node.data.get("text", ""))]
+    for node_id, texts in (paths or Paths(flow)).sends(variables):
         for text in texts:
             for name in templates.unfilled(text, variables):
-                if (node.id, name) not in found:
-                    found.append((node.id, name))
+                if (node_id, name) not in found:
+                    found.append((node_id, name))
     return found
 
 
@@ -90,8 +117,7 @@ def _needs_values(flow: Flow) -> bool:
     for node in flow.nodes.values():
         if node.type != "send_message":
             continue
-        texts = [v.text for v in flowgraph.variants(node)] or [str(node.data.get("text", ""))]
-        if any(templates.unfilled(t, {}) for t in texts):
+        if any(templates.unfilled(t, {}) for t in _texts(node)):
             return True
     return False
 
@@ -105,9 +131,10 @@ async def check_launch(session: AsyncSession, campaign: CampaignFlow) -> list[Pr
     if not _needs_values(flow):
         return []
     problems: dict[tuple[str, str], Problem] = {}
+    paths = Paths(flow)
     async for page in repo.campaign_leads(session, campaign.id, PAGE_STATUSES["launch"]):
         for contact in page:
-            for key in missing_variables(flow, contact_variables(contact)):
+            for key in missing_variables(flow, contact_variables(contact), paths):
                 problem = problems.setdefault(key, Problem(*key))
                 problem.count += 1
                 if len(problem.examples) < EXAMPLES:

@@ -8,9 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.directory.schemas import ContactIn
-from workflows.limits import MAX_WAIT_SECONDS
-
-MAX_SIMULATED_REPLIES = 20
+from workflows.limits import MAX_SIMULATED_REPLIES, MAX_WAIT_SECONDS
 
 
 class PreviewContact(ContactIn):

@@ -118,7 +118,12 @@ async def make_personal(sessions: SessionFactory) -> tuple[str, int, int, list[i
             phone=f"+4{secrets.randbelow(10**9)}",
         )
         contacts = [
-            Contact(user_id=user.id, organization_id=None, username=f"s{secrets.token_hex(5)}")
+            Contact(
+                user_id=user.id,
+                organization_id=None,
+                username=f"s{secrets.token_hex(5)}",
+                first_name="S",
+            )
             for _ in range(2)
         ]
         session.add_all([account, *contacts])
