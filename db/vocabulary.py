@@ -132,6 +132,8 @@ class SendOutcome(StrEnum):
     HALTED = "halted"
     FAILED = "failed"
     OPTED_OUT = "opted_out"
+    # Telegram requires Premium or paid messages to write to the lead (first send only).
+    SKIPPED = "skipped"
     STALE = "stale"
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from db.vocabulary import ExecutionStatus, LifecycleOp, LogStatus, SendOutcome, StepOutcome
     from workflows import ab_winner, flowgraph, flowstep
     from workflows.contact_runtime import (
         SEND_HEARTBEAT,
@@ -55,13 +56,13 @@ class ContactWorkflow(LeadRuntime):
         self._state.execution_id = inp.execution_id
         self._state.generation = inp.generation
         if inp.seq is not None:  # started without a signal: a fresh lead of this launch
-            self._apply(Halt(action="resume", seq=inp.seq))
+            self._apply(Halt(action=LifecycleOp.RESUME, seq=inp.seq))
         # The fan-out reads the plans of a page of leads at once and starts each workflow
         # with its own; a workflow started without one reads it here.
         plan = inp.plan if inp.plan is not None else await self._load()
         inp.plan = None
-        if plan.outcome == "stale":
-            return ContactResult(status="stale")
+        if plan.outcome == StepOutcome.STALE:
+            return ContactResult(status=StepOutcome.STALE)
         node_id: str | None = None
         try:
             if plan.halt is not None:
@@ -106,8 +107,8 @@ class ContactWorkflow(LeadRuntime):
         """After a pause, read the flow again: it may have been edited meanwhile."""
         self._reloaded_after_pause = True
         plan = await self._load()
-        if plan.outcome == "stale":
-            raise Ended("cancelled", "Execution was replaced by a newer launch")
+        if plan.outcome == StepOutcome.STALE:
+            raise Ended(ExecutionStatus.CANCELLED, "Execution was replaced by a newer launch")
         # The workflow's own position wins over the mirror: it knows which node is next.
         plan.current_node_id = node_id
         plan.next_execution_at = None
@@ -121,7 +122,7 @@ class ContactWorkflow(LeadRuntime):
         variables: dict[str, object],
     ) -> str:
         self._state.current_node_id = node.id
-        self._state.status = "running"
+        self._state.status = ExecutionStatus.RUNNING
         self._publish()
         if self._revisit == node.id:
             # Re-entering a send that was halted keeps its visit, hence its random_id.
@@ -160,14 +161,14 @@ class ContactWorkflow(LeadRuntime):
             if "variant" in decision.context:
                 self._state.variant = str(decision.context["variant"])
         if isinstance(decision, flowstep.Complete):
-            self._log(node, "campaign_activity", "completed")
-            raise Ended("completed")
+            self._log(node, "campaign_activity", LogStatus.COMPLETED)
+            raise Ended(ExecutionStatus.COMPLETED)
         if isinstance(decision, flowstep.Fail):
             raise Ended("failed", decision.error)
         if isinstance(decision, flowstep.Advance):
-            self._log(node, "campaign_activity", "completed", details=decision.details)
+            self._log(node, "campaign_activity", LogStatus.COMPLETED, details=decision.details)
             if decision.next_id is None:
-                raise Ended("completed")
+                raise Ended(ExecutionStatus.COMPLETED)
             return decision.next_id
         assert isinstance(decision, flowstep.Send)
         return await self._send(flow, node, visit, decision, context)
@@ -177,7 +178,7 @@ class ContactWorkflow(LeadRuntime):
     ) -> flowstep.Event:
         """Record the wait, sleep through it, and say how it ended."""
         deadline = self._deadline(wait.seconds)
-        await self._step(node.id, "waiting", deadline, context, node, wait.kind.value)
+        await self._step(node.id, ExecutionStatus.WAITING, deadline, context, node, wait.kind.value)
         if wait.kind is flowstep.WaitKind.DELAY:
             await self._wait(deadline)
             return flowstep.Event.ELAPSED
@@ -262,13 +263,13 @@ class ContactWorkflow(LeadRuntime):
                 )
                 if result.finished and end is not None:
                     self._state.visited_nodes.append(end.id)
-                    raise Ended("completed", recorded_at=end.id)
+                    raise Ended(ExecutionStatus.COMPLETED, recorded_at=end.id)
                 return send.next_id
             if result.outcome == "replied":
                 self._unanswered_reply = True
                 self._check_reply()
                 return send.next_id
-            if result.outcome == "deferred":
+            if result.outcome == SendOutcome.DEFERRED:
                 self._state.waiting_for = result.reason
                 self._publish()
                 reserved = result.reserved_slot
@@ -281,15 +282,15 @@ class ContactWorkflow(LeadRuntime):
                     self._revisit = node.id
                     return node.id
                 continue
-            if result.outcome == "halted":
+            if result.outcome == SendOutcome.HALTED:
                 assert result.halt is not None
                 self._apply(result.halt)
                 # Back to the main loop, which holds while paused and reloads the flow.
                 self._revisit = node.id
                 return node.id
-            if result.outcome == "stale":
-                raise Ended("cancelled", "Execution was replaced by a newer launch")
-            if result.outcome in ("opted_out", "skipped"):
+            if result.outcome == SendOutcome.STALE:
+                raise Ended(ExecutionStatus.CANCELLED, "Execution was replaced by a newer launch")
+            if result.outcome in (SendOutcome.OPTED_OUT, SendOutcome.SKIPPED):
                 # The send activity recorded the end: no finishing step.
                 raise Ended(result.outcome, result.error, recorded_at=node.id)
-            raise Ended("failed", result.error or "Send failed")
+            raise Ended(ExecutionStatus.FAILED, result.error or "Send failed")
