@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import metrics
+from activities import metrics, rotation
 from activities.limits import DAY, HOUR, Deferral, account_turn, window_deferral
 from activities.peers import PeerResolver
 from activities.send_guard import CATCH_UP_WAIT, CatchingUp, heartbeating, wait_caught_up
@@ -40,8 +40,7 @@ from db.repositories.writes import CLOCK, Write
 from db.session import SessionFactory
 from db.vocabulary import ExecutionStatus, LogStatus
 from workflows.types import Halt, SendRequest, SendResult
-
-PEER_FLOOD_COOLDOWN = timedelta(hours=1)
+from workflows.warmup import PEER_FLOOD_COOLDOWN
 
 
 @dataclass(frozen=True)
@@ -142,13 +141,15 @@ class SendActivities:
         execution, campaign, (username, phone, telegram_user_id, replies, caught_up, listed) = (
             locked
         )
-        telemetry.bind(account_id=campaign.telegram_account_id)
+        # The lead's own account (rotation pins it), else the campaign's.
+        account_id = execution.telegram_account_id or campaign.telegram_account_id
+        telemetry.bind(account_id=account_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
-        if activity.info().attempt > 1 and campaign.telegram_account_id is not None:
+        if activity.info().attempt > 1 and account_id is not None:
             # The message turns `sent` in the same transaction as its log rows and the
             # execution's move: found sent, an earlier attempt did it all and only its
             # answer was lost. Nothing is written twice (one message_sent row each).
-            earlier = await msg_repo.planned_send(session, campaign.telegram_account_id, random_id)
+            earlier = await msg_repo.planned_send(session, account_id, random_id)
             if earlier is not None and earlier.status == "sent":
                 return SendResult(
                     outcome="sent",
@@ -158,9 +159,9 @@ class SendActivities:
         halt = halt_for(execution, campaign)
         if halt is not None:
             return await self._halted(session, execution, halt)
-        assert campaign.telegram_account_id is not None
+        assert account_id is not None
         if not caught_up:  # read in the same snapshot as `replies`
-            raise CatchingUp(campaign.telegram_account_id)
+            raise CatchingUp(account_id)
         if listed:
             return await self._opted_out(session, execution, req)
         if campaign_stops_on_reply(campaign) and replies > req.known_replies:
@@ -173,7 +174,7 @@ class SendActivities:
         planned: dict[str, object] = {
             "execution_id": execution.id,
             "campaign_id": campaign.id,
-            "account_id": campaign.telegram_account_id,
+            "account_id": account_id,
             "contact_id": execution.contact_id,
             "direction": "out",
             "peer": peer,
@@ -185,10 +186,11 @@ class SendActivities:
             "variant": req.variant,
             "status": "pending",
         }
-        claim = await self._claim(aux, campaign.telegram_account_id, req, planned)
+        rotating = len(rotation.accounts_of(campaign)) > 1
+        claim = await self._claim(aux, account_id, req, planned, rotating=rotating)
         while isinstance(claim, Wait):
             await asyncio.sleep(claim.delay.total_seconds())
-            claim = await self._claim(aux, campaign.telegram_account_id, req, planned)
+            claim = await self._claim(aux, account_id, req, planned, rotating=rotating)
         if isinstance(claim, Halt):
             return await self._halted(
                 session, execution, Halt("pause", campaign.control_seq, claim.reason)
@@ -334,6 +336,8 @@ class SendActivities:
         account_id: int,
         req: SendRequest,
         values: dict[str, object],
+        *,
+        rotating: bool = False,
     ) -> Halt | Queued | Wait | Claimed:
         """Take this send's turn on the account, in a short transaction of its own.
 
@@ -346,6 +350,18 @@ class SendActivities:
             assert locked is not None
             account, now = locked
             values["sent_at"] = now
+            # The lead's account's health (when the campaign rotates) and its cap on
+            # new conversations (activities.rotation).
+            gate = await rotation.gate(
+                aux,
+                account,
+                contact_id=int(str(values["contact_id"])),
+                execution_id=req.execution_id,
+                now=now,
+                rotating=rotating,
+            )
+            if gate.deferral is not None:
+                return Queued(gate.deferral, None)
             if account.status in ("unauthorized", "banned"):
                 return Halt("pause", 0, f"Account {account.status}")
             # Only a retried attempt can find its message already sent.
@@ -371,6 +387,10 @@ class SendActivities:
                 if account.max_per_day is not None
                 else [],
             )
+            if gate.opens and turn.wait_until is None and (turn.go or turn.slot is not None):
+                await rotation.opened(
+                    aux, account, int(str(values["contact_id"])), turn.slot or now
+                )
             if turn.next_send_at is not None and not turn.go:
                 await msg_repo.mark_account(aux, account_id, next_send_at=turn.next_send_at)
             if turn.wait_until is not None:

@@ -10,6 +10,7 @@ from api.deps import ActorDep, SessionDep
 from api.errors import ERROR_RESPONSES, Invalid, NotFound
 from api.schemas.common import Page
 from api.schemas.directory import AccountIn, AccountOut, AccountUpdate
+from api.services.warmup_view import present_account, present_accounts, set_warmup
 from db.models import TelegramAccount
 from db.repositories import directory as repo
 from db.secrets import SecretKeyMissing, encrypt
@@ -34,6 +35,7 @@ async def create_account(body: AccountIn, session: SessionDep, actor: ActorDep) 
         max_per_hour=body.max_per_hour,
         max_per_day=body.max_per_day,
     )
+    set_warmup(account, body.warmup)
     if body.provider == "telethon":
         assert body.session_string and body.api_hash
         try:
@@ -44,7 +46,7 @@ async def create_account(body: AccountIn, session: SessionDep, actor: ActorDep) 
         account.api_id = body.api_id
     session.add(account)
     await session.commit()
-    return account
+    return await present_account(session, account)
 
 
 @router.get("", response_model=Page[AccountOut])
@@ -55,7 +57,7 @@ async def list_accounts(session: SessionDep, actor: ActorDep) -> Page[AccountOut
             repo.accounts(actor.user_id, actor.organization_id).order_by(TelegramAccount.id)
         )
     )
-    return Page(items=[AccountOut.model_validate(r) for r in rows], count=len(rows))
+    return Page(items=await present_accounts(session, rows), count=len(rows))
 
 
 async def _get(session: SessionDep, actor: ActorDep, account_id: int) -> TelegramAccount:
@@ -69,22 +71,26 @@ async def _get(session: SessionDep, actor: ActorDep, account_id: int) -> Telegra
 
 @router.get("/{account_id}", response_model=AccountOut)
 async def get_account(account_id: int, session: SessionDep, actor: ActorDep) -> object:
-    """One account with its health: status, reason, flood wait and cooldown."""
-    return await _get(session, actor, account_id)
+    """One account with its health (status, reason, flood wait and cooldown) and its
+    new conversations today against its warm-up cap."""
+    return await present_account(session, await _get(session, actor, account_id))
 
 
 @router.patch("/{account_id}", response_model=AccountOut)
 async def update_account(
     account_id: int, body: AccountUpdate, session: SessionDep, actor: ActorDep
 ) -> object:
-    """Change the display name or the rate limits."""
+    """Change the display name, the rate limits or the warm-up."""
     account = await _get(session, actor, account_id)
     for key, value in body.model_dump(exclude_unset=True).items():
         if value is None and key in ("min_interval_seconds", "jitter_seconds"):
             raise Invalid(f"{key} cannot be null", field=key)
+        if key == "warmup":
+            set_warmup(account, body.warmup)
+            continue
         setattr(account, key, value)
     await session.commit()
-    return account
+    return await present_account(session, account)
 
 
 @router.delete("/{account_id}", status_code=204)

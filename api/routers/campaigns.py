@@ -52,6 +52,11 @@ async def present(service: CampaignService, campaigns: Sequence[CampaignFlow]) -
         item = CampaignOut.model_validate(campaign)
         account = accounts.get(campaign.telegram_account_id or 0)
         item.account = AccountSummary.model_validate(account) if account else None
+        item.accounts = [
+            AccountSummary.model_validate(accounts[a])
+            for a in item.telegram_account_ids
+            if a in accounts
+        ]
         creator = creators.get(campaign.created_by)
         item.creator = PersonSummary.model_validate(creator) if creator else None
         out.append(item)

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
-from db.models.accounts import TelegramAccount, TelegramPeer
+from db.models.accounts import AccountConversation, TelegramAccount, TelegramPeer
 from db.models.base import Base
 from db.models.campaigns import CampaignFlow, CampaignFlowVersion
 from db.models.contacts import Contact
@@ -12,6 +12,7 @@ from db.models.statistics import CampaignStatisticsCache
 from db.models.users import ApiToken, ConsoleSession, User
 
 __all__ = [
+    "AccountConversation",
     "ApiToken",
     "Base",
     "CampaignFlow",
