@@ -17,6 +17,7 @@ from api.schemas.diagnosis import (
 )
 from api.services import pace
 from api.services.pace import local_time, reason
+from api.services.rotation_diagnosis import account_reasons, sending_account
 from api.services.waiting import waiting_of
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import diagnosis as repo
@@ -54,11 +55,7 @@ class DiagnosisService:
         by_status = await repo.count_by_status(self.session, campaign.id)
         groups = await repo.open_groups(self.session, campaign.id)
         waiting = self._merged([self._group(campaign, g) for g in groups])
-        account = (
-            await self.session.get(TelegramAccount, campaign.telegram_account_id)
-            if campaign.telegram_account_id
-            else None
-        )
+        account = await sending_account(self.session, campaign)
         reasons: list[ReasonOut] = []
         reasons += self._lifecycle(campaign, by_status, account)
         runs = campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)
@@ -82,6 +79,7 @@ class DiagnosisService:
                 )
             )
         if runs and open_leads:
+            reasons += await account_reasons(self.session, campaign)
             reasons += pace.leads(waiting, now)
         # Most severe first, in the order above within a severity: the first reason is
         # the one to act on, and it decides the verdict.

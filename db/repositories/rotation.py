@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Table,
     bindparam,
     exists,
     func,
@@ -28,6 +30,7 @@ from db.models import (
 from db.repositories.diagnosis import latest_wait, with_wait
 from db.vocabulary import ExecutionStatus, WaitingReason
 
+_EXECUTIONS: Table = FlowExecution.__table__  # type: ignore[assignment]
 OPEN = (
     ExecutionStatus.PENDING,
     ExecutionStatus.RUNNING,
@@ -67,7 +70,7 @@ async def account_loads(
     )
     ids = [a.id for a in accounts]
     started = await new_conversations_since(session, ids, day_start)
-    sent = dict(
+    sent = _counts(
         (
             await session.execute(
                 select(Message.account_id, func.count())
@@ -79,9 +82,9 @@ async def account_loads(
                 )
                 .group_by(Message.account_id)
             )
-        ).tuples()
+        ).all()
     )
-    backlog = dict(
+    backlog = _counts(
         (
             await session.execute(
                 select(FlowExecution.telegram_account_id, func.count())
@@ -96,7 +99,7 @@ async def account_loads(
                 )
                 .group_by(FlowExecution.telegram_account_id)
             )
-        ).tuples()
+        ).all()
     )
     return {
         a.id: AccountLoad(a, started.get(a.id, 0), sent.get(a.id, 0), backlog.get(a.id, 0))
@@ -118,7 +121,7 @@ async def new_conversations_since(
         )
         .group_by(AccountConversation.account_id)
     )
-    return dict(rows.tuples())
+    return {int(a): int(n) for a, n in rows.tuples()}
 
 
 async def pin(session: AsyncSession, assignments: Mapping[int, int]) -> None:
@@ -126,13 +129,12 @@ async def pin(session: AsyncSession, assignments: Mapping[int, int]) -> None:
     if not assignments:
         return
     await session.execute(
-        update(FlowExecution)
+        update(_EXECUTIONS)
         .where(
-            FlowExecution.id == bindparam("eid", type_=BigInteger),
-            FlowExecution.telegram_account_id.is_(None),
+            _EXECUTIONS.c.id == bindparam("eid", type_=BigInteger),
+            _EXECUTIONS.c.telegram_account_id.is_(None),
         )
-        .values(telegram_account_id=bindparam("aid", type_=BigInteger))
-        .execution_options(synchronize_session=False),
+        .values(telegram_account_id=bindparam("aid", type_=BigInteger)),
         [{"eid": e, "aid": a} for e, a in assignments.items()],
     )
 
@@ -221,3 +223,7 @@ async def campaign_leads_by_account(session: AsyncSession, campaign_id: int) -> 
         .group_by(FlowExecution.telegram_account_id)
     )
     return {int(a): int(n) for a, n in rows.tuples() if a is not None}
+
+
+def _counts(rows: Sequence[Any]) -> dict[int, int]:
+    return {int(a): int(n) for a, n in rows if a is not None}
