@@ -4,6 +4,7 @@ import { useParams } from "@tanstack/react-router";
 import { listAccountsTelegramAccountsGet, unwrap } from "../api";
 import { Empty, QueryState } from "../components/States";
 import { when } from "../format";
+import { WarmupCell } from "../components/Warmup";
 
 const HEALTH: Record<string, string> = { connected: "green", unauthorized: "red", banned: "red" };
 
@@ -31,6 +32,7 @@ export function AccountsPage() {
                   <Table.Th>Provider</Table.Th>
                   <Table.Th>Health</Table.Th>
                   <Table.Th>Limits</Table.Th>
+                  <Table.Th>New conversations</Table.Th>
                   <Table.Th>Flood wait until</Table.Th>
                   <Table.Th>Cooldown until</Table.Th>
                 </Table.Tr>
@@ -47,6 +49,9 @@ export function AccountsPage() {
                     </Table.Td>
                     <Table.Td>
                       {a.max_per_hour ?? "∞"}/hour · {a.max_per_day ?? "∞"}/day · every {a.min_interval_seconds}s ±{a.jitter_seconds}s
+                    </Table.Td>
+                    <Table.Td>
+                      <WarmupCell account={a} />
                     </Table.Td>
                     <Table.Td>{when(a.flood_wait_until)}</Table.Td>
                     <Table.Td>{when(a.cooldown_until)}</Table.Td>

@@ -18,6 +18,7 @@ import {
 import { ConfirmButton } from "../../components/Confirm";
 import { when } from "../../format";
 import { DiagnosisPanel } from "./DiagnosisPanel";
+import { CampaignAccounts } from "../../components/CampaignAccounts";
 
 type Path = { path: { campaign_id: number } };
 type ActionSpec = { label: string; question: string; color?: string; call: (p: Path) => Promise<{ data?: unknown; error?: unknown; response?: Response }> };
@@ -133,6 +134,7 @@ export function OverviewTab({ campaign, org }: { campaign: CampaignOut; org: str
               <Field label="Cooldown until">{when(account.cooldown_until)}</Field>
             </Stack>
           )}
+          <CampaignAccounts accounts={campaign.accounts ?? []} />
           <Title order={4} mt="md" mb="sm">
             Timestamps
           </Title>
