@@ -131,8 +131,8 @@ async def pin_leads(
 
 @dataclass(frozen=True)
 class Gate:
-    """Whether this send may take its turn on the account, and whether it is the
-    account's first message to the lead (a new conversation, counted once)."""
+    """Whether this send may take its turn on the account, and whether it may be the
+    account's first message to the lead (a new conversation, recorded once)."""
 
     deferral: Deferral | None = None
     opens: bool = False
@@ -158,13 +158,15 @@ async def gate(
                 f"account {name} is {account.status}: its leads wait for it",
             )
         )
-    if await repo.conversation_started(session, account.id, contact_id):
-        return Gate()
     warmup = warmup_of(
         account.warmup_start_per_day, account.warmup_increase_per_day, account.warmup_max_per_day
     )
     if warmup is None:
+        # No cap to check: the conversation is recorded (once) as the send is claimed,
+        # one statement either way.
         return Gate(opens=True)
+    if await repo.conversation_started(session, account.id, contact_id):
+        return Gate()
     started = await repo.new_conversations_since(session, [account.id], day_start(now))
     limit = new_conversation_limit(
         warmup,

@@ -225,6 +225,7 @@ async def list_campaign_contacts(
                 started_at=e.started_at,
                 completed_at=e.completed_at,
                 error_message=e.error_message,
+                telegram_account_id=e.telegram_account_id,
             )
         )
     return Page(items=items, next_cursor=str(rows[-1][0].id) if more else None, count=len(items))

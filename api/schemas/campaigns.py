@@ -255,3 +255,6 @@ class CampaignContactOut(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     error_message: str | None
+    telegram_account_id: int | None = Field(
+        None, description="The account the lead hears from, pinned when its workflow starts"
+    )

@@ -43,9 +43,7 @@ async def rotating_campaign(
     first = await caller.ok("patch", f"/telegram-accounts/{first_id}", json={"warmup": warmups[0]})
     accounts = [first] + [await new_account(caller, warmup=w) for w in warmups[1:]]
     ids = [a["id"] for a in accounts]
-    updated = await caller.ok(
-        "patch", f"/campaign-flows/{cid}", json={"telegram_account_ids": ids}
-    )
+    updated = await caller.ok("patch", f"/campaign-flows/{cid}", json={"telegram_account_ids": ids})
     assert updated["telegram_account_id"] == ids[0]
     assert [a["id"] for a in updated["accounts"]] == ids
     return cid, accounts
@@ -74,6 +72,9 @@ async def test_two_accounts_share_leads_by_capacity_one_account_per_lead(
     assert all(len(s) == 2 and len(set(s)) == 1 for s in by_lead.values()), by_lead
     # Shared by free capacity: 4 new conversations fit on a, 2 on b.
     assert Counter(s[0] for s in by_lead.values()) == {a["phone"]: 4, b["phone"]: 2}
+    phones = {a["id"]: a["phone"], b["id"]: b["phone"]}
+    pinned = {n: phones[i["telegram_account_id"]] for n, i in (await leads(caller, cid)).items()}
+    assert pinned == {n: s[0] for n, s in by_lead.items()}
     read = await caller.ok("get", f"/telegram-accounts/{a['id']}")
     assert read["warmup"] == {"start_per_day": 4, "increase_per_day": 0, "max_per_day": 4}
     assert read["new_conversations"] == {

@@ -335,6 +335,12 @@ export type CampaignContactOut = {
      */
     status: string;
     /**
+     * Telegram Account Id
+     *
+     * The account the lead hears from, pinned when its workflow starts
+     */
+    telegram_account_id?: number | null;
+    /**
      * Username
      */
     username: string | null;
