@@ -3,6 +3,7 @@ conversation now (the warm-up cap). The choice is pure; the hooks read the datab
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,20 +53,19 @@ def choose(capacities: Sequence[Capacity], n: int) -> list[int]:
     proportion to their free capacity; an unusable account gets none while another can
     take them."""
     pool = [c for c in capacities if c.usable] or list(capacities)
-    if not pool:
-        return []
-    backlog = {c.account_id: c.backlog for c in pool}
-
-    def days_until_turn(c: Capacity) -> float:
-        per_day = c.per_day or UNCAPPED
+    # (days until the next lead's first message, position, per day): only the chosen
+    # account's key changes, by one lead's share of its day.
+    heap: list[tuple[float, int, float]] = []
+    for position, c in enumerate(pool):
+        per_day = float(c.per_day or UNCAPPED)
         free = 0 if c.cooling else (c.free_today if c.free_today is not None else per_day)
-        return (backlog[c.account_id] - free + 1) / per_day
-
+        heap.append(((c.backlog - free + 1) / per_day, position, per_day))
+    heapq.heapify(heap)
     chosen: list[int] = []
-    for _ in range(n):
-        best = min(enumerate(pool), key=lambda p: (days_until_turn(p[1]), p[0]))[1]
-        backlog[best.account_id] += 1
-        chosen.append(best.account_id)
+    for _ in range(n if heap else 0):
+        days, position, per_day = heap[0]
+        heapq.heapreplace(heap, (days + 1 / per_day, position, per_day))
+        chosen.append(pool[position].account_id)
     return chosen
 
 
