@@ -209,3 +209,31 @@ async def test_campaign_accounts_checked_like_the_single_account(make_user: Any)
     # The single id alone, as existing callers send it, makes it the only account.
     single = await caller.ok("patch", f"/campaign-flows/{cid}", json={"telegram_account_id": first})
     assert single["telegram_account_ids"] == [first]
+
+
+async def test_peer_flood_cools_only_its_account(make_user: Any, sim: httpx.AsyncClient) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    names = [unique() for _ in range(4)]
+    warmup = {"start_per_day": 5, "max_per_day": 5}
+    cid, (a, b) = await rotating_campaign(caller, names, delay_flow(1), warmup, warmup)
+    await sim.post("/faults", json={"type": "peer_flood", "account": a["phone"], "times": 1})
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def settled() -> dict[str, dict[str, Any]] | None:
+        found = await leads(caller, cid)
+        on_b = [i for i in found.values() if i["telegram_account_id"] == b["id"]]
+        flooded = [i for i in found.values() if i["waiting_reason"] == "peer_flood"]
+        done = len(on_b) == 2 and all(i["status"] == "completed" for i in on_b)
+        return found if done and flooded else None
+
+    found = await eventually(settled, timeout=60)
+    for name, lead in found.items():
+        heard = set(await senders(sim, name))
+        assert heard <= {a["phone"] if lead["telegram_account_id"] == a["id"] else b["phone"]}
+    # a cools down for an hour and opens no new conversation today; b is untouched.
+    read_a = await caller.ok("get", f"/telegram-accounts/{a['id']}")
+    read_b = await caller.ok("get", f"/telegram-accounts/{b['id']}")
+    assert read_a["status"] == "peer_flood" and read_a["new_conversations"]["closed_by_peer_flood"]
+    assert read_b["status"] == "connected"
+    assert not read_b["new_conversations"]["closed_by_peer_flood"]
+    assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "active"
