@@ -138,6 +138,24 @@ class Gate:
     opens: bool = False
 
 
+def _unhealthy(account: TelegramAccount, now: datetime) -> Deferral:
+    # Its leads wait for it: a lead is never moved to another account.
+    name = account.display_name or account.phone
+    return Deferral(
+        WaitingReason.ACCOUNT_UNHEALTHY,
+        now + UNHEALTHY_RECHECK,
+        f"account {name} is {account.status}: its leads wait for it",
+    )
+
+
+async def unusable(session: AsyncSession, account_id: int) -> Deferral | None:
+    """The wait of a lead whose account no worker listens on because it is unhealthy."""
+    account = await repo.account(session, account_id)
+    if account is None or account.status not in UNUSABLE:
+        return None
+    return _unhealthy(account, datetime.now(UTC))
+
+
 async def gate(
     session: AsyncSession,
     account: TelegramAccount,
@@ -149,15 +167,7 @@ async def gate(
 ) -> Gate:
     """Checked under the account's row lock, so the caps hold across workers."""
     if rotating and account.status in UNUSABLE:
-        # Its leads wait for it: a lead is never moved to another account.
-        name = account.display_name or account.phone
-        return Gate(
-            Deferral(
-                WaitingReason.ACCOUNT_UNHEALTHY,
-                now + UNHEALTHY_RECHECK,
-                f"account {name} is {account.status}: its leads wait for it",
-            )
-        )
+        return Gate(_unhealthy(account, now))
     warmup = warmup_of(
         account.warmup_start_per_day, account.warmup_increase_per_day, account.warmup_max_per_day
     )

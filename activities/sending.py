@@ -160,7 +160,11 @@ class SendActivities:
         if halt is not None:
             return await self._halted(session, execution, halt)
         assert account_id is not None
+        rotating = len(rotation.accounts_of(campaign)) > 1
         if not caught_up:  # read in the same snapshot as `replies`
+            # No worker listens on an unhealthy account: its leads wait with the reason.
+            if rotating and (held := await rotation.unusable(session, account_id)):
+                return await self._defer(session, execution, req, held)
             raise CatchingUp(account_id)
         if listed:
             return await self._opted_out(session, execution, req)
@@ -186,7 +190,6 @@ class SendActivities:
             "variant": req.variant,
             "status": "pending",
         }
-        rotating = len(rotation.accounts_of(campaign)) > 1
         claim = await self._claim(aux, account_id, req, planned, rotating=rotating)
         while isinstance(claim, Wait):
             await asyncio.sleep(claim.delay.total_seconds())

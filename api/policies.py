@@ -121,7 +121,8 @@ def forbidden_text(action: Action) -> str:
     if action in CREATOR_ONLY:
         return f"Only the campaign's creator may {phrase(action)} it"
     return (
-        f"Only the campaign's creator or an owner/admin of its organization may {phrase(action)} it"
+        "Only the campaign's creator or an owner/admin of its organization "
+        f"may {phrase(action)} it"
     )
 
 

@@ -206,3 +206,4 @@ async def last_logs(session: AsyncSession, execution_id: int, limit: int) -> lis
         .limit(limit)
     )
     return list(rows.all())
+

@@ -139,6 +139,10 @@ async def pin(session: AsyncSession, assignments: Mapping[int, int]) -> None:
     )
 
 
+async def account(session: AsyncSession, account_id: int) -> TelegramAccount | None:
+    return await session.get(TelegramAccount, account_id)
+
+
 async def conversation_started(session: AsyncSession, account_id: int, contact_id: int) -> bool:
     return bool(
         await session.scalar(
