@@ -10,7 +10,8 @@ from api.schemas.rotation import normalized_account_ids
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import campaigns as repo
 
-UNHEALTHY_ACCOUNT = frozenset({"unauthorized", "banned"})
+# No worker leases these (db.repositories.inbound.UNLEASED_STATUSES): sends would wait.
+UNHEALTHY_ACCOUNT = frozenset({"pending_login", "unauthorized", "banned"})
 
 
 def accounts_of(campaign: CampaignFlow) -> list[int]:
