@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
+from activities import rotation
 from activities.state import contact_variables, halt_for, log_rows
 from activities.supervisor import account_task_queue
 from db.models import Contact
@@ -80,11 +81,12 @@ class ExecutionActivities:
             execution, campaign, lead = locked
             if execution.generation != inp.generation or execution.deleted_at is not None:
                 return ExecutionPlan(outcome=StepOutcome.STALE)
+            pins = await rotation.pin_leads(session, campaign, [execution])
             plan = plan_for(
                 execution,
                 campaign,
                 Lead(*lead),
-                await self._send_queue(session, campaign.telegram_account_id),
+                await self._send_queue(session, _account_of(execution, campaign, pins)),
                 self._max_sends,
             )
             if plan.halt is None and execution.status == ExecutionStatus.PENDING:
@@ -110,9 +112,16 @@ class ExecutionActivities:
         if found is None:
             return {}
         campaign, rows = found
-        queue = await self._send_queue(session, campaign.telegram_account_id)
+        # Each lead is pinned to its account here, once (activities.rotation).
+        pins = await rotation.pin_leads(session, campaign, [execution for execution, _ in rows])
         return {
-            execution.id: plan_for(execution, campaign, Lead(*lead), queue, self._max_sends)
+            execution.id: plan_for(
+                execution,
+                campaign,
+                Lead(*lead),
+                await self._send_queue(session, _account_of(execution, campaign, pins)),
+                self._max_sends,
+            )
             for execution, lead in rows
         }
 
@@ -194,6 +203,12 @@ class ExecutionActivities:
                 )
             await repo.save_execution(session, execution, values, logs)
             return campaign.id
+
+
+def _account_of(
+    execution: ExecutionState, campaign: CampaignState, pins: dict[int, int]
+) -> int | None:
+    return pins.get(execution.id) or execution.telegram_account_id or campaign.telegram_account_id
 
 
 def plan_for(

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
+from activities import rotation
 from activities.limits import DAY, HOUR, Deferral, account_turn
 from db.models import TelegramAccount
 from db.repositories import messages as msg_repo
@@ -38,7 +39,7 @@ class Queued:
 
 
 async def claim_turn(
-    aux: AsyncSession, req: SendRequest, message: OutgoingMessage
+    aux: AsyncSession, req: SendRequest, message: OutgoingMessage, *, rotating: bool = False
 ) -> Halt | Queued | Wait | Claimed:
     """Take this send's turn on the account, in a short transaction of its own.
 
@@ -51,6 +52,18 @@ async def claim_turn(
         locked = await msg_repo.lock_account(aux, account_id)
         assert locked is not None
         account, now = locked
+        # The lead's account's health (when the campaign rotates) and its cap on new
+        # conversations (activities.rotation).
+        gate = await rotation.gate(
+            aux,
+            account,
+            contact_id=message.contact_id,
+            execution_id=req.execution_id,
+            now=now,
+            rotating=rotating,
+        )
+        if gate.deferral is not None:
+            return Queued(gate.deferral, None)
         if account.status in UNHEALTHY_ACCOUNT:
             return Halt(HaltAction.PAUSE, 0, f"Account {account.status}")
         # Only a retried attempt can find its message already sent.
@@ -76,6 +89,8 @@ async def claim_turn(
             if account.max_per_day is not None
             else [],
         )
+        if gate.opens and turn.wait_until is None and (turn.go or turn.slot is not None):
+            await rotation.opened(aux, account, message.contact_id, turn.slot or now)
         if turn.next_send_at is not None and not turn.go:
             await msg_repo.postpone_account(aux, account_id, turn.next_send_at)
         if turn.wait_until is not None:

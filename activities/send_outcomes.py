@@ -34,8 +34,8 @@ from db.vocabulary import (
     WaitingReason,
 )
 from workflows.types import Halt, SendRequest, SendResult
+from workflows.warmup import PEER_FLOOD_COOLDOWN
 
-PEER_FLOOD_COOLDOWN = timedelta(hours=1)
 OPTED_OUT_REASON = "Lead is on the do-not-contact list"
 
 

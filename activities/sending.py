@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import rotation
 from activities import send_outcomes as outcomes
 from activities.contact_requirements import skip_lead
 from activities.limits import window_deferral
@@ -120,21 +121,27 @@ class SendActivities:
         execution, campaign, (username, phone, telegram_user_id, replies, caught_up, listed) = (
             locked
         )
-        telemetry.bind(account_id=campaign.telegram_account_id)
+        # The lead's own account (rotation pins it), else the campaign's.
+        account_id = execution.telegram_account_id or campaign.telegram_account_id
+        telemetry.bind(account_id=account_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
-        if activity.info().attempt > 1 and campaign.telegram_account_id is not None:
+        if activity.info().attempt > 1 and account_id is not None:
             # The message turns `sent` in the same transaction as its log rows and the
             # execution's move: found sent, an earlier attempt did it all and only its
             # answer was lost. Nothing is written twice (one message_sent row each).
-            earlier = await msg_repo.planned_send(session, campaign.telegram_account_id, random_id)
+            earlier = await msg_repo.planned_send(session, account_id, random_id)
             if earlier is not None and earlier.status == MessageStatus.SENT:
                 return _already_sent(req, earlier.telegram_message_id, earlier.id)
         halt = halt_for(execution, campaign)
         if halt is not None:
             return await outcomes.halted(session, execution, halt)
-        assert campaign.telegram_account_id is not None
+        assert account_id is not None
+        rotating = len(rotation.accounts_of(campaign)) > 1
         if not caught_up:  # read in the same snapshot as `replies`
-            raise CatchingUp(campaign.telegram_account_id)
+            # No worker listens on an unhealthy account: its leads wait with the reason.
+            if rotating and (held := await rotation.unusable(session, account_id)):
+                return await outcomes.deferred(session, execution, req, held)
+            raise CatchingUp(account_id)
         if listed:
             return await outcomes.opted_out(session, execution, req)
         if campaign_stops_on_reply(campaign) and replies > req.known_replies:
@@ -146,7 +153,7 @@ class SendActivities:
         planned = OutgoingMessage(
             execution_id=execution.id,
             campaign_id=campaign.id,
-            account_id=campaign.telegram_account_id,
+            account_id=account_id,
             contact_id=execution.contact_id,
             peer=peer_of(username, phone, telegram_user_id),
             random_id=random_id,
@@ -156,10 +163,10 @@ class SendActivities:
             text=req.text,
             variant=req.variant,
         )
-        claim = await claim_turn(aux, req, planned)
+        claim = await claim_turn(aux, req, planned, rotating=rotating)
         while isinstance(claim, Wait):
             await asyncio.sleep(claim.delay.total_seconds())
-            claim = await claim_turn(aux, req, planned)
+            claim = await claim_turn(aux, req, planned, rotating=rotating)
         if isinstance(claim, Halt):
             return await outcomes.halted(
                 session, execution, Halt(HaltAction.PAUSE, campaign.control_seq, claim.reason)

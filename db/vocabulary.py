@@ -78,6 +78,9 @@ class WaitingReason(StrEnum):
     OUTSIDE_WINDOW = "outside_window"
     FLOOD_WAIT = "flood_wait"
     PEER_FLOOD = "peer_flood"
+    # Account rotation (docs/decisions.md, "Account rotation and warm-up").
+    NEW_CONVERSATION_CAP = "new_conversation_cap"
+    ACCOUNT_UNHEALTHY = "account_unhealthy"
     # The flow itself waits.
     DELAY = "delay"
     REPLY = "reply"

@@ -2,7 +2,7 @@
 
 Loads what the real run would read (the campaign's current flow, the lead's fields, the
 scope's reply rules, the account's state and recent sends) and walks the lead with
-api.services.dryrun, which decides every node with workflows.flowstep.step.
+api.campaigns.dryrun, which decides every node with workflows.flowstep.step.
 """
 
 from __future__ import annotations

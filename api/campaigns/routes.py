@@ -52,6 +52,11 @@ async def present(service: CampaignService, campaigns: Sequence[CampaignFlow]) -
         item = CampaignOut.model_validate(campaign)
         account = accounts.get(campaign.telegram_account_id or 0)
         item.account = AccountSummary.model_validate(account) if account else None
+        item.accounts = [
+            AccountSummary.model_validate(accounts[a])
+            for a in item.telegram_account_ids
+            if a in accounts
+        ]
         creator = creators.get(campaign.created_by)
         item.creator = PersonSummary.model_validate(creator) if creator else None
         out.append(item)
@@ -214,6 +219,7 @@ async def list_campaign_contacts(
                 started_at=e.started_at,
                 completed_at=e.completed_at,
                 error_message=e.error_message,
+                telegram_account_id=e.telegram_account_id,
             )
         )
     return Page(items=items, next_cursor=next_cursor, count=len(items))

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.campaigns.flows import FlowIn, FlowOut
+from api.directory.warmup_schemas import MAX_CAMPAIGN_ACCOUNTS
 from workflows.limits import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS
 
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -82,6 +83,13 @@ class CampaignCreate(BaseModel):
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
     telegram_account_id: int | None = None
+    telegram_account_ids: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_CAMPAIGN_ACCOUNTS,
+        description="Every account the campaign sends from; each lead is pinned to one. "
+        "telegram_account_id is the first of them (alone: the only one)",
+    )
     timezone: str = "UTC"
     scheduled_start_at: datetime | None = None
     sending_window: SendingWindow | None = None
@@ -95,6 +103,11 @@ class CampaignCreate(BaseModel):
     def _tz(cls, v: str) -> str:
         return _validate_timezone(v)
 
+    @field_validator("telegram_account_ids")
+    @classmethod
+    def _distinct(cls, v: list[int] | None) -> list[int] | None:
+        return _distinct_accounts(v)
+
 
 class CampaignUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -102,6 +115,13 @@ class CampaignUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
     telegram_account_id: int | None = None
+    telegram_account_ids: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_CAMPAIGN_ACCOUNTS,
+        description="Every account the campaign sends from; each lead is pinned to one. "
+        "telegram_account_id is the first of them (alone: the only one)",
+    )
     timezone: str | None = None
     scheduled_start_at: datetime | None = None
     sending_window: SendingWindow | None = None
@@ -113,6 +133,17 @@ class CampaignUpdate(BaseModel):
     @classmethod
     def _tz(cls, v: str | None) -> str | None:
         return None if v is None else _validate_timezone(v)
+
+    @field_validator("telegram_account_ids")
+    @classmethod
+    def _distinct(cls, v: list[int] | None) -> list[int] | None:
+        return _distinct_accounts(v)
+
+
+def _distinct_accounts(v: list[int] | None) -> list[int] | None:
+    if v is not None and len(set(v)) != len(v):
+        raise ValueError("an account is listed twice")
+    return v
 
 
 class AccountSummary(BaseModel):
@@ -149,6 +180,9 @@ class CampaignOut(BaseModel):
     status_reason: str | None
     enabled: bool
     telegram_account_id: int | None
+    telegram_account_ids: list[int] = Field(
+        description="Every account the campaign sends from, telegram_account_id first"
+    )
     timezone: str
     scheduled_start_at: datetime | None
     sending_window: dict[str, Any] | None
@@ -162,7 +196,21 @@ class CampaignOut(BaseModel):
     updated_at: datetime
     deleted_at: datetime | None
     account: AccountSummary | None = None
+    accounts: list[AccountSummary] = Field(
+        default_factory=list, description="Each of telegram_account_ids, in order"
+    )
     creator: PersonSummary | None = None
+
+    @field_validator("telegram_account_ids", mode="before")
+    @classmethod
+    def _listed(cls, v: list[int] | None) -> list[int]:
+        return list(v or [])
+
+    @model_validator(mode="after")
+    def _first_listed(self) -> CampaignOut:
+        if not self.telegram_account_ids and self.telegram_account_id is not None:
+            self.telegram_account_ids = [self.telegram_account_id]
+        return self
 
 
 class ContactIds(BaseModel):
@@ -207,3 +255,6 @@ class CampaignContactOut(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     error_message: str | None
+    telegram_account_id: int | None = Field(
+        None, description="The account the lead hears from, pinned when its workflow starts"
+    )

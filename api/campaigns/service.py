@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api.campaigns.accounts import campaign_accounts, launchable_accounts
 from api.campaigns.addressing import (
-    require_account_in_scope,
     require_addressable,
     require_contacts_in_scope,
 )
@@ -28,7 +28,6 @@ from db.repositories import campaigns as repo
 from db.vocabulary import (
     CAMPAIGN_DISABLED,
     STOPPED_BY_USER,
-    UNHEALTHY_ACCOUNT,
     CampaignStatus,
     LifecycleOp,
 )
@@ -65,12 +64,14 @@ class CampaignService:
         )
 
     async def create(self, body: CampaignCreate) -> CampaignFlow:
-        if body.telegram_account_id is not None:
-            await require_account_in_scope(self.session, self.actor, body.telegram_account_id)
+        first, ids = await campaign_accounts(
+            self.session, self.actor, body.telegram_account_id, body.telegram_account_ids
+        )
         campaign = CampaignFlow(
             name=body.name,
             description=body.description,
-            telegram_account_id=body.telegram_account_id,
+            telegram_account_id=first,
+            telegram_account_ids=ids,
             timezone=body.timezone,
             scheduled_start_at=body.scheduled_start_at,
             sending_window=body.sending_window.model_dump() if body.sending_window else None,
@@ -96,8 +97,16 @@ class CampaignService:
         campaign = await self.get(campaign_id, action)
         if campaign.status == CampaignStatus.ACTIVE and LOCKED_WHILE_ACTIVE & changes.keys():
             raise Conflict("A/B test settings cannot change while the campaign is active")
-        if changes.get("telegram_account_id") is not None:
-            await require_account_in_scope(self.session, self.actor, changes["telegram_account_id"])
+        if {"telegram_account_id", "telegram_account_ids"} & changes.keys():
+            first, ids = await campaign_accounts(
+                self.session,
+                self.actor,
+                changes.pop("telegram_account_id", None),
+                changes.pop("telegram_account_ids", None),
+                first_set="telegram_account_id" in body.model_fields_set,
+                ids_set="telegram_account_ids" in body.model_fields_set,
+            )
+            changes.update(telegram_account_id=first, telegram_account_ids=ids)
         for key, value in changes.items():
             if key in NOT_NULL and value is None:
                 raise Invalid(f"{key} cannot be null", field=key)
@@ -133,6 +142,7 @@ class CampaignService:
             name=f"{source.name} (Copy)"[:200],
             description=source.description,
             telegram_account_id=source.telegram_account_id,
+            telegram_account_ids=source.telegram_account_ids,
             timezone=source.timezone,
             sending_window=source.sending_window,
             ab_test=source.ab_test,
@@ -153,18 +163,11 @@ class CampaignService:
             raise Conflict("Campaign is disabled; enable it before launching", code="disabled")
         if campaign.telegram_account_id is None:
             raise Conflict("Campaign has no Telegram account", code="no_account")
-        account = await repo.account_in_scope(
-            self.session,
-            campaign.telegram_account_id,
-            campaign.created_by,
-            campaign.organization_id,
-        )
-        if account is None or account.status in UNHEALTHY_ACCOUNT:
-            reason = account.status_reason or account.status if account else "missing"
-            raise Conflict(f"Telegram account is not healthy: {reason}", code="account_unhealthy")
+        healthy = await launchable_accounts(self.session, campaign)
         if await repo.count_executions(self.session, campaign.id) == 0:
             raise Conflict("Add at least one contact before launching", code="no_contacts")
-        await require_addressable(self.session, account.id, campaign_id=campaign.id)
+        for account in healthy:
+            await require_addressable(self.session, account.id, campaign_id=campaign.id)
         await require_ready(self.session, campaign)
         now = datetime.now(UTC)
         scheduled = campaign.scheduled_start_at is not None and campaign.scheduled_start_at > now

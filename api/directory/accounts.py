@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import ActorDep, SessionDep
 from api.directory.schemas import AccountIn, AccountOut, AccountUpdate
+from api.directory.warmup_view import present_account, present_accounts, set_warmup
 from api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
 from api.paging import Page
 from db.models import TelegramAccount
@@ -35,6 +36,7 @@ async def create_account(body: AccountIn, session: SessionDep, actor: ActorDep) 
         max_per_hour=body.max_per_hour,
         max_per_day=body.max_per_day,
     )
+    set_warmup(account, body.warmup)
     if body.provider == "telethon":
         assert body.session_string and body.api_hash
         try:
@@ -45,14 +47,14 @@ async def create_account(body: AccountIn, session: SessionDep, actor: ActorDep) 
         account.api_id = body.api_id
     session.add(account)
     await session.commit()
-    return account
+    return await present_account(session, account)
 
 
 @router.get("", response_model=Page[AccountOut])
 async def list_accounts(session: SessionDep, actor: ActorDep) -> Page[AccountOut]:
     """Accounts in the current scope."""
     rows = await repo.account_list(session, actor.user_id, actor.organization_id)
-    return Page(items=[AccountOut.model_validate(r) for r in rows], count=len(rows))
+    return Page(items=await present_accounts(session, rows), count=len(rows))
 
 
 async def _get(session: SessionDep, actor: ActorDep, account_id: int) -> TelegramAccount:
@@ -64,22 +66,26 @@ async def _get(session: SessionDep, actor: ActorDep, account_id: int) -> Telegra
 
 @router.get("/{account_id}", response_model=AccountOut)
 async def get_account(account_id: int, session: SessionDep, actor: ActorDep) -> object:
-    """One account with its health: status, reason, flood wait and cooldown."""
-    return await _get(session, actor, account_id)
+    """One account with its health (status, reason, flood wait and cooldown) and its
+    new conversations today against its warm-up cap."""
+    return await present_account(session, await _get(session, actor, account_id))
 
 
 @router.patch("/{account_id}", response_model=AccountOut)
 async def update_account(
     account_id: int, body: AccountUpdate, session: SessionDep, actor: ActorDep
 ) -> object:
-    """Change the display name or the rate limits."""
+    """Change the display name, the rate limits or the warm-up."""
     account = await _get(session, actor, account_id)
     for key, value in body.model_dump(exclude_unset=True).items():
         if value is None and key in ("min_interval_seconds", "jitter_seconds"):
             raise Invalid(f"{key} cannot be null", field=key)
+        if key == "warmup":
+            set_warmup(account, body.warmup)
+            continue
         setattr(account, key, value)
     await session.commit()
-    return account
+    return await present_account(session, account)
 
 
 @router.delete("/{account_id}", status_code=204)

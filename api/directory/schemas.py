@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.directory.warmup_schemas import NewConversationsOut, WarmupIn
 from workflows.limits import (
     MAX_CUSTOM_FIELD_KEY_CHARS,
     MAX_CUSTOM_FIELD_VALUE_CHARS,
@@ -96,6 +97,9 @@ class AccountIn(BaseModel):
     jitter_seconds: int = Field(default=0, ge=0, le=86400)
     max_per_hour: int | None = Field(default=None, ge=1, le=1_000_000)
     max_per_day: int | None = Field(default=None, ge=1, le=10_000_000)
+    warmup: WarmupIn | None = Field(
+        default=None, description="Cap on new conversations per day with its ramp"
+    )
 
     @model_validator(mode="after")
     def _telethon_needs_credentials(self) -> AccountIn:
@@ -114,6 +118,9 @@ class AccountUpdate(BaseModel):
     jitter_seconds: int | None = Field(default=None, ge=0, le=86400)
     max_per_hour: int | None = Field(default=None, ge=1, le=1_000_000)
     max_per_day: int | None = Field(default=None, ge=1, le=10_000_000)
+    warmup: WarmupIn | None = Field(
+        default=None, description="Cap on new conversations per day; null removes it"
+    )
 
 
 class AccountOut(BaseModel):
@@ -133,5 +140,10 @@ class AccountOut(BaseModel):
     jitter_seconds: int
     max_per_hour: int | None
     max_per_day: int | None
+    warmup: WarmupIn | None = None
+    first_sent_at: datetime | None = Field(
+        default=None, description="The account's first send: warm-up day 1"
+    )
+    new_conversations: NewConversationsOut | None = None
     organization_id: int | None
     created_at: datetime

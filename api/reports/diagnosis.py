@@ -10,6 +10,7 @@ from temporalio.client import Client
 from activities.supervisor import account_task_queue
 from api.reports import pace
 from api.reports.pace import local_time, reason
+from api.reports.rotation_diagnosis import account_reasons, sending_account
 from api.reports.schemas import (
     DiagnosisOut,
     ReasonOut,
@@ -19,7 +20,6 @@ from api.reports.schemas import (
 )
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import diagnosis as repo
-from db.repositories import directory
 from db.vocabulary import AccountStatus, CampaignStatus, ExecutionStatus
 from workflows import flowgraph
 from workflows.inspection import live_pollers
@@ -56,11 +56,7 @@ class DiagnosisService:
         by_status = await repo.count_by_status(self.session, campaign.id)
         groups = await repo.open_groups(self.session, campaign.id)
         waiting = pace.merged_groups([pace.waiting_group(campaign, g) for g in groups])
-        account = (
-            await directory.account_by_id(self.session, campaign.telegram_account_id)
-            if campaign.telegram_account_id
-            else None
-        )
+        account = await sending_account(self.session, campaign)
         reasons: list[ReasonOut] = []
         reasons += self._lifecycle(campaign, by_status, account)
         runs = campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)
@@ -84,6 +80,7 @@ class DiagnosisService:
                 )
             )
         if runs and open_leads:
+            reasons += await account_reasons(self.session, campaign)
             reasons += pace.leads(waiting, now)
         # Most severe first, in the order above within a severity: the first reason is
         # the one to act on, and it decides the verdict.

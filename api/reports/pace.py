@@ -21,6 +21,8 @@ WAIT_TEXT = {
     WaitingReason.OUTSIDE_WINDOW: "held until the sending window opens",
     WaitingReason.FLOOD_WAIT: "held by Telegram's flood wait",
     WaitingReason.PEER_FLOOD: "held by the peer-flood cooldown",
+    WaitingReason.NEW_CONVERSATION_CAP: "held by their account's new-conversation cap",
+    WaitingReason.ACCOUNT_UNHEALTHY: "held while their account is unhealthy",
     WaitingReason.DELAY: "in a delay node",
     WaitingReason.REPLY: "waiting for a reply",
     WaitingReason.SCHEDULED: "waiting for the scheduled start",

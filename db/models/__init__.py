@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from db.models.abtest import AbDecision
-from db.models.accounts import TelegramAccount, TelegramPeer
+from db.models.accounts import AccountConversation, TelegramAccount, TelegramPeer
 from db.models.base import Base
 from db.models.campaigns import CampaignFlow, CampaignFlowVersion
 from db.models.contacts import Contact
@@ -14,6 +14,7 @@ from db.models.users import ApiToken, ConsoleSession, User
 
 __all__ = [
     "AbDecision",
+    "AccountConversation",
     "ApiToken",
     "Base",
     "CampaignFlow",

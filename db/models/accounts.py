@@ -38,6 +38,13 @@ class TelegramAccount(Base):
     max_per_day: Mapped[int | None] = mapped_column(Integer)
     next_send_at: Mapped[datetime | None]
     last_sent_at: Mapped[datetime | None]
+    # The account's first message ever: its warm-up days count from here.
+    first_sent_at: Mapped[datetime | None]
+    # Cap on new conversations per UTC day, ramping from start by increase a day up to
+    # max (workflows.warmup); no start: no cap.
+    warmup_start_per_day: Mapped[int | None] = mapped_column(Integer)
+    warmup_increase_per_day: Mapped[int | None] = mapped_column(Integer)
+    warmup_max_per_day: Mapped[int | None] = mapped_column(Integer)
     updates_offset: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     # Telethon's update state (pts, qts, date, seq) after the last handled update: the
     # next listener fetches the difference from here, so no reply is lost in between.
@@ -64,3 +71,17 @@ class TelegramPeer(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     access_hash: Mapped[int] = mapped_column(BigInteger)
     resolved_at: Mapped[datetime] = now_column()
+
+
+class AccountConversation(Base):
+    """A lead the account has opened a conversation with, and when: the first message
+    it claimed for that contact counts against its new-conversation cap that day."""
+
+    __tablename__ = "account_conversations"
+    __table_args__ = (Index("ix_account_conversations_started", "account_id", "started_at"),)
+
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_accounts.id"), primary_key=True
+    )
+    contact_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contacts.id"), primary_key=True)
+    started_at: Mapped[datetime] = now_column()

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, now_column, pk_column
@@ -31,6 +32,9 @@ class CampaignFlow(Base):
     telegram_account_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("telegram_accounts.id")
     )
+    # Every account the campaign sends from, telegram_account_id first; each lead is
+    # pinned to one of them (flow_executions.telegram_account_id).
+    telegram_account_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
     timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
     scheduled_start_at: Mapped[datetime | None]
     sending_window: Mapped[dict[str, Any] | None]

@@ -33,11 +33,21 @@ class FlowExecution(Base):
         ),
         Index("ix_flow_executions_campaign_status", "campaign_id", "status"),
         Index("ix_flow_executions_contact", "contact_id"),
+        Index(
+            "ix_flow_executions_account_open",
+            "telegram_account_id",
+            postgresql_where=text("status IN ('pending', 'running', 'waiting', 'paused')"),
+        ),
     )
 
     id: Mapped[int] = pk_column()
     campaign_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("campaign_flows.id"))
     contact_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contacts.id"))
+    # The account this lead hears from for its whole conversation (account rotation);
+    # null for leads pinned before rotation: they use the campaign's account.
+    telegram_account_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("telegram_accounts.id")
+    )
     # pending | running | waiting | paused | completed | responded | failed | cancelled
     # | opted_out | skipped
     status: Mapped[str] = mapped_column(String(16), server_default=ExecutionStatus.PENDING)

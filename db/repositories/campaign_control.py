@@ -35,12 +35,15 @@ async def status_of(session: AsyncSession, campaign_id: int) -> str | None:
 async def pause_for_account(
     session: AsyncSession, account_id: int, reason: str
 ) -> list[CampaignFlow]:
-    """Mark the account unauthorized and pause its active campaigns, returning them."""
+    """Mark the account unauthorized and pause the active campaigns it alone sends for."""
     running = list(
         await session.scalars(
             select(CampaignFlow.id)
             .where(
                 CampaignFlow.telegram_account_id == account_id,
+                # A campaign with several accounts goes on: only this account's leads
+                # wait (activities.rotation).
+                func.coalesce(func.cardinality(CampaignFlow.telegram_account_ids), 0) <= 1,
                 CampaignFlow.status.in_((CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)),
             )
             .order_by(CampaignFlow.id)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,6 +76,7 @@ async def accounts_and_creators(
 ) -> tuple[dict[int, TelegramAccount], dict[int, User]]:
     """The accounts and creators of some campaigns, by id, in two queries."""
     account_ids = {c.telegram_account_id for c in campaigns if c.telegram_account_id}
+    account_ids |= {a for c in campaigns for a in c.telegram_account_ids or []}
     user_ids = {c.created_by for c in campaigns}
     accounts = list(
         await session.scalars(select(TelegramAccount).where(TelegramAccount.id.in_(account_ids)))
@@ -109,7 +110,12 @@ async def list_page(
     if enabled is not None:
         stmt = stmt.where(CampaignFlow.enabled.is_(enabled))
     if account_id is not None:
-        stmt = stmt.where(CampaignFlow.telegram_account_id == account_id)
+        stmt = stmt.where(
+            or_(
+                CampaignFlow.telegram_account_id == account_id,
+                CampaignFlow.telegram_account_ids.contains([account_id]),
+            )
+        )
     if search:
         stmt = stmt.where(CampaignFlow.name.ilike(contains_pattern(search), escape="\\"))
     if cursor is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Select, String, bindparam, func, select, text
+from sqlalchemy import BigInteger, Select, String, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -225,7 +225,10 @@ async def campaigns_using_account(session: AsyncSession, account_id: int) -> lis
     rows = await session.scalars(
         select(CampaignFlow.name)
         .where(
-            CampaignFlow.telegram_account_id == account_id,
+            or_(
+                CampaignFlow.telegram_account_id == account_id,
+                CampaignFlow.telegram_account_ids.contains([account_id]),
+            ),
             CampaignFlow.deleted_at.is_(None),
             CampaignFlow.status.in_(
                 [CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE, CampaignStatus.PAUSED]

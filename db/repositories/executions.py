@@ -45,6 +45,8 @@ class ExecutionState:
     current_node_id: str | None
     next_execution_at: datetime | None
     started_at: datetime | None
+    # The account the lead is pinned to (account rotation); None: the campaign's.
+    telegram_account_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ class CampaignState:
     deleted_at: datetime | None
     control_seq: int
     telegram_account_id: int | None
+    telegram_account_ids: list[int] | None
     response_handling: dict[str, Any] | None
     sending_window: dict[str, Any] | None
     timezone: str

@@ -88,10 +88,14 @@ def _listened() -> ColumnElement[bool]:
 
 
 def caught_up_of_campaign() -> ScalarSelect[bool]:
-    """Whether a live listener has caught up on the campaign's (enclosing query) account."""
+    """Whether a live listener has caught up on the account of the enclosing query's
+    lead: the one it is pinned to, else its campaign's."""
     return (
         select(_listened())
-        .where(TelegramAccount.id == CampaignFlow.telegram_account_id)
+        .where(
+            TelegramAccount.id
+            == func.coalesce(FlowExecution.telegram_account_id, CampaignFlow.telegram_account_id)
+        )
         .scalar_subquery()
     )
 
@@ -143,7 +147,8 @@ async def executions_for_reply(
         .join(Contact, Contact.id == FlowExecution.contact_id)
         .join(CampaignFlow, CampaignFlow.id == FlowExecution.campaign_id)
         .where(
-            CampaignFlow.telegram_account_id == account_id,
+            func.coalesce(FlowExecution.telegram_account_id, CampaignFlow.telegram_account_id)
+            == account_id,
             FlowExecution.deleted_at.is_(None),
             or_(
                 func.lower(Contact.username) == peer.lower(),

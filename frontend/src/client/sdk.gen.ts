@@ -591,14 +591,15 @@ export const deleteAccountTelegramAccountsAccountIdDelete = <ThrowOnError extend
 /**
  * Get Account
  *
- * One account with its health: status, reason, flood wait and cooldown.
+ * One account with its health (status, reason, flood wait and cooldown) and its
+ * new conversations today against its warm-up cap.
  */
 export const getAccountTelegramAccountsAccountIdGet = <ThrowOnError extends boolean = false>(options: Options<GetAccountTelegramAccountsAccountIdGetData, ThrowOnError>) => (options.client ?? client).get<GetAccountTelegramAccountsAccountIdGetResponses, GetAccountTelegramAccountsAccountIdGetErrors, ThrowOnError>({ url: '/telegram-accounts/{account_id}', ...options });
 
 /**
  * Update Account
  *
- * Change the display name or the rate limits.
+ * Change the display name, the rate limits or the warm-up.
  */
 export const updateAccountTelegramAccountsAccountIdPatch = <ThrowOnError extends boolean = false>(options: Options<UpdateAccountTelegramAccountsAccountIdPatchData, ThrowOnError>) => (options.client ?? client).patch<UpdateAccountTelegramAccountsAccountIdPatchResponses, UpdateAccountTelegramAccountsAccountIdPatchErrors, ThrowOnError>({
     url: '/telegram-accounts/{account_id}',

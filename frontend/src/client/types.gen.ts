@@ -192,6 +192,10 @@ export type AccountIn = {
      * Telethon StringSession import
      */
     session_string?: string | null;
+    /**
+     * Cap on new conversations per day with its ramp
+     */
+    warmup?: WarmupIn | null;
 };
 
 /**
@@ -212,6 +216,12 @@ export type AccountOut = {
      * Display Name
      */
     display_name: string | null;
+    /**
+     * First Sent At
+     *
+     * The account's first send: warm-up day 1
+     */
+    first_sent_at?: string | null;
     /**
      * Flood Wait Until
      */
@@ -236,6 +246,7 @@ export type AccountOut = {
      * Min Interval Seconds
      */
     min_interval_seconds: number;
+    new_conversations?: NewConversationsOut | null;
     /**
      * Organization Id
      */
@@ -256,6 +267,7 @@ export type AccountOut = {
      * Status Reason
      */
     status_reason: string | null;
+    warmup?: WarmupIn | null;
 };
 
 /**
@@ -318,6 +330,10 @@ export type AccountUpdate = {
      * Min Interval Seconds
      */
     min_interval_seconds?: number | null;
+    /**
+     * Cap on new conversations per day; null removes it
+     */
+    warmup?: WarmupIn | null;
 };
 
 /**
@@ -465,6 +481,12 @@ export type CampaignContactOut = {
      */
     status: string;
     /**
+     * Telegram Account Id
+     *
+     * The account the lead hears from, pinned when its workflow starts
+     */
+    telegram_account_id?: number | null;
+    /**
      * Username
      */
     username: string | null;
@@ -516,6 +538,12 @@ export type CampaignCreate = {
      */
     telegram_account_id?: number | null;
     /**
+     * Telegram Account Ids
+     *
+     * Every account the campaign sends from; each lead is pinned to one. telegram_account_id is the first of them (alone: the only one)
+     */
+    telegram_account_ids?: Array<number> | null;
+    /**
      * Timezone
      */
     timezone?: string;
@@ -532,6 +560,12 @@ export type CampaignOut = {
         [key: string]: unknown;
     } | null;
     account?: AccountSummary | null;
+    /**
+     * Accounts
+     *
+     * Each of telegram_account_ids, in order
+     */
+    accounts?: Array<AccountSummary>;
     /**
      * Created At
      */
@@ -599,6 +633,12 @@ export type CampaignOut = {
      */
     telegram_account_id: number | null;
     /**
+     * Telegram Account Ids
+     *
+     * Every account the campaign sends from, telegram_account_id first
+     */
+    telegram_account_ids: Array<number>;
+    /**
      * Timezone
      */
     timezone: string;
@@ -642,6 +682,12 @@ export type CampaignUpdate = {
      * Telegram Account Id
      */
     telegram_account_id?: number | null;
+    /**
+     * Telegram Account Ids
+     *
+     * Every account the campaign sends from; each lead is pinned to one. telegram_account_id is the first of them (alone: the only one)
+     */
+    telegram_account_ids?: Array<number> | null;
     /**
      * Timezone
      */
@@ -1549,6 +1595,38 @@ export type Membership = {
      * Role
      */
     role: string;
+};
+
+/**
+ * NewConversationsOut
+ *
+ * Today's new conversations of an account against its cap (UTC days).
+ */
+export type NewConversationsOut = {
+    /**
+     * Cap
+     *
+     * Today's cap from the warm-up; null: no cap
+     */
+    cap: number | null;
+    /**
+     * Closed By Peer Flood
+     *
+     * A PEER_FLOOD today closed new conversations until tomorrow
+     */
+    closed_by_peer_flood: boolean;
+    /**
+     * Today
+     *
+     * New conversations started (or reserved) today
+     */
+    today: number;
+    /**
+     * Warmup Day
+     *
+     * Day of warm-up, 1 on the day of the first send
+     */
+    warmup_day: number;
 };
 
 /**
@@ -2472,6 +2550,28 @@ export type WaitingGroupOut = {
      * The earliest lead of the group moves then
      */
     until: string | null;
+};
+
+/**
+ * WarmupIn
+ *
+ * An account's cap on new conversations per UTC day, ramping from the account's
+ * first send: day 1 allows start_per_day, each later day increase_per_day more, up to
+ * max_per_day.
+ */
+export type WarmupIn = {
+    /**
+     * Increase Per Day
+     */
+    increase_per_day?: number;
+    /**
+     * Max Per Day
+     */
+    max_per_day: number;
+    /**
+     * Start Per Day
+     */
+    start_per_day: number;
 };
 
 /**

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { listAccountsTelegramAccountsGet, unwrap, type AccountOut } from "../api";
 import { Empty, QueryState } from "../components/States";
 import { when } from "../format";
+import { WarmupCell } from "../components/Warmup";
 import { TelethonSignIn } from "./TelethonSignIn";
 
 const HEALTH: Record<string, string> = { connected: "green", unauthorized: "red", banned: "red" };
@@ -60,6 +61,7 @@ export function AccountsPage() {
                   <Table.Th>Provider</Table.Th>
                   <Table.Th>Health</Table.Th>
                   <Table.Th>Limits</Table.Th>
+                  <Table.Th>New conversations</Table.Th>
                   <Table.Th>Flood wait until</Table.Th>
                   <Table.Th>Cooldown until</Table.Th>
                 </Table.Tr>
@@ -81,6 +83,9 @@ export function AccountsPage() {
                     </Table.Td>
                     <Table.Td>
                       {a.max_per_hour ?? "∞"}/hour · {a.max_per_day ?? "∞"}/day · every {a.min_interval_seconds}s ±{a.jitter_seconds}s
+                    </Table.Td>
+                    <Table.Td>
+                      <WarmupCell account={a} />
                     </Table.Td>
                     <Table.Td>
                       <Until at={a.flood_wait_until} />

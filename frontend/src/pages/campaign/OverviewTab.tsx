@@ -18,6 +18,7 @@ import {
 import { ConfirmButton } from "../../components/Confirm";
 import { when } from "../../format";
 import { DiagnosisPanel } from "./DiagnosisPanel";
+import { CampaignAccounts } from "../../components/CampaignAccounts";
 import { LaunchProblems } from "./LaunchProblems";
 
 type Path = { path: { campaign_id: number } };
@@ -135,6 +136,7 @@ export function OverviewTab({ campaign, org }: { campaign: CampaignOut; org: str
               <Field label="Cooldown until">{when(account.cooldown_until)}</Field>
             </Stack>
           )}
+          <CampaignAccounts accounts={campaign.accounts ?? []} />
           <Title order={4} mt="md" mb="sm">
             Timestamps
           </Title>
