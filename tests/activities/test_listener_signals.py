@@ -45,7 +45,11 @@ def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(listener_module, "SIGNAL_RETRY_FOR", 0.05)
 
 
-async def test_a_signal_is_retried_until_temporal_answers() -> None:
+async def test_a_signal_is_retried_until_temporal_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Long enough for a loaded event loop: three retries take milliseconds.
+    monkeypatch.setattr(listener_module, "SIGNAL_RETRY_FOR", 60.0)
     temporal = _Temporal({"a": [RPCStatusCode.UNAVAILABLE] * 3})
     await _listener(temporal)._signal("a", ReplySignal(message_id=7, text="yes"))
     assert temporal.tries == ["a"] * 4
