@@ -20,11 +20,8 @@ from tests.conftest import TASK_QUEUE, Caller, campaign_with_contacts, eventuall
 from workflows.contact import ContactWorkflow
 from workflows.types import (
     CONTACT_WORKFLOW,
-    CONTROL_WORKFLOW,
-    CampaignOp,
     ContactInput,
     ContactState,
-    ControlInput,
     ControlSignal,
     ExecutionPlan,
     contact_workflow_id,
@@ -381,7 +378,6 @@ async def test_reconciler_carries_out_a_launch_the_api_never_told_temporal(
 
     from activities.fanout import CampaignActivities
     from db.models import CampaignFlow
-    from tests.conftest import TASK_QUEUE
 
     caller: Caller = await make_user(org=unique("org"))
     peer = unique()
@@ -411,28 +407,6 @@ async def test_reconciler_carries_out_a_launch_the_api_never_told_temporal(
             return row is not None and row.applied_seq == row.control_seq
 
     await eventually(applied)
-
-
-async def test_control_workflow_on_the_shared_queue_is_still_served(
-    make_user: Any, client: Client
-) -> None:
-    """Control workflows started before control had its own queue keep running."""
-    caller: Caller = await make_user()
-    cid, _, _ = await campaign_with_contacts(caller, [unique()])
-    handle = await client.start_workflow(
-        CONTROL_WORKFLOW,
-        ControlInput(campaign_id=cid, organization_id=None),
-        id=f"legacy-control-{cid}",
-        task_queue=TASK_QUEUE,
-        start_signal="submit",
-        start_signal_args=[CampaignOp(seq=0, action="noop")],
-    )
-
-    async def taken() -> bool:
-        return await handle.query("pending", result_type=list[CampaignOp]) == []
-
-    await eventually(taken)
-    await handle.terminate("test done")
 
 
 @pytest.mark.parametrize("launched_by", ["input", "signal"])
