@@ -12,7 +12,6 @@ from temporalio import activity
 
 from activities import rotation
 from activities.state import contact_variables, halt_for, log_rows
-from activities.supervisor import account_task_queue
 from db.models import Contact
 from db.models.executions import TERMINAL
 from db.repositories import campaigns as campaigns_repo
@@ -32,6 +31,7 @@ from workflows.types import (
     FlowRequest,
     StepRequest,
     StepResult,
+    account_task_queue,
 )
 
 FLOW_CACHE_SIZE = 256

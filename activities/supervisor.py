@@ -23,11 +23,6 @@ AccountWorkerFactory = Callable[[int], Worker]
 CHECK_TIMEOUT = 20.0
 
 
-def account_task_queue(account_id: int) -> str:
-    """Sends of a Telethon account run where its one connected client lives."""
-    return f"tgflows-account-{account_id}"
-
-
 @dataclass
 class _Held:
     listener: asyncio.Task[None]

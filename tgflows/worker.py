@@ -23,7 +23,7 @@ from activities.fanout import CampaignActivities
 from activities.listener import ReplyListener
 from activities.metrics import ObservedActivities
 from activities.sending import SendActivities
-from activities.supervisor import AccountSupervisor, account_task_queue
+from activities.supervisor import AccountSupervisor
 from activities.telegram.pool import ProviderPool
 from db.repositories.inbound import LEASE_INTERVAL
 from db.session import SessionFactory, make_engine, make_session_factory
@@ -31,7 +31,7 @@ from db.settings import Settings
 from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
-from workflows.types import control_task_queue
+from workflows.types import account_task_queue, control_task_queue
 from workflows.worker_monitor import WorkerMonitor, sdk_runtime, serving
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,11 @@ def contact_workflow_id(execution_id: int, generation: int) -> str:
     return f"contact-{execution_id}-g{generation}"
 
 
+def account_task_queue(account_id: int) -> str:
+    """Sends of a Telethon account run where its one connected client lives."""
+    return f"tgflows-account-{account_id}"
+
+
 def control_task_queue(task_queue: str) -> str:
     """Campaign control workflows and their fan-out have a queue of their own, so a
     worker process can be given to them alone (TGFLOWS_WORKER_ROLES)."""

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from activities.supervisor import account_task_queue
 from api.reports import pace
 from api.reports.pace import local_time, reason
 from api.reports.rotation_diagnosis import account_reasons, sending_account
@@ -23,7 +22,7 @@ from db.repositories import diagnosis as repo
 from db.vocabulary import AccountStatus, CampaignStatus, ExecutionStatus
 from workflows import flowgraph
 from workflows.inspection import live_pollers
-from workflows.types import control_task_queue
+from workflows.types import account_task_queue, control_task_queue
 
 # Accounts that cannot send until a person acts, and what that person does.
 UNHEALTHY: dict[str, str] = {

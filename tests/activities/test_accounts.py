@@ -13,11 +13,10 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from activities.executions import ExecutionActivities
-from activities.supervisor import account_task_queue
 from db.models import TelegramAccount
 from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
-from workflows.types import ContactInput
+from workflows.types import ContactInput, account_task_queue
 
 pytestmark = pytest.mark.usefixtures("worker")
 
