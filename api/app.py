@@ -25,6 +25,7 @@ from api.routers import (
     reply_rules,
     reports,
     telethon_login,
+    webhooks,
 )
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         campaigns.router,
         reports.router,
         diagnosis.router,
+        webhooks.router,
     )
     for router in routers:
         app.include_router(router)

@@ -121,8 +121,7 @@ def forbidden_text(action: Action) -> str:
     if action in CREATOR_ONLY:
         return f"Only the campaign's creator may {phrase(action)} it"
     return (
-        "Only the campaign's creator or an owner/admin of its organization "
-        f"may {phrase(action)} it"
+        f"Only the campaign's creator or an owner/admin of its organization may {phrase(action)} it"
     )
 
 

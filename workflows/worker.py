@@ -24,6 +24,7 @@ from activities.metrics import ObservedActivities
 from activities.sending import SendActivities
 from activities.supervisor import AccountSupervisor, account_task_queue
 from activities.telegram.pool import ProviderPool
+from activities.webhooks import WebhookActivities, WebhookDispatcher
 from db.repositories.inbound import LEASE_INTERVAL
 from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
@@ -31,6 +32,7 @@ from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import control_task_queue
+from workflows.webhooks import WebhookStreamWorkflow
 from workflows.worker_monitor import WorkerMonitor, sdk_runtime, serving
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,12 @@ def build_worker(
         campaigns.activate_scheduled,
         campaigns.mark_applied,
     ]
+    webhooks = WebhookActivities(sessions, allow_private=Settings().webhook_allow_private)
+    webhook_activities: list[Callable[..., Any]] = [
+        webhooks.pending,
+        webhooks.deliver,
+        webhooks.give_up,
+    ]
     contacts = Worker(
         client,
         task_queue=task_queue,
@@ -115,8 +123,8 @@ def build_worker(
     control = Worker(
         client,
         task_queue=control_task_queue(task_queue),
-        workflows=[CampaignControlWorkflow],
-        activities=control_activities,
+        workflows=[CampaignControlWorkflow, WebhookStreamWorkflow],
+        activities=[*control_activities, *webhook_activities],
         workflow_runner=runner,
         max_concurrent_activities=10,
         interceptors=[ObservedActivities()],
@@ -194,6 +202,9 @@ async def running_worker(
         "control": (parts.control, lambda: _reconcile_forever(parts.campaigns, reconcile_interval)),
     }
     background = [asyncio.create_task(jobs[role][1]()) for role in roles]
+    if "control" in roles:
+        dispatcher = WebhookDispatcher(sessions, client, task_queue, Settings())
+        background.append(asyncio.create_task(dispatcher.run()))
     try:
         async with contextlib.AsyncExitStack() as stack:
             for role in roles:

@@ -62,9 +62,7 @@ async def test_window_closed_in_the_campaigns_timezone(make_user: Any) -> None:
     # Closed all of today, Tokyo time: open tomorrow from 09:00.
     days = [d for d in range(7) if d != today.weekday()]
     window = {"days": days, "start": "09:00", "end": "17:00"}
-    cid, _, _ = await campaign_with_contacts(
-        caller, [unique()], timezone=tz, sending_window=window
-    )
+    cid, _, _ = await campaign_with_contacts(caller, [unique()], timezone=tz, sending_window=window)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
     rows = await eventually(lambda: lead_waits(caller, cid, "outside_window"))
     opening = datetime.combine(today.date() + timedelta(days=1), datetime.min.time(), ZoneInfo(tz))
@@ -78,8 +76,12 @@ async def test_window_closed_in_the_campaigns_timezone(make_user: Any) -> None:
     assert datetime.fromisoformat(first["until"]) == opening
     assert f"{opening:%Y-%m-%d} 09:00 JST (Asia/Tokyo)" in first["message"]
     assert found["waiting"] == [
-        {"reason": "outside_window", "count": 1, "until": rows[0]["waiting_until"],
-         "nodes": ["hello"]}
+        {
+            "reason": "outside_window",
+            "count": 1,
+            "until": rows[0]["waiting_until"],
+            "nodes": ["hello"],
+        }
     ]
     await caller.ok("post", f"/campaign-flows/{cid}/stop")
 
@@ -136,6 +138,7 @@ async def test_account_unauthorized(make_user: Any, sim: httpx.AsyncClient) -> N
         caller, [unique()], account={"phone": phone, "display_name": "Sales 1"}
     )
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
     async def paused_by_it() -> dict[str, Any] | None:
         found = await first_reason_is(caller, cid, "account_unauthorized")
         return found if found and "paused" in [r["code"] for r in found["reasons"]] else None
@@ -157,9 +160,7 @@ async def test_campaign_disabled(make_user: Any) -> None:
     await caller.ok("post", f"/campaign-flows/{cid}/disable")
     found = await diagnosis(caller, cid)
     assert found["verdict"] == "blocked"
-    assert [(r["code"], r["severity"]) for r in found["reasons"][:1]] == [
-        ("disabled", "blocked")
-    ]
+    assert [(r["code"], r["severity"]) for r in found["reasons"][:1]] == [("disabled", "blocked")]
     assert found["reasons"][0]["action"] == "Enable it, then launch it"
 
 
