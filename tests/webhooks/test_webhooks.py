@@ -24,6 +24,8 @@ from tests.conftest import (
 )
 from tests.webhooks.receiver import Endpoint, Receiver, receiving
 
+pytestmark = pytest.mark.usefixtures("worker")
+
 ALL_EVENTS = [
     "message_sent",
     "message_read",
