@@ -9,6 +9,7 @@ const SECTIONS = [
   { to: "/o/$org/campaigns", label: "Campaigns" },
   { to: "/o/$org/contacts", label: "Contacts" },
   { to: "/o/$org/accounts", label: "Telegram accounts" },
+  { to: "/o/$org/webhooks", label: "Webhooks" },
   { to: "/o/$org/organization", label: "Organization" },
 ] as const;
 

@@ -7,6 +7,7 @@ import { CampaignPage } from "./pages/campaign/CampaignPage";
 import { ContactsPage } from "./pages/ContactsPage";
 import { Login } from "./pages/Login";
 import { OrganizationPage } from "./pages/OrganizationPage";
+import { WebhooksPage } from "./pages/WebhooksPage";
 import { Empty } from "./components/States";
 
 const root = createRootRoute({
@@ -41,12 +42,13 @@ const campaignIndex = createRoute({
 const campaign = createRoute({ getParentRoute: () => space, path: "/campaigns/$id/$tab", component: CampaignPage });
 const contacts = createRoute({ getParentRoute: () => space, path: "/contacts", component: ContactsPage });
 const accounts = createRoute({ getParentRoute: () => space, path: "/accounts", component: AccountsPage });
+const webhooks = createRoute({ getParentRoute: () => space, path: "/webhooks", component: WebhooksPage });
 const organization = createRoute({ getParentRoute: () => space, path: "/organization", component: OrganizationPage });
 
 const routeTree = root.addChildren([
   login,
   home,
-  space.addChildren([spaceIndex, campaigns, campaignIndex, campaign, contacts, accounts, organization]),
+  space.addChildren([spaceIndex, campaigns, campaignIndex, campaign, contacts, accounts, webhooks, organization]),
 ]);
 
 export const router = createRouter({ routeTree });
