@@ -125,7 +125,7 @@ class WebhookActivities:
             SIGNATURE_HEADER: signature(decrypt(webhook.secret_encrypted), timestamp, body),
         }
         started = time.monotonic()
-        status, error = await self._post(webhook.url, body, headers, req.timeout_seconds)
+        status, error = await self.post(webhook.url, body, headers, req.timeout_seconds)
         ok = status is not None and 200 <= status < 300
         async with self._sessions.begin() as session:
             await repo.record_attempt(
@@ -139,9 +139,10 @@ class WebhookActivities:
         if not ok:
             raise ApplicationError(error or f"receiver answered HTTP {status}")
 
-    async def _post(
+    async def post(
         self, url: str, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int | None, str | None]:
+        """One HTTP attempt: the receiver's status, or why there was none."""
         try:
             # An address literal never reaches the resolver: checked here first.
             await check_url(url, allow_private=self._allow_private)

@@ -8,7 +8,7 @@ import hmac
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +35,8 @@ def verify(secret: str, header: str, body: bytes, tolerance: float = 300) -> boo
 class Endpoint:
     secret: str = ""
     fail_first: int = 0
+    # Events answered 500 whatever the attempt, while set.
+    reject: Callable[[dict[str, Any]], bool] | None = None
     requests: int = 0
     # Every request: (status answered, event, signature valid)
     log: list[tuple[int, dict[str, Any], bool]] = field(default_factory=list)
@@ -74,9 +76,10 @@ async def receiving() -> AsyncIterator[Receiver]:
         endpoint = receiver.endpoints[request.match_info["name"]]
         body = await request.read()
         endpoint.requests += 1
-        status = 500 if endpoint.requests <= endpoint.fail_first else 200
         valid = verify(endpoint.secret, request.headers["X-Tgflows-Signature"], body)
         event = json.loads(body)
+        rejected = endpoint.reject is not None and endpoint.reject(event)
+        status = 500 if rejected or endpoint.requests <= endpoint.fail_first else 200
         assert request.headers["X-Tgflows-Event-Id"] == event["id"]
         endpoint.log.append((status, event, valid))
         return web.Response(status=status, text="ok" if status == 200 else "not yet")

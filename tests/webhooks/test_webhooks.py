@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import Client
 
+from activities.webhooks import WebhookActivities
 from api.app import create_app
 from db.session import SessionFactory
 from db.settings import Settings
@@ -23,6 +25,8 @@ from tests.conftest import (
     unique,
 )
 from tests.webhooks.receiver import Endpoint, Receiver, receiving
+from workflows.types import control_task_queue
+from workflows.webhooks import StreamInput, WebhookStreamWorkflow, stream_workflow_id
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -76,6 +80,18 @@ def reply_flow() -> dict[str, Any]:
 async def deliveries(caller: Caller, webhook_id: int) -> list[dict[str, Any]]:
     page = await caller.ok("get", f"/webhooks/{webhook_id}/deliveries", params={"limit": 500})
     return list(page["items"])
+
+
+async def settled(caller: Caller, webhook_id: int) -> list[dict[str, Any]]:
+    """The deliveries once none is pending: a receiver sees an event a moment before
+    the worker records its answer."""
+
+    async def check() -> list[dict[str, Any]] | None:
+        found = await deliveries(caller, webhook_id)
+        return found if all(d["status"] != "pending" for d in found) else None
+
+    result: list[dict[str, Any]] = await eventually(check)
+    return result
 
 
 async def test_every_event_arrives_once_signed(
@@ -140,7 +156,8 @@ async def test_every_event_arrives_once_signed(
     health = [e["data"] for e in events if e["type"] == "account_health_changed"]
     assert health[0]["account_id"] == account_id and "campaign_id" not in health[0]
     # The deliveries list agrees: each delivered at its first attempt, with a 200.
-    listed = await deliveries(caller, webhook_id)
+    listed = await settled(caller, webhook_id)
+    assert [e["id"] for e in endpoint.accepted] == ids, "nothing more arrives once settled"
     assert sorted(d["event_id"] for d in listed) == sorted(ids)
     assert all(d["status"] == "delivered" for d in listed)
     assert all([a["response_status"] for a in d["attempts"]] == [200] for d in listed)
@@ -186,7 +203,7 @@ async def test_failing_receiver_gets_everything_in_order(
         return len(endpoint.accepted) == 6
 
     await eventually(all_accepted, timeout=60)
-    listed = await deliveries(caller, webhook_id)
+    listed = await settled(caller, webhook_id)
     # In the order they were recorded (the outbox's order), each once.
     in_order = [d["event_id"] for d in sorted(listed, key=lambda d: d["id"])]
     assert [e["id"] for e in endpoint.accepted] == in_order
@@ -264,3 +281,60 @@ async def test_who_may_manage_webhooks(make_user: Any, receiver: Receiver) -> No
     assert (await owner.delete(f"/webhooks/{webhook_id}")).status_code == 204
     assert (await owner.get(f"/webhooks/{webhook_id}")).status_code == 404
     assert (await owner.ok("get", "/webhooks"))["items"] == []
+
+
+async def test_out_of_retries_fails_and_the_stream_goes_on(
+    make_user: Any, receiver: Receiver, client: Client
+) -> None:
+    caller: Caller = await make_user()
+    webhook_id, endpoint = await subscribe(
+        caller, receiver, "stuck", ["campaign_status_changed", "message_sent"]
+    )
+    # The launch's event is refused until we say otherwise.
+    endpoint.reject = lambda e: e["data"].get("status") == "active"
+    cid, _, _ = await campaign_with_contacts(caller, [unique()], flow=two_step_flow())
+    # This stream's workflow, started before its first event with a 2 s retry period
+    # (the dispatcher's signal-with-start then only pokes it).
+    await client.start_workflow(
+        WebhookStreamWorkflow.run,
+        StreamInput(webhook_id, cid, initial_seconds=0.2, max_seconds=0.5, retry_seconds=2),
+        id=stream_workflow_id(webhook_id, cid),
+        task_queue=control_task_queue(TASK_QUEUE),
+    )
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def the_rest_arrived() -> bool:
+        statuses = [e["data"].get("status") for e in endpoint.accepted]
+        return statuses == [None, "completed"]  # message_sent, then the completion
+
+    await eventually(the_rest_arrived, timeout=30)
+    listed = sorted(await settled(caller, webhook_id), key=lambda d: d["id"])
+    first, *rest = listed
+    assert first["payload"]["status"] == "active" and first["status"] == "failed"
+    assert len(first["attempts"]) >= 2
+    assert {a["response_status"] for a in first["attempts"]} == {500}
+    assert [d["status"] for d in rest] == ["delivered", "delivered"]
+
+    # Redelivered by hand once the receiver is fixed.
+    endpoint.reject = None
+    resp = await caller.post(f"/webhooks/{webhook_id}/deliveries/{first['id']}/redeliver")
+    assert resp.status_code == 202 and resp.json()["status"] == "pending"
+
+    async def delivered() -> bool:
+        return any(e["id"] == first["event_id"] for e in endpoint.accepted)
+
+    await eventually(delivered, timeout=20)
+
+
+async def test_delivery_time_check_refuses_loopback(receiver: Receiver, sessions: Any) -> None:
+    """A name that resolves to loopback is not called when private receivers are not
+    allowed, even though it is checked again only at delivery (DNS rebinding)."""
+    url = receiver.url("rebound").replace("127.0.0.1", "localhost")
+    strict = WebhookActivities(sessions, allow_private=False)
+    status, error = await strict.post(url, b"{}", {}, 5)
+    assert status is None and error and "loopback" in error
+    assert receiver.endpoints["rebound"].requests == 0
+    status, error = await WebhookActivities(sessions, allow_private=True).post(
+        url, b'{"id":"x"}', {"X-Tgflows-Signature": "t=0,v1=0", "X-Tgflows-Event-Id": "x"}, 5
+    )
+    assert receiver.endpoints["rebound"].requests == 1
