@@ -30,7 +30,6 @@ from db.session import SessionFactory
 from db.settings import Settings
 from db.vocabulary import DeliveryStatus
 from db.webhook_urls import RefusedUrl, check_addresses, check_url
-from workflows.types import control_task_queue
 from workflows.webhooks import (
     GONE,
     WEBHOOK_WORKFLOW,
@@ -38,6 +37,7 @@ from workflows.webhooks import (
     PendingQuery,
     StreamInput,
     stream_workflow_id,
+    webhook_task_queue,
 )
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class WebhookDispatcher:
     ) -> None:
         self._sessions = sessions
         self._client = client
-        self._task_queue = control_task_queue(task_queue)
+        self._task_queue = webhook_task_queue(task_queue)
         self._settings = settings
         self._seen: dict[tuple[int, int], tuple[int, float]] = {}
 

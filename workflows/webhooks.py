@@ -27,6 +27,11 @@ IDLE = timedelta(minutes=1)
 GONE = "WebhookGone"
 
 
+def webhook_task_queue(task_queue: str) -> str:
+    """Deliveries run on a queue of their own: a slow receiver never holds the fan-out."""
+    return f"{task_queue}-webhooks"
+
+
 def stream_workflow_id(webhook_id: int, campaign_id: int) -> str:
     return f"webhook-{webhook_id}-campaign-{campaign_id}"
 

@@ -32,7 +32,7 @@ from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import control_task_queue
-from workflows.webhooks import WebhookStreamWorkflow
+from workflows.webhooks import WebhookStreamWorkflow, webhook_task_queue
 from workflows.worker_monitor import WorkerMonitor, sdk_runtime, serving
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Components:
     control: Worker
     sending: SendActivities
     campaigns: CampaignActivities
+    webhooks: Worker
 
 
 def build_worker(
@@ -87,12 +88,6 @@ def build_worker(
         campaigns.activate_scheduled,
         campaigns.mark_applied,
     ]
-    webhooks = WebhookActivities(sessions, allow_private=Settings().webhook_allow_private)
-    webhook_activities: list[Callable[..., Any]] = [
-        webhooks.pending,
-        webhooks.deliver,
-        webhooks.give_up,
-    ]
     contacts = Worker(
         client,
         task_queue=task_queue,
@@ -123,14 +118,27 @@ def build_worker(
     control = Worker(
         client,
         task_queue=control_task_queue(task_queue),
-        workflows=[CampaignControlWorkflow, WebhookStreamWorkflow],
-        activities=[*control_activities, *webhook_activities],
+        workflows=[CampaignControlWorkflow],
+        activities=control_activities,
         workflow_runner=runner,
         max_concurrent_activities=10,
         interceptors=[ObservedActivities()],
         graceful_shutdown_timeout=DRAIN,
     )
-    return Components(contacts, control, sending, campaigns)
+    # Webhook deliveries have a queue of their own (run with the control role), so slow
+    # receivers never take the fan-out's activity slots.
+    hooks = WebhookActivities(sessions, allow_private=Settings().webhook_allow_private)
+    webhooks = Worker(
+        client,
+        task_queue=webhook_task_queue(task_queue),
+        workflows=[WebhookStreamWorkflow],
+        activities=[hooks.pending, hooks.deliver, hooks.give_up],
+        workflow_runner=runner,
+        max_concurrent_activities=20,
+        interceptors=[ObservedActivities()],
+        graceful_shutdown_timeout=DRAIN,
+    )
+    return Components(contacts, control, sending, campaigns, webhooks)
 
 
 @contextlib.asynccontextmanager
@@ -209,6 +217,8 @@ async def running_worker(
         async with contextlib.AsyncExitStack() as stack:
             for role in roles:
                 await stack.enter_async_context(jobs[role][0])
+            if "control" in roles:
+                await stack.enter_async_context(parts.webhooks)
             if metrics_port:
                 pollers = {jobs[r][0].task_queue: jobs[r][0] for r in roles}
                 monitor = WorkerMonitor(sessions, client, pollers)

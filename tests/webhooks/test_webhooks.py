@@ -25,8 +25,12 @@ from tests.conftest import (
     unique,
 )
 from tests.webhooks.receiver import Endpoint, Receiver, receiving
-from workflows.types import control_task_queue
-from workflows.webhooks import StreamInput, WebhookStreamWorkflow, stream_workflow_id
+from workflows.webhooks import (
+    StreamInput,
+    WebhookStreamWorkflow,
+    stream_workflow_id,
+    webhook_task_queue,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -299,7 +303,7 @@ async def test_out_of_retries_fails_and_the_stream_goes_on(
         WebhookStreamWorkflow.run,
         StreamInput(webhook_id, cid, initial_seconds=0.2, max_seconds=0.5, retry_seconds=2),
         id=stream_workflow_id(webhook_id, cid),
-        task_queue=control_task_queue(TASK_QUEUE),
+        task_queue=webhook_task_queue(TASK_QUEUE),
     )
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
 

@@ -14,8 +14,12 @@ from temporalio.worker import Replayer
 
 from tests.conftest import TASK_QUEUE, Caller, campaign_with_contacts, eventually, unique
 from tests.webhooks.receiver import receiving
-from workflows.types import control_task_queue
-from workflows.webhooks import StreamInput, WebhookStreamWorkflow, stream_workflow_id
+from workflows.webhooks import (
+    StreamInput,
+    WebhookStreamWorkflow,
+    stream_workflow_id,
+    webhook_task_queue,
+)
 
 # Recorded by test_record_webhook_history: the launch's event refused until its retries
 # run out (given up), then a message_sent and the completion delivered.
@@ -49,7 +53,7 @@ async def test_record_webhook_history(make_user: Any, client: Client) -> None:
             WebhookStreamWorkflow.run,
             StreamInput(created["id"], cid, initial_seconds=0.2, max_seconds=0.5, retry_seconds=2),
             id=stream_workflow_id(created["id"], cid),
-            task_queue=control_task_queue(TASK_QUEUE),
+            task_queue=webhook_task_queue(TASK_QUEUE),
         )
         await caller.ok("post", f"/campaign-flows/{cid}/launch")
 
