@@ -21,6 +21,7 @@ from api.middleware import DoorMiddleware
 from api.ratelimit import FailureLimiter
 from api.reports import diagnosis_routes as diagnosis
 from api.reports import routes as reports
+from api.webhooks import routes as webhooks
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
 from workflows.limits import AUTH_FAILURES_PER_MINUTE
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports.router,
         diagnosis.router,
         preview.router,
+        webhooks.router,
     )
     for router in routers:
         app.include_router(router)

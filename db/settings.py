@@ -43,6 +43,21 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(default=9464, ge=0, alias="TGFLOWS_WORKER_METRICS_PORT")
     temporal_metrics_port: int = Field(default=9465, ge=0, alias="TGFLOWS_TEMPORAL_METRICS_PORT")
 
+    # Outbound webhooks (docs/webhooks.md): private/loopback receivers, retry backoff,
+    # how long a delivery is retried, how often the worker looks for new events.
+    webhook_allow_private: bool = Field(default=False, alias="TGFLOWS_WEBHOOK_ALLOW_PRIVATE")
+    webhook_retry_initial_seconds: float = Field(
+        default=10.0, gt=0, alias="TGFLOWS_WEBHOOK_RETRY_INITIAL_SECONDS"
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, alias="TGFLOWS_WEBHOOK_RETRY_MAX_SECONDS"
+    )
+    webhook_retry_hours: float = Field(default=24.0, gt=0, alias="TGFLOWS_WEBHOOK_RETRY_HOURS")
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, alias="TGFLOWS_WEBHOOK_POLL_SECONDS")
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, alias="TGFLOWS_WEBHOOK_TIMEOUT_SECONDS"
+    )
+
     def roles(self) -> tuple[str, ...]:
         return tuple(r.strip() for r in self.worker_roles.split(",") if r.strip())
 

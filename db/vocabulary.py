@@ -173,3 +173,22 @@ class StepOutcome(StrEnum):
     OK = "ok"
     HALTED = "halted"
     STALE = "stale"
+
+
+class WebhookEvent(StrEnum):
+    """What an outbound webhook can subscribe to (docs/webhooks.md)."""
+
+    MESSAGE_SENT = "message_sent"
+    MESSAGE_READ = "message_read"
+    RESPONSE_DETECTED = "response_detected"
+    EXECUTION_FINISHED = "execution_finished"
+    CAMPAIGN_STATUS_CHANGED = "campaign_status_changed"
+    ACCOUNT_HEALTH_CHANGED = "account_health_changed"
+
+
+class DeliveryStatus(StrEnum):
+    """Where one webhook delivery stands: pending until a 2xx, failed after its retries."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"

@@ -32,6 +32,11 @@ from workflows.dispatch import CAMPAIGN_ID, ORGANIZATION_ID
 
 TASK_QUEUE = "tgflows-test"
 os.environ.setdefault("TGFLOWS_SECRET_KEY", "test-secret-key")
+# As `tgflows dev`: webhook receivers on loopback, retried and found fast.
+os.environ.setdefault("TGFLOWS_WEBHOOK_ALLOW_PRIVATE", "true")
+os.environ.setdefault("TGFLOWS_WEBHOOK_RETRY_INITIAL_SECONDS", "0.2")
+os.environ.setdefault("TGFLOWS_WEBHOOK_RETRY_MAX_SECONDS", "1")
+os.environ.setdefault("TGFLOWS_WEBHOOK_POLL_SECONDS", "0.2")
 
 
 def binary(name: str) -> str:

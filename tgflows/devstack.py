@@ -132,6 +132,10 @@ def run_dev(settings: Settings) -> int:
             "TGFLOWS_SIMULATOR_URL": f"http://127.0.0.1:{settings.simulator_port}",
             "TGFLOWS_SECRET_KEY": settings.secret_key or secret_key(home),
             "TGFLOWS_HOME": str(home),
+            # Webhook receivers on this machine are allowed in dev (docs/webhooks.md).
+            "TGFLOWS_WEBHOOK_ALLOW_PRIVATE": os.environ.get(
+                "TGFLOWS_WEBHOOK_ALLOW_PRIVATE", "true"
+            ),
         }
         temporal = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
         temporal_cmd = [

@@ -25,6 +25,7 @@ from activities.metrics import ObservedActivities
 from activities.sending import SendActivities
 from activities.supervisor import AccountSupervisor
 from activities.telegram.pool import ProviderPool
+from activities.webhooks import WebhookActivities, WebhookDispatcher
 from db.repositories.inbound import LEASE_INTERVAL
 from db.session import SessionFactory, make_engine, make_session_factory
 from db.settings import Settings
@@ -32,6 +33,7 @@ from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import account_task_queue, control_task_queue
+from workflows.webhooks import WebhookStreamWorkflow, webhook_task_queue
 from workflows.worker_monitor import WorkerMonitor, sdk_runtime, serving
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class Components:
     control: Worker
     sending: SendActivities
     campaigns: CampaignActivities
+    webhooks: Worker
 
 
 def build_worker(
@@ -121,7 +124,20 @@ def build_worker(
         interceptors=[ObservedActivities()],
         graceful_shutdown_timeout=DRAIN,
     )
-    return Components(contacts, control, sending, campaigns)
+    # Webhook deliveries have a queue of their own (run with the control role), so slow
+    # receivers never take the fan-out's activity slots.
+    hooks = WebhookActivities(sessions, allow_private=Settings().webhook_allow_private)
+    webhooks = Worker(
+        client,
+        task_queue=webhook_task_queue(task_queue),
+        workflows=[WebhookStreamWorkflow],
+        activities=[hooks.pending, hooks.deliver, hooks.give_up],
+        workflow_runner=runner,
+        max_concurrent_activities=20,
+        interceptors=[ObservedActivities()],
+        graceful_shutdown_timeout=DRAIN,
+    )
+    return Components(contacts, control, sending, campaigns, webhooks)
 
 
 @contextlib.asynccontextmanager
@@ -193,10 +209,15 @@ async def running_worker(
         "control": (parts.control, lambda: _reconcile_forever(parts.campaigns, reconcile_interval)),
     }
     background = [asyncio.create_task(jobs[role][1]()) for role in roles]
+    if "control" in roles:
+        dispatcher = WebhookDispatcher(sessions, client, task_queue, Settings())
+        background.append(asyncio.create_task(dispatcher.run()))
     try:
         async with contextlib.AsyncExitStack() as stack:
             for role in roles:
                 await stack.enter_async_context(jobs[role][0])
+            if "control" in roles:
+                await stack.enter_async_context(parts.webhooks)
             if metrics_port:
                 pollers = {jobs[r][0].task_queue: jobs[r][0] for r in roles}
                 monitor = WorkerMonitor(sessions, client, pollers)

@@ -1,7 +1,7 @@
 """What each node does: the pure `step(state, node, event) -> Decision`.
 
 The contact workflow carries the decisions out (timers, activities, log rows); the
-api's dry run (api/services/preview.py) plays them on a simulated clock. Both walk a
+api's dry run (api/campaigns/preview.py) plays them on a simulated clock. Both walk a
 lead through a flow with this one function, so a preview takes the path, renders the
 texts and picks the variants the real run would.
 """

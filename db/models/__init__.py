@@ -11,6 +11,7 @@ from db.models.messages import Message
 from db.models.organizations import Organization, OrganizationMember
 from db.models.statistics import CampaignStatisticsCache
 from db.models.users import ApiToken, ConsoleSession, User
+from db.models.webhooks import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "AbDecision",
@@ -32,4 +33,7 @@ __all__ = [
     "TelegramAccount",
     "TelegramPeer",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -11,6 +11,7 @@ const SECTIONS = [
   { to: "/o/$org/do-not-contact", label: "Do-not-contact" },
   { to: "/o/$org/reply-rules", label: "Reply rules" },
   { to: "/o/$org/accounts", label: "Telegram accounts" },
+  { to: "/o/$org/webhooks", label: "Webhooks" },
   { to: "/o/$org/organization", label: "Organization" },
 ] as const;
 

@@ -7,6 +7,7 @@ import { CampaignPage } from "./pages/campaign/CampaignPage";
 import { ContactsPage } from "./pages/ContactsPage";
 import { Login } from "./pages/Login";
 import { OrganizationPage } from "./pages/OrganizationPage";
+import { WebhooksPage } from "./pages/WebhooksPage";
 import { Empty } from "./components/States";
 import { DoNotContactPage } from "./pages/DoNotContactPage";
 import { ReplyRulesPage } from "./pages/ReplyRulesPage";
@@ -43,6 +44,7 @@ const campaignIndex = createRoute({
 const campaign = createRoute({ getParentRoute: () => space, path: "/campaigns/$id/$tab", component: CampaignPage });
 const contacts = createRoute({ getParentRoute: () => space, path: "/contacts", component: ContactsPage });
 const accounts = createRoute({ getParentRoute: () => space, path: "/accounts", component: AccountsPage });
+const webhooks = createRoute({ getParentRoute: () => space, path: "/webhooks", component: WebhooksPage });
 const organization = createRoute({ getParentRoute: () => space, path: "/organization", component: OrganizationPage });
 const doNotContact = createRoute({ getParentRoute: () => space, path: "/do-not-contact", component: DoNotContactPage });
 const replyRules = createRoute({ getParentRoute: () => space, path: "/reply-rules", component: ReplyRulesPage });
@@ -50,7 +52,7 @@ const replyRules = createRoute({ getParentRoute: () => space, path: "/reply-rule
 const routeTree = root.addChildren([
   login,
   home,
-  space.addChildren([spaceIndex, campaigns, campaignIndex, campaign, contacts, accounts, organization, doNotContact, replyRules]),
+  space.addChildren([spaceIndex, campaigns, campaignIndex, campaign, contacts, accounts, webhooks, organization, doNotContact, replyRules]),
 ]);
 
 export const router = createRouter({ routeTree });

@@ -408,6 +408,38 @@ export type AllowedActionsOut = {
 };
 
 /**
+ * AttemptOut
+ */
+export type AttemptOut = {
+    /**
+     * Attempted At
+     */
+    attempted_at: string;
+    /**
+     * Duration Ms
+     */
+    duration_ms: number;
+    /**
+     * Error
+     *
+     * Why no answer came (refused address, timeout, ...)
+     */
+    error: string | null;
+    /**
+     * Manual
+     *
+     * Made after a redeliver request
+     */
+    manual: boolean;
+    /**
+     * Response Status
+     *
+     * The receiver's HTTP status, if it answered
+     */
+    response_status: number | null;
+};
+
+/**
  * AutoWinner
  *
  * Pick the A/B winner automatically; new leads then take it (docs/flows.md).
@@ -867,6 +899,59 @@ export type DelayNode = {
     type: 'delay';
     [key: string]: unknown;
 };
+
+/**
+ * DeliveryOut
+ */
+export type DeliveryOut = {
+    /**
+     * Attempts
+     */
+    attempts: Array<AttemptOut>;
+    /**
+     * Campaign Id
+     */
+    campaign_id: number | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Delivered At
+     */
+    delivered_at: string | null;
+    /**
+     * Event Id
+     *
+     * The receiver's dedup key, the same on every attempt
+     */
+    event_id: string;
+    event_type: WebhookEvent;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Payload
+     *
+     * The event's `data`
+     */
+    payload: {
+        [key: string]: unknown;
+    };
+    /**
+     * Redelivered At
+     */
+    redelivered_at: string | null;
+    status: DeliveryStatus;
+};
+
+/**
+ * DeliveryStatus
+ *
+ * Where one webhook delivery stands: pending until a 2xx, failed after its retries.
+ */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
 /**
  * DiagnosisOut
@@ -1761,6 +1846,24 @@ export type PageContactOut = {
 };
 
 /**
+ * Page[DeliveryOut]
+ */
+export type PageDeliveryOut = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Items
+     */
+    items: Array<DeliveryOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
  * Page[DoNotContactOut]
  */
 export type PageDoNotContactOut = {
@@ -1826,6 +1929,24 @@ export type PageOrgOut = {
      * Items
      */
     items: Array<OrgOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[WebhookOut]
+ */
+export type PageWebhookOut = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Items
+     */
+    items: Array<WebhookOut>;
     /**
      * Next Cursor
      */
@@ -2572,6 +2693,111 @@ export type WarmupIn = {
      * Start Per Day
      */
     start_per_day: number;
+};
+
+/**
+ * WebhookCreated
+ */
+export type WebhookCreated = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * Events
+     */
+    events: Array<WebhookEvent>;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Organization Id
+     */
+    organization_id: number | null;
+    /**
+     * Secret
+     *
+     * The signing secret: shown this once, never again (docs/webhooks.md)
+     */
+    secret: string;
+    /**
+     * Url
+     */
+    url: string;
+    /**
+     * User Id
+     *
+     * Who created it
+     */
+    user_id: number;
+};
+
+/**
+ * WebhookEvent
+ *
+ * What an outbound webhook can subscribe to (docs/webhooks.md).
+ */
+export type WebhookEvent = 'message_sent' | 'message_read' | 'response_detected' | 'execution_finished' | 'campaign_status_changed' | 'account_health_changed';
+
+/**
+ * WebhookIn
+ */
+export type WebhookIn = {
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Events
+     */
+    events: Array<WebhookEvent>;
+    /**
+     * Url
+     *
+     * http(s) URL of the receiver
+     */
+    url: string;
+};
+
+/**
+ * WebhookOut
+ */
+export type WebhookOut = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * Events
+     */
+    events: Array<WebhookEvent>;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Organization Id
+     */
+    organization_id: number | null;
+    /**
+     * Url
+     */
+    url: string;
+    /**
+     * User Id
+     *
+     * Who created it
+     */
+    user_id: number;
 };
 
 /**
@@ -6606,3 +6832,431 @@ export type SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostResponses = 
 };
 
 export type SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostResponse = SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostResponses[keyof SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostResponses];
+
+export type ListWebhooksWebhooksGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Cursor
+         */
+        cursor?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/webhooks';
+};
+
+export type ListWebhooksWebhooksGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type ListWebhooksWebhooksGetError = ListWebhooksWebhooksGetErrors[keyof ListWebhooksWebhooksGetErrors];
+
+export type ListWebhooksWebhooksGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageWebhookOut;
+};
+
+export type ListWebhooksWebhooksGetResponse = ListWebhooksWebhooksGetResponses[keyof ListWebhooksWebhooksGetResponses];
+
+export type CreateWebhookWebhooksPostData = {
+    body: WebhookIn;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/webhooks';
+};
+
+export type CreateWebhookWebhooksPostErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type CreateWebhookWebhooksPostError = CreateWebhookWebhooksPostErrors[keyof CreateWebhookWebhooksPostErrors];
+
+export type CreateWebhookWebhooksPostResponses = {
+    /**
+     * Successful Response
+     */
+    201: WebhookCreated;
+};
+
+export type CreateWebhookWebhooksPostResponse = CreateWebhookWebhooksPostResponses[keyof CreateWebhookWebhooksPostResponses];
+
+export type DeleteWebhookWebhooksWebhookIdDeleteData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path: {
+        /**
+         * Webhook Id
+         */
+        webhook_id: number;
+    };
+    query?: never;
+    url: '/webhooks/{webhook_id}';
+};
+
+export type DeleteWebhookWebhooksWebhookIdDeleteErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type DeleteWebhookWebhooksWebhookIdDeleteError = DeleteWebhookWebhooksWebhookIdDeleteErrors[keyof DeleteWebhookWebhooksWebhookIdDeleteErrors];
+
+export type DeleteWebhookWebhooksWebhookIdDeleteResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteWebhookWebhooksWebhookIdDeleteResponse = DeleteWebhookWebhooksWebhookIdDeleteResponses[keyof DeleteWebhookWebhooksWebhookIdDeleteResponses];
+
+export type GetWebhookWebhooksWebhookIdGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path: {
+        /**
+         * Webhook Id
+         */
+        webhook_id: number;
+    };
+    query?: never;
+    url: '/webhooks/{webhook_id}';
+};
+
+export type GetWebhookWebhooksWebhookIdGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type GetWebhookWebhooksWebhookIdGetError = GetWebhookWebhooksWebhookIdGetErrors[keyof GetWebhookWebhooksWebhookIdGetErrors];
+
+export type GetWebhookWebhooksWebhookIdGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: WebhookOut;
+};
+
+export type GetWebhookWebhooksWebhookIdGetResponse = GetWebhookWebhooksWebhookIdGetResponses[keyof GetWebhookWebhooksWebhookIdGetResponses];
+
+export type ListDeliveriesWebhooksWebhookIdDeliveriesGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path: {
+        /**
+         * Webhook Id
+         */
+        webhook_id: number;
+    };
+    query?: {
+        /**
+         * Status
+         */
+        status?: DeliveryStatus | null;
+        /**
+         * Event Type
+         */
+        event_type?: WebhookEvent | null;
+        /**
+         * Cursor
+         */
+        cursor?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/webhooks/{webhook_id}/deliveries';
+};
+
+export type ListDeliveriesWebhooksWebhookIdDeliveriesGetErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type ListDeliveriesWebhooksWebhookIdDeliveriesGetError = ListDeliveriesWebhooksWebhookIdDeliveriesGetErrors[keyof ListDeliveriesWebhooksWebhookIdDeliveriesGetErrors];
+
+export type ListDeliveriesWebhooksWebhookIdDeliveriesGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageDeliveryOut;
+};
+
+export type ListDeliveriesWebhooksWebhookIdDeliveriesGetResponse = ListDeliveriesWebhooksWebhookIdDeliveriesGetResponses[keyof ListDeliveriesWebhooksWebhookIdDeliveriesGetResponses];
+
+export type RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostData = {
+    body?: never;
+    headers?: {
+        /**
+         * X-Organization-Id
+         */
+        'x-organization-id'?: string | null;
+        /**
+         * Authorization
+         */
+        authorization?: string | null;
+    };
+    path: {
+        /**
+         * Webhook Id
+         */
+        webhook_id: number;
+        /**
+         * Delivery Id
+         */
+        delivery_id: number;
+    };
+    query?: never;
+    url: '/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver';
+};
+
+export type RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostErrors = {
+    /**
+     * Missing or invalid token
+     */
+    401: ErrorBody;
+    /**
+     * Visible, but this role may not do it
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not visible to the caller
+     */
+    404: ErrorBody;
+    /**
+     * The current state does not allow it
+     */
+    409: ErrorBody;
+    /**
+     * Body over its limit (1 MB JSON, 20 MB import)
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input; says what and where
+     */
+    422: ErrorBody;
+    /**
+     * Too many failed authentications; see Retry-After
+     */
+    429: ErrorBody;
+    /**
+     * PostgreSQL, Temporal or Telegram unreachable
+     */
+    503: ErrorBody;
+};
+
+export type RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostError = RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostErrors[keyof RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostErrors];
+
+export type RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostResponses = {
+    /**
+     * Successful Response
+     */
+    202: DeliveryOut;
+};
+
+export type RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostResponse = RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostResponses[keyof RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostResponses];

@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions per scope and their deliveries."""
