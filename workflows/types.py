@@ -92,8 +92,9 @@ class ContactInput:
     execution_id: int
     generation: int
     campaign_id: int
-    # Read by the fan-out for a whole page at once; without it (workflows started before
-    # it was added) the workflow reads its plan with the load_execution activity.
+    # Read by the fan-out for a whole page at once; a workflow started without one (a
+    # fan-out with no planner, or a lead its page did not plan) reads its own with the
+    # load_execution activity.
     plan: ExecutionPlan | None = None
     # The control op that started a lead with no workflow yet; a workflow that may exist
     # (a paused lead's) hears its op as a control signal instead.
