@@ -194,18 +194,11 @@ class ContactWorkflow(LeadRuntime):
     async def _ask_winner(
         self, flow: flowgraph.Flow, node: flowgraph.Node, context: dict[str, object]
     ) -> None:
-        """At an auto_winner node, a lead with no arm yet takes the decided winner, if
-        any: stored as its choice, which step() then keeps (leads on an arm stay on it)."""
-        if node.type == "ab_split":
-            key = flowstep.split_key(node.id)
-        elif node.type == "send_message":
-            key = flowstep.variant_key(node.id)
-        else:
+        """At an auto_winner node, a lead with no arm yet takes the decided winner."""
+        key = flowstep.ab_choice_key(node)
+        if key is None or context.get(key) in flow.arms(node):
             return
-        if context.get(key) in flow.arms(node):
-            return
-        if (arm := await ab_winner.winner(flow, node, self._inp)) is not None:
-            context[key] = arm
+        flowstep.take_winner(flow, node, context, await ab_winner.winner(flow, node, self._inp))
 
     def _draw(self, node_id: str) -> float:
         """A choice's draw: fixed by the lead when the plan names it, else the run's random."""

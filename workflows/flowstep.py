@@ -133,6 +133,25 @@ def step(state: StepState, node: Node, event: Event = Event.ENTER) -> Decision:
     return _send(state, node)
 
 
+def ab_choice_key(node: Node) -> str | None:
+    """Where a lead's A/B choice at this node is kept (its context), if it makes one."""
+    if node.type == "ab_split":
+        return split_key(node.id)
+    if node.type == "send_message":
+        return variant_key(node.id)
+    return None
+
+
+def take_winner(flow: Flow, node: Node, context: dict[str, object], winner: str | None) -> None:
+    """A lead with no arm yet at an A/B node takes the decided winner as its choice, which
+    step() then keeps; a lead already on an arm stays on it."""
+    key = ab_choice_key(node)
+    if key is None or winner is None or context.get(key) in flow.arms(node):
+        return
+    if winner in flow.arms(node):
+        context[key] = winner
+
+
 def choose_branch(state: StepState, node: Node) -> str:
     """The ab_split branch of this lead: the one it took before, else a weighted draw."""
     target = state.context.get(split_key(node.id))

@@ -78,6 +78,7 @@ def walk(
     send_clock: SendClock,
     on_reply: str = "stop",
     max_sends: int,
+    winners: Mapping[str, str] | None = None,
 ) -> Walk:
     """The path, texts and send times of one lead, deciding each node with flowstep.step."""
     now = start
@@ -117,6 +118,8 @@ def walk(
         steps.append(here)
         if node.type != "send_message":
             arm(node, now)
+        # A/B winners already decided (auto_winner) are what a new lead takes.
+        flowstep.take_winner(flow, node, context, (winners or {}).get(node.id))
         decision = flowstep.step(state, node)
         if isinstance(decision, flowstep.Wait):
             deadline = now + timedelta(seconds=decision.seconds)

@@ -21,6 +21,7 @@ from api.errors import Invalid, NotFound
 from api.policies import Actor
 from db.models import CampaignFlow, Contact, TelegramAccount
 from db.reply_rules import classify
+from db.repositories import abtest as ab_repo
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import do_not_contact as dnc_repo
 from db.repositories import messages as msg_repo
@@ -84,6 +85,7 @@ async def preview(
         send_clock=send_clock(campaign, account, recent),
         on_reply=str((campaign.response_handling or {}).get("on_reply", "stop")),
         max_sends=max_sends,
+        winners={d.node_id: d.winner for d in await ab_repo.decisions(session, campaign.id)},
     )
     return PreviewOut(
         campaign_id=campaign.id,

@@ -181,3 +181,19 @@ async def test_invalid_auto_winner_is_a_422_naming_node_and_field(make_user: Any
     flow["nodes"][1]["data"]["auto_winner"] = {"min_sample": 3, "confidence": 1.0}
     resp = await caller.post("/campaign-flows", json={"name": "x", "timezone": "UTC", "flow": flow})
     assert resp.status_code == 422 and "auto_winner.confidence" in resp.text, resp.text
+
+
+async def test_a_preview_takes_the_decided_winner(
+    make_user: Any, sim: httpx.AsyncClient
+) -> None:
+    """What a new lead would receive once the winner is decided: the winner's text, as
+    the run then sends it (before, the lead's own draw)."""
+    leads, _ = await run_until_decided(make_user, sim, variants_flow())
+    for i in range(6):
+        preview = await leads.caller.ok(
+            "post",
+            f"/campaign-flows/{leads.cid}/preview",
+            json={"contact": {"username": f"preview_{unique()}_{i}", "first_name": "P"}},
+        )
+        texts = [s["text"] for s in preview["steps"] if s["text"]]
+        assert texts[:1] == [TEXTS["A"]], preview
