@@ -170,6 +170,7 @@ def _campaign(status: str = CampaignStatus.ACTIVE, *, enabled: bool = True) -> C
         deleted_at=None,
         control_seq=9,
         telegram_account_id=None,
+        telegram_account_ids=None,
         response_handling=None,
         sending_window=None,
         timezone="UTC",
