@@ -60,6 +60,12 @@ def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> De
 # this one's wake-up) waits in the activity for the interval to pass, rather than
 # being deferred a second time.
 SHORT_WAIT = timedelta(seconds=1)
+# A send deferred to a reserved slot wakes this much before it (SendResult.wait_until)
+# and waits in the activity for the slot itself: the workflow timer, the workflow task
+# and the activity's start (tens of ms, over a second on a loaded machine) then come
+# before the slot instead of after it, so the account sends at its interval, not at its
+# interval plus that latency; and a late wake-up no longer loses its slot.
+EARLY_WAKE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -118,10 +124,13 @@ def account_turn(
 
     `account.next_send_at` is the queue's tail: the first free slot. A send with no
     slot that cannot go now takes the next free one (after the interval since the last
-    send and after the tail) and moves the tail on by `spacing` (interval + jitter); at
-    its slot it goes without queueing again. Caps and Telegram's waits come first:
-    capped sends reserve slots from the time the cap lets one through, in order.
+    send and after the tail) and moves the tail on by `spacing` (interval + jitter); it
+    wakes EARLY_WAKE before its slot, waits for it, and then goes without queueing
+    again. Caps and Telegram's waits come first: capped sends reserve slots from the
+    time the cap lets one through, in order.
     """
+    if reserved_slot is not None and now < reserved_slot <= now + EARLY_WAKE + SHORT_WAIT:
+        return Turn(wait_until=reserved_slot)  # woke early on purpose (EARLY_WAKE)
     tail = account.next_send_at
     held = blocked(account, now, sent_last_hour=sent_last_hour, sent_last_day=sent_last_day)
     if held is not None:

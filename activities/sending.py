@@ -15,7 +15,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import metrics
-from activities.limits import DAY, HOUR, Deferral, account_turn, window_deferral
+from activities.limits import (
+    DAY,
+    EARLY_WAKE,
+    HOUR,
+    Deferral,
+    account_turn,
+    window_deferral,
+)
 from activities.peers import PeerResolver
 from activities.send_guard import CATCH_UP_WAIT, CatchingUp, heartbeating, wait_caught_up
 from activities.state import halt_for, log_rows
@@ -459,9 +466,11 @@ class SendActivities:
             with_=[also] if also is not None else [],
         )
         req.logs = []
+        # A reserved slot is woken for early and waited for in the activity (EARLY_WAKE).
+        wake = deferral.until - EARLY_WAKE if reserved_slot is not None else deferral.until
         return SendResult(
             outcome="deferred",
-            wait_until=deferral.until.isoformat(),
+            wait_until=wake.isoformat(),
             reason=deferral.reason,
             reserved_slot=reserved_slot.isoformat() if reserved_slot else None,
         )

@@ -15,6 +15,7 @@ from api.errors import COMMON_RESPONSES, install_crash_handler, install_error_ha
 from api.metrics import install_metrics
 from api.middleware import DoorMiddleware
 from api.ratelimit import FailureLimiter
+from api.readgate import ReadGate
 from api.routers import (
     accounts,
     campaigns,
@@ -36,7 +37,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.resolved_database_url())
+        # The api's own pool, sized to its read gate plus room for writes, apart from
+        # the worker's (another process); every statement bounded in time.
+        engine = make_engine(
+            settings.resolved_database_url(),
+            pool_size=settings.api_read_concurrency + 4,
+            max_overflow=10,
+            statement_timeout=settings.api_statement_timeout_seconds,
+            application_name="tgflows-api",
+        )
         app.state.sessions = make_session_factory(engine)
         app.state.temporal = None  # connected on first use, so the api starts without it
         yield
@@ -60,6 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_crash_handler(app)
     install_docs(app)
     install_metrics(app)
+    # Door outermost: a read refused by the gate still gets the security headers.
+    app.add_middleware(
+        ReadGate,
+        limit=settings.api_read_concurrency,
+        max_wait=settings.api_read_wait_seconds,
+    )
     app.add_middleware(DoorMiddleware)
     routers = (
         health.router,

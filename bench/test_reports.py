@@ -38,13 +38,14 @@ LOGS = """
 WITH ids AS (SELECT array_agg(id ORDER BY id) AS a FROM flow_executions
              WHERE campaign_id = :campaign)
 INSERT INTO flow_execution_logs (execution_id, campaign_id, node_id, node_type, event_type,
-                                 status, message_text, details, executed_at)
+                                 status, message_text, details, executed_at, visit)
 SELECT ids.a[1 + g % :n], :campaign, (ARRAY['hello','follow','wait'])[1 + g % 3],
        (ARRAY['send_message','send_message','wait_for_reply'])[1 + g % 3],
        (ARRAY['message_sent','campaign_activity','response_detected','deferred'])[1 + g % 4],
        (ARRAY['sent','completed','replied','failed'])[1 + g % 4],
        'Message number ' || g || ' about offer ' || (g % 5000),
-       '{}'::jsonb, now() - make_interval(secs => :rows - g)
+       '{}'::jsonb, now() - make_interval(secs => :rows - g),
+       g / :n  -- one message_sent row per (execution, node, visit), as the unique index wants
 FROM generate_series(1, :rows) g, ids
 """
 MESSAGES = """
