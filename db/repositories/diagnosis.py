@@ -206,4 +206,3 @@ async def last_logs(session: AsyncSession, execution_id: int, limit: int) -> lis
         .limit(limit)
     )
     return list(rows.all())
-
