@@ -234,7 +234,10 @@ def _log_insert() -> Insert:
         )
         .on_conflict_do_nothing(
             index_elements=["execution_id", "generation", "node_id", "visit"],
-            index_where=_LOGS.c.event_type == "message_sent",
+            # A literal, not a parameter: PostgreSQL matches the partial index by proving
+            # this predicate when planning, which it cannot do with a parameter in a
+            # generic plan (a statement prepared and run often enough on one connection).
+            index_where=text("event_type = 'message_sent'"),
         )
     )
 
