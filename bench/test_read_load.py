@@ -36,6 +36,7 @@ READERS = int(os.environ.get("BENCH_READERS", "50"))
 SECONDS = float(os.environ.get("BENCH_READ_SECONDS", "60"))
 QUIET = float(os.environ.get("BENCH_QUIET_SECONDS", "30"))
 LEADS = int(os.environ.get("BENCH_READ_LEADS", "20000"))
+WARM = min(200, LEADS // 20)  # sends before the first phase
 
 ONE_SEND = {
     "nodes": [
@@ -129,7 +130,7 @@ async def test_reads_do_not_starve_sending(
         launched = await http.post(f"/campaign-flows/{cid}/launch", headers=headers)
         assert launched.status_code < 300, launched.text
         # Past the start: connections made, first workflows cached.
-        await eventually(lambda: _at_least(sessions, cid, 200), timeout=300, interval=1)
+        await eventually(lambda: _at_least(sessions, cid, WARM), timeout=600, interval=1)
         quiet_before = await rate(sessions, cid, QUIET)
         latencies: list[float] = []
         until = time.perf_counter() + SECONDS
