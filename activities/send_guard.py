@@ -30,6 +30,15 @@ class CatchingUp(Exception):
         self.account_id = account_id
 
 
+class NotYet(Exception):
+    """This send's turn comes in `seconds`: waited for outside any transaction (the
+    campaign's send fence, the execution's row lock, a send permit), then tried again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 async def _beat() -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)

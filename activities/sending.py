@@ -27,6 +27,7 @@ from activities.peers import PeerResolver
 from activities.send_guard import (
     CATCH_UP_WAIT,
     CatchingUp,
+    NotYet,
     heartbeating,
     wait_caught_up,
     wait_for_slot,
@@ -134,6 +135,8 @@ class SendActivities:
                         async with session.begin():
                             await exec_repo.complete_campaign_if_done(session, req.campaign_id)
                     return result
+            except NotYet as turn:
+                await asyncio.sleep(turn.seconds)
             except CatchingUp as waiting:
                 # A reply written while no listener ran must be recorded before this
                 # lead's next message: wait for the account's listener, then check again.
@@ -200,9 +203,8 @@ class SendActivities:
             "status": "pending",
         }
         claim = await self._claim(aux, campaign.telegram_account_id, req, planned)
-        while isinstance(claim, Wait):
-            await asyncio.sleep(claim.delay.total_seconds())
-            claim = await self._claim(aux, campaign.telegram_account_id, req, planned)
+        if isinstance(claim, Wait):
+            raise NotYet(claim.delay.total_seconds())  # nothing written yet: rolled back
         if isinstance(claim, Halt):
             return await self._halted(
                 session, execution, Halt("pause", campaign.control_seq, claim.reason)

@@ -95,6 +95,17 @@ def test_a_reserved_send_waits_a_moment_for_a_late_predecessor() -> None:
     assert t.wait_until == NOW + timedelta(milliseconds=100)
 
 
+def test_a_reserved_send_keeps_its_place_behind_a_late_predecessor() -> None:
+    # Slots 10 s apart; the previous send claimed 8 s after its slot (a loaded machine):
+    # this one waits for the interval instead of going to the back of the queue.
+    late = account(min_interval_seconds=10, last_sent_at=NOW - 2 * SECOND)
+    t = turn(late, reserved=NOW)
+    assert t.deferral is None and t.wait_until == NOW + 8 * SECOND
+    # Held up beyond HOLD_SLOT (the interval was raised meanwhile): queued again.
+    raised = account(min_interval_seconds=3600, last_sent_at=NOW - SECOND)
+    assert turn(raised, reserved=NOW).deferral is not None
+
+
 def test_a_send_woken_before_its_slot_waits_for_it_even_behind_a_cap() -> None:
     # The workflow wakes EARLY_WAKE before the slot: the activity waits for the slot
     # rather than going early or queueing again (here the hourly cap frees at the slot).
