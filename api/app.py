@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,6 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.api_nice:
+            # Served by `tgflows api` (the lifespan runs in its own process): on a host
+            # it shares with the worker, the sends get the CPU before the readers.
+            os.nice(settings.api_nice)
         # The api's own pool, sized to its read gate plus room for writes, apart from
         # the worker's (another process); every statement bounded in time.
         engine = make_engine(

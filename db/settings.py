@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # the longest statement the api runs: readers cannot take the machine from sends.
     api_read_concurrency: int = Field(default=2, ge=1, alias="TGFLOWS_API_READ_CONCURRENCY")
     api_read_wait_seconds: float = Field(default=30, gt=0, alias="TGFLOWS_API_READ_WAIT")
+    # Added to the api process's CPU niceness at start (0: unchanged).
+    api_nice: int = Field(default=5, ge=0, le=19, alias="TGFLOWS_API_NICE")
     api_statement_timeout_seconds: float = Field(
         default=30, gt=0, alias="TGFLOWS_API_STATEMENT_TIMEOUT"
     )
