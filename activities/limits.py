@@ -57,10 +57,19 @@ def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> De
     raise ValueError("sending window has no open day")
 
 
-# A reserved send finding the previous send a little late (its call took longer than
-# this one's wake-up) waits in the activity for the interval to pass, rather than
-# being deferred a second time.
+# A reserved send finding the previous send late (its claim came after its own slot,
+# on a loaded machine by seconds) waits in the activity, outside any lock, for the
+# interval to pass, rather than losing its place: deferred again it would go to the
+# back of the queue, and the sends after it would find the same gap and follow it.
 SHORT_WAIT = timedelta(seconds=1)
+HOLD_SLOT = timedelta(seconds=20)
+# A send deferred to a reserved slot wakes this much before it (SendResult.wait_until)
+# and sleeps in the activity until the slot itself, holding nothing meanwhile
+# (send_guard.wait_for_slot): the workflow timer, the workflow task and the activity's
+# start (tens of ms, seconds on an overloaded machine) then come before the slot
+# instead of after it, so the account sends at its interval, not at its interval plus
+# that latency, and a late wake-up rarely loses its slot.
+EARLY_WAKE = timedelta(seconds=3)
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class Turn:
     slot: datetime | None = None
     # The account's queue tail (next_send_at) to store, None to leave it.
     next_send_at: datetime | None = None
-    # Go after a short wait in the activity (see SHORT_WAIT).
+    # Go after a wait in the activity, outside its locks (see HOLD_SLOT, EARLY_WAKE).
     wait_until: datetime | None = None
 
     @property
@@ -127,10 +136,13 @@ def account_turn(
 
     `account.next_send_at` is the queue's tail: the first free slot. A send with no
     slot that cannot go now takes the next free one (after the interval since the last
-    send and after the tail) and moves the tail on by `spacing` (interval + jitter); at
-    its slot it goes without queueing again. Caps and Telegram's waits come first:
-    capped sends reserve slots from the time the cap lets one through, in order.
+    send and after the tail) and moves the tail on by `spacing` (interval + jitter); it
+    wakes EARLY_WAKE before its slot, waits for it, and then goes without queueing
+    again. Caps and Telegram's waits come first: capped sends reserve slots from the
+    time the cap lets one through, in order.
     """
+    if reserved_slot is not None and now < reserved_slot <= now + EARLY_WAKE + SHORT_WAIT:
+        return Turn(wait_until=reserved_slot)  # woke early on purpose (EARLY_WAKE)
     tail = account.next_send_at
     held = blocked(account, now, sent_last_hour=sent_last_hour, sent_last_day=sent_last_day)
     if held is not None:
@@ -143,9 +155,9 @@ def account_turn(
     if reserved_slot is not None:
         if gap_at is None or gap_at <= now:
             return Turn(next_send_at=max(tail, now + spacing) if tail else now + spacing)
-        if gap_at - now <= SHORT_WAIT:
+        if gap_at - now <= HOLD_SLOT:
             return Turn(wait_until=gap_at)
-        # Someone went in this slot (its holder woke late): the next free one.
+        # Held up for longer (the interval was raised meanwhile): the next free one.
     slot = max(t for t in (now, gap_at, tail) if t is not None)
     if slot <= now:
         return Turn(next_send_at=now + spacing)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.limits import EARLY_WAKE, SHORT_WAIT
 from db.repositories import inbound
 from db.session import SessionFactory
+from workflows.types import SendRequest
 
 HEARTBEAT_SECONDS = 1.5
 # How long a send waits in its attempt for the account's listener to catch up before
@@ -26,6 +28,15 @@ class CatchingUp(Exception):
     def __init__(self, account_id: int) -> None:
         super().__init__(account_id)
         self.account_id = account_id
+
+
+class NotYet(Exception):
+    """This send's turn comes in `seconds`: waited for outside any transaction (the
+    campaign's send fence, the execution's row lock, a send permit), then tried again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 async def _beat() -> None:
@@ -60,3 +71,14 @@ async def wait_caught_up(sessions: SessionFactory, account_id: int, deadline: fl
         "the account's replies are not fetched yet (no worker holds it)",
         next_retry_delay=timedelta(seconds=1),
     )
+
+
+async def wait_for_slot(req: SendRequest) -> None:
+    """A send woken EARLY_WAKE before its reserved slot sleeps until the slot here,
+    before it takes any lock, connection or send permit: the account then sends at its
+    interval, whatever the wake-up's latency was (activities.limits.EARLY_WAKE)."""
+    if req.reserved_slot is None:
+        return
+    delay = (datetime.fromisoformat(req.reserved_slot) - datetime.now(UTC)).total_seconds()
+    if 0 < delay <= (EARLY_WAKE + SHORT_WAIT).total_seconds():
+        await asyncio.sleep(delay)

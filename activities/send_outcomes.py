@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities import metrics
-from activities.limits import Deferral
+from activities.limits import EARLY_WAKE, Deferral
 from activities.state import log_rows
 from activities.telegram.base import (
     FloodWait,
@@ -239,9 +239,11 @@ async def deferred(
         ],
     )
     req.logs = []
+    # A reserved slot is woken for early and waited for in the activity (EARLY_WAKE).
+    wake = deferral.until - EARLY_WAKE if reserved_slot is not None else deferral.until
     return SendResult(
         outcome=SendOutcome.DEFERRED,
-        wait_until=deferral.until.isoformat(),
+        wait_until=wake.isoformat(),
         reason=deferral.reason,
         reserved_slot=reserved_slot.isoformat() if reserved_slot else None,
     )

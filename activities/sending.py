@@ -18,7 +18,14 @@ from activities.contact_requirements import skip_lead
 from activities.limits import window_deferral
 from activities.peers import PeerResolver
 from activities.send_claim import Claimed, Queued, Wait, claim_turn
-from activities.send_guard import CATCH_UP_WAIT, CatchingUp, heartbeating, wait_caught_up
+from activities.send_guard import (
+    CATCH_UP_WAIT,
+    CatchingUp,
+    NotYet,
+    heartbeating,
+    wait_caught_up,
+    wait_for_slot,
+)
 from activities.state import halt_for
 from activities.telegram.base import Peer
 from activities.telegram.pool import ProviderPool
@@ -76,6 +83,7 @@ class SendActivities:
     async def send_message(self, req: SendRequest) -> SendResult:
         """Send one planned message, at most once, if the database still allows it."""
         async with heartbeating():
+            await wait_for_slot(req)
             result = await self._send_when_caught_up(req)
             if isinstance(result, SessionLost):
                 seqs = await self._on_unauthorized(result.account_id, result.code)
@@ -99,6 +107,8 @@ class SendActivities:
                         async with session.begin():
                             await completion.complete_campaign_if_done(session, req.campaign_id)
                     return result
+            except NotYet as turn:
+                await asyncio.sleep(turn.seconds)
             except CatchingUp as waiting:
                 # A reply written while no listener ran must be recorded before this
                 # lead's next message: wait for the account's listener, then check again.
@@ -164,9 +174,8 @@ class SendActivities:
             variant=req.variant,
         )
         claim = await claim_turn(aux, req, planned, rotating=rotating)
-        while isinstance(claim, Wait):
-            await asyncio.sleep(claim.delay.total_seconds())
-            claim = await claim_turn(aux, req, planned, rotating=rotating)
+        if isinstance(claim, Wait):
+            raise NotYet(claim.delay.total_seconds())  # nothing written yet: rolled back
         if isinstance(claim, Halt):
             return await outcomes.halted(
                 session, execution, Halt(HaltAction.PAUSE, campaign.control_seq, claim.reason)

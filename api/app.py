@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,7 @@ from api.identity import routes as identity
 from api.metrics import install_metrics
 from api.middleware import DoorMiddleware
 from api.ratelimit import FailureLimiter
+from api.readgate import ReadGate
 from api.reports import diagnosis_routes as diagnosis
 from api.reports import routes as reports
 from api.webhooks import routes as webhooks
@@ -32,7 +34,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.resolved_database_url())
+        if settings.api_nice:
+            # Served by `tgflows api` (the lifespan runs in its own process): on a host
+            # it shares with the worker, the sends get the CPU before the readers.
+            os.nice(settings.api_nice)
+        # The api's own pool, sized to its read gate plus room for writes, apart from
+        # the worker's (another process); every statement bounded in time.
+        engine = make_engine(
+            settings.resolved_database_url(),
+            pool_size=settings.api_read_concurrency + 4,
+            max_overflow=10,
+            statement_timeout=settings.api_statement_timeout_seconds,
+            application_name="tgflows-api",
+        )
         app.state.sessions = make_session_factory(engine)
         app.state.temporal = None  # connected on first use, so the api starts without it
         yield
@@ -56,6 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_crash_handler(app)
     install_docs(app)
     install_metrics(app)
+    # Door outermost: a read refused by the gate still gets the security headers.
+    app.add_middleware(
+        ReadGate,
+        limit=settings.api_read_concurrency,
+        max_wait=settings.api_read_wait_seconds,
+    )
     app.add_middleware(DoorMiddleware)
     routers = (
         health.router,

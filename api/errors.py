@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import QueryCanceled
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -145,6 +146,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InterfaceError)
     @app.exception_handler(PoolTimeout)
     async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(getattr(exc, "orig", None), QueryCanceled):
+            # TGFLOWS_API_STATEMENT_TIMEOUT: the database is fine, the read too large.
+            return _json(
+                503, "query_timeout", "The query took too long; narrow it (filters, a period)"
+            )
         # No statement text in the log: it may carry a caller's data.
         log.warning("PostgreSQL unreachable: %s", type(exc).__name__)
         return _json(503, "database_unavailable", "PostgreSQL is unreachable; try again")

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     worker_metrics_host: str = Field(default="127.0.0.1", alias="TGFLOWS_WORKER_METRICS_HOST")
     worker_metrics_port: int = Field(default=9464, ge=0, alias="TGFLOWS_WORKER_METRICS_PORT")
     temporal_metrics_port: int = Field(default=9465, ge=0, alias="TGFLOWS_TEMPORAL_METRICS_PORT")
+    # The api's reads at once (api/readgate.py), how long one queues before a 503, and
+    # the longest statement the api runs: readers cannot take the machine from sends.
+    api_read_concurrency: int = Field(default=2, ge=1, alias="TGFLOWS_API_READ_CONCURRENCY")
+    api_read_wait_seconds: float = Field(default=30, gt=0, alias="TGFLOWS_API_READ_WAIT")
+    # Added to the api process's CPU niceness at start (0: unchanged).
+    api_nice: int = Field(default=5, ge=0, le=19, alias="TGFLOWS_API_NICE")
+    api_statement_timeout_seconds: float = Field(
+        default=30, gt=0, alias="TGFLOWS_API_STATEMENT_TIMEOUT"
+    )
 
     # Outbound webhooks (docs/webhooks.md): private/loopback receivers, retry backoff,
     # how long a delivery is retried, how often the worker looks for new events.

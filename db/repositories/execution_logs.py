@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -87,7 +88,10 @@ def log_insert() -> Insert:
         )
         .on_conflict_do_nothing(
             index_elements=["execution_id", "generation", "node_id", "visit"],
-            index_where=_LOGS.c.event_type == LogEvent.MESSAGE_SENT,
+            # A literal, not a parameter: PostgreSQL matches the partial index by proving
+            # this predicate when planning, which it cannot do with a parameter in a
+            # generic plan (a statement prepared and run often enough on one connection).
+            index_where=text(f"event_type = '{LogEvent.MESSAGE_SENT}'"),
         )
     )
 

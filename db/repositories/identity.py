@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ApiToken, Organization, OrganizationMember, User
@@ -10,16 +12,22 @@ from db.models import ApiToken, Organization, OrganizationMember, User
 OWNER = "owner"
 
 
-async def user_for_token(session: AsyncSession, token_hash: str) -> tuple[User, int] | None:
-    """The user of an unrevoked token and the token's id; None for an unknown token."""
+async def user_for_token(
+    session: AsyncSession, token_hash: str, *, used_within: timedelta
+) -> tuple[User, int, bool] | None:
+    """The user of an unrevoked token, the token's id, and whether its last_used_at is
+    older than `used_within` (to be refreshed); None for an unknown token."""
+    stale = or_(
+        ApiToken.last_used_at.is_(None), ApiToken.last_used_at < func.now() - used_within
+    )
     row = (
         await session.execute(
-            select(User, ApiToken.id)
+            select(User, ApiToken.id, stale)
             .join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
         )
     ).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (row[0], row[1], bool(row[2]))
 
 
 async def mark_token_used(session: AsyncSession, token_id: int) -> None:

@@ -131,7 +131,7 @@ def log_query(
         stmt = stmt.where(FlowExecutionLog.executed_at < until)
     if search:
         like = contains_pattern(search)
-        # Two index-friendly halves (trigram indexes where pg_trgm exists), then union.
+        # Two halves, each on its trigram index (migrations 0002/0015), then union.
         by_text = select(FlowExecutionLog.id).where(
             FlowExecutionLog.campaign_id == campaign_id,
             FlowExecutionLog.message_text.ilike(like, escape="\\"),

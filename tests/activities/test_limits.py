@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from activities.limits import Turn, account_turn, window_deferral
+from activities.limits import EARLY_WAKE, SHORT_WAIT, Turn, account_turn, window_deferral
 from db.models import TelegramAccount
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)  # a Thursday
@@ -93,6 +93,30 @@ def test_a_reserved_send_waits_a_moment_for_a_late_predecessor() -> None:
     t = turn(late, reserved=NOW)
     assert not t.go and t.deferral is None
     assert t.wait_until == NOW + timedelta(milliseconds=100)
+
+
+def test_a_reserved_send_keeps_its_place_behind_a_late_predecessor() -> None:
+    # Slots 10 s apart; the previous send claimed 8 s after its slot (a loaded machine):
+    # this one waits for the interval instead of going to the back of the queue.
+    late = account(min_interval_seconds=10, last_sent_at=NOW - 2 * SECOND)
+    t = turn(late, reserved=NOW)
+    assert t.deferral is None and t.wait_until == NOW + 8 * SECOND
+    # Held up beyond HOLD_SLOT (the interval was raised meanwhile): queued again.
+    raised = account(min_interval_seconds=3600, last_sent_at=NOW - SECOND)
+    assert turn(raised, reserved=NOW).deferral is not None
+
+
+def test_a_send_woken_before_its_slot_waits_for_it_even_behind_a_cap() -> None:
+    # The workflow wakes EARLY_WAKE before the slot: the activity waits for the slot
+    # rather than going early or queueing again (here the hourly cap frees at the slot).
+    slot = NOW + EARLY_WAKE
+    sent = [slot - timedelta(hours=1), NOW - timedelta(minutes=5)]
+    capped = account(min_interval_seconds=1, max_per_hour=2, next_send_at=slot + SECOND)
+    t = turn(capped, reserved=slot, hour=sent, day=sent)
+    assert t.deferral is None and t.wait_until == slot
+    # A slot further away than a wake-up's margin is not waited for in the activity.
+    far = turn(capped, reserved=NOW + EARLY_WAKE + SHORT_WAIT + SECOND, hour=sent, day=sent)
+    assert far.deferral is not None
 
 
 def test_no_interval_no_deferral() -> None:

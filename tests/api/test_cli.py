@@ -167,4 +167,20 @@ def test_dev_names_a_taken_port(tmp_path: Path) -> None:
     assert env["TGFLOWS_SIMULATOR_PORT"] in out.stderr and "simulator" in out.stderr
 
 
+def test_dev_refuses_a_data_directory_of_another_postgresql_with_what_to_do(
+    tmp_path: Path,
+) -> None:
+    # What the earlier embedded server (PostgreSQL 16) left in $TGFLOWS_HOME/pg.
+    pgdata = tmp_path / "home" / "pg"
+    pgdata.mkdir(parents=True)
+    (pgdata / "PG_VERSION").write_text("16\n")
+    env = dev_env(tmp_path / "home")
+    out = subprocess.run([*CLI, "dev"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert f"{pgdata} holds a PostgreSQL 16 database" in out.stderr
+    assert f"mv {pgdata} {pgdata}-pg16" in out.stderr
+    assert (pgdata / "PG_VERSION").read_text() == "16\n"  # untouched
+    assert sorted(p.name for p in pgdata.iterdir()) == ["PG_VERSION"]
+
+
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")

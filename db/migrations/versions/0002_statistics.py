@@ -149,23 +149,18 @@ def upgrade() -> None:
         "flow_execution_logs",
         ["campaign_id", sa.text("id DESC")],
     )
-    # Substring search: trigram indexes where the server ships pg_trgm (the embedded
-    # server does not; there the search scans one campaign's rows).
-    bind = op.get_bind()
-    available = bind.execute(
-        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
-    ).scalar()
-    if available:
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.execute(
-            "CREATE INDEX ix_flow_execution_logs_text_trgm ON flow_execution_logs "
-            "USING gin (message_text gin_trgm_ops)"
-        )
-        op.execute(
-            "CREATE INDEX ix_contacts_name_trgm ON contacts USING gin "
-            "((coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || "
-            "coalesce(username, '')) gin_trgm_ops)"
-        )
+    # Substring search: trigram indexes (every supported server ships pg_trgm, the
+    # embedded one included); 0015 adds them where an earlier 0002 skipped them.
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute(
+        "CREATE INDEX ix_flow_execution_logs_text_trgm ON flow_execution_logs "
+        "USING gin (message_text gin_trgm_ops)"
+    )
+    op.execute(
+        "CREATE INDEX ix_contacts_name_trgm ON contacts USING gin "
+        "((coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || "
+        "coalesce(username, '')) gin_trgm_ops)"
+    )
 
 
 def downgrade() -> None:

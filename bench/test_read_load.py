@@ -1,0 +1,176 @@
+"""API reads do not starve sending (issue 19, item 5).
+
+A campaign sends as fast as the worker can (no interval on its account) while the api
+runs as its own process, as deployed. Its send rate is measured in three phases of one
+run: quiet, then `READERS` clients reading lists, statistics and logs in a loop for
+`SECONDS`, then quiet again; the ratio compares the loaded phase with the mean of the
+two quiet ones (which also cancels the drift of a long campaign). BENCH_READERS,
+BENCH_READ_SECONDS, BENCH_QUIET_SECONDS and BENCH_READ_LEADS scale it down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from temporalio.testing import WorkflowEnvironment
+
+from bench.common import bulk_campaign, report
+from bench.processes import simulator_process, worker_process
+from db.models import Message
+from db.session import SessionFactory
+from tests.conftest import Caller, eventually, free_port
+from tests.processes import TGFLOWS, process
+
+pytestmark = pytest.mark.slow
+QUEUE = "bench-reads"
+READERS = int(os.environ.get("BENCH_READERS", "50"))
+SECONDS = float(os.environ.get("BENCH_READ_SECONDS", "60"))
+QUIET = float(os.environ.get("BENCH_QUIET_SECONDS", "30"))
+LEADS = int(os.environ.get("BENCH_READ_LEADS", "20000"))
+WARM = min(200, LEADS // 20)  # sends before the first phase
+
+ONE_SEND = {
+    "nodes": [
+        {"id": "s", "type": "start"},
+        {"id": "m", "type": "send_message", "data": {"text": "offer {first_name}"}},
+        {"id": "e", "type": "end"},
+    ],
+    "edges": [{"source": "s", "target": "m"}, {"source": "m", "target": "e"}],
+}
+
+
+@contextlib.asynccontextmanager
+async def api_process(database_url: str, temporal: str) -> AsyncIterator[str]:
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal,
+        "TGFLOWS_TASK_QUEUE": QUEUE,
+        "TGFLOWS_API_PORT": str(port),
+    }
+    url = f"http://127.0.0.1:{port}"
+    async with process([TGFLOWS, "api"], env):
+        async with httpx.AsyncClient() as http:
+
+            async def up() -> bool:
+                with contextlib.suppress(httpx.TransportError):
+                    return (await http.get(f"{url}/health/live")).status_code == 200
+                return False
+
+            await eventually(up, timeout=60, interval=0.2)
+        yield url
+
+
+async def sent(sessions: SessionFactory, cid: int) -> int:
+    async with sessions() as session:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.campaign_id == cid, Message.status == "sent")
+            )
+            or 0
+        )
+
+
+async def rate(sessions: SessionFactory, cid: int, seconds: float) -> float:
+    before, began = await sent(sessions, cid), time.perf_counter()
+    await asyncio.sleep(seconds)
+    return (await sent(sessions, cid) - before) / (time.perf_counter() - began)
+
+
+async def read_loop(
+    http: httpx.AsyncClient, headers: dict[str, str], cid: int, until: float, seen: list[float]
+) -> dict[int, int]:
+    """One console user: the campaigns list, the campaign's statistics, its logs (a page
+    and a search) and its contacts, over and over."""
+    base = f"/campaign-flows/{cid}"
+    reads = [
+        ("/campaign-flows", {}),
+        (f"{base}/statistics", {}),
+        (f"{base}/logs", {"limit": 50}),
+        (f"{base}/logs", {"search": "offer N1"}),
+        (f"{base}/contacts", {"limit": 50}),
+        (f"{base}/activities", {}),
+    ]
+    statuses: dict[int, int] = {}
+    while time.perf_counter() < until:
+        path, params = random.choice(reads)
+        began = time.perf_counter()
+        try:
+            code = (await http.get(path, params=params, headers=headers)).status_code
+        except httpx.TransportError:
+            code = 0  # the connection dropped: counted, not fatal to the measure
+        seen.append(time.perf_counter() - began)
+        statuses[code] = statuses.get(code, 0) + 1
+    return statuses
+
+
+async def test_reads_do_not_starve_sending(
+    make_user: Any, sessions: SessionFactory, temporal_env: WorkflowEnvironment, database_url: str
+) -> None:
+    client = temporal_env.client
+    caller: Caller = await make_user()
+    cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=LEADS, flow=ONE_SEND)
+    async with (
+        simulator_process() as simulator_url,
+        worker_process(client, database_url=database_url, simulator_url=simulator_url, queue=QUEUE),
+        api_process(database_url, client.service_client.config.target_host) as api_url,
+        httpx.AsyncClient(
+            base_url=api_url, timeout=120, limits=httpx.Limits(max_connections=READERS + 5)
+        ) as http,
+    ):
+        headers = caller.headers()
+        launched = await http.post(f"/campaign-flows/{cid}/launch", headers=headers)
+        assert launched.status_code < 300, launched.text
+        # Past the start: connections made, first workflows cached.
+        await eventually(lambda: _at_least(sessions, cid, WARM), timeout=600, interval=1)
+        quiet_before = await rate(sessions, cid, QUIET)
+        latencies: list[float] = []
+        until = time.perf_counter() + SECONDS
+        readers = [
+            asyncio.create_task(read_loop(http, headers, cid, until, latencies))
+            for _ in range(READERS)
+        ]
+        loaded = await rate(sessions, cid, SECONDS)
+        statuses: dict[int, int] = {}
+        for done in await asyncio.gather(*readers):
+            for code, n in done.items():
+                statuses[code] = statuses.get(code, 0) + n
+        quiet_after = await rate(sessions, cid, QUIET)
+        total = await sent(sessions, cid)
+        await http.post(f"/campaign-flows/{cid}/stop", headers=headers)
+    quiet = (quiet_before + quiet_after) / 2
+    latencies.sort()
+    reads = len(latencies)
+    report(
+        "reads_vs_sending",
+        readers=READERS,
+        read_seconds=SECONDS,
+        sends_per_s_quiet_before=quiet_before,
+        sends_per_s_quiet_after=quiet_after,
+        sends_per_s_with_reads=loaded,
+        drop=1 - loaded / quiet,
+        reads=reads,
+        reads_per_s=reads / SECONDS,
+        read_p50_ms=1000 * latencies[reads // 2] if reads else 0.0,
+        read_p95_ms=1000 * latencies[int(reads * 0.95)] if reads else 0.0,
+        statuses=",".join(f"{k}:{v}" for k, v in sorted(statuses.items())),
+        sent_total=total,
+        leads=LEADS,
+        target="drop<=0.10",
+    )
+    assert total < LEADS, "the campaign ran out of leads during the measure: raise LEADS"
+
+
+async def _at_least(sessions: SessionFactory, cid: int, n: int) -> bool:
+    return await sent(sessions, cid) >= n
