@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from bench.common import bulk_campaign
 from db.models import FlowExecution, FlowExecutionLog
-from db.repositories import executions as exec_repo
+from db.repositories import execution_logs as exec_repo
 from db.session import SessionFactory
 from db.vocabulary import LogEvent
 from tests.conftest import Caller
