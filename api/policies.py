@@ -33,6 +33,13 @@ class Action(StrEnum):
     REMOVE_CONTACTS = "remove_contacts"
 
 
+class OrgAction(StrEnum):
+    """What a member does to the organization itself (its members: can_manage_member)."""
+
+    VIEW = "view"
+    MANAGE_SETTINGS = "manage_settings"
+
+
 class Decision(StrEnum):
     ALLOW = "allow"
     HIDDEN = "hidden"  # 404: the caller may not even know it exists
@@ -85,6 +92,14 @@ LOCKED_WHILE_ACTIVE = frozenset({"ab_test"})
 # Membership management.
 MANAGE_MEMBERS = frozenset({Role.OWNER, Role.ADMIN})
 MANAGE_SETTINGS = frozenset({Role.OWNER, Role.ADMIN})
+# Which roles may perform each organization action (any member may view it).
+ORG_RULES: dict[OrgAction, frozenset[Role]] = {
+    OrgAction.VIEW: frozenset(Role),
+    OrgAction.MANAGE_SETTINGS: MANAGE_SETTINGS,
+}
+ORG_FORBIDDEN_TEXTS: dict[OrgAction, str] = {
+    OrgAction.MANAGE_SETTINGS: "Only owners and admins change settings",
+}
 
 
 @dataclass(frozen=True)
@@ -124,6 +139,15 @@ def decide(actor: Actor, row: Owned, action: Action) -> Decision:
         return Decision.ALLOW
     assert actor.role is not None
     return Decision.ALLOW if action in ON_OTHERS_CAMPAIGNS[actor.role] else Decision.FORBIDDEN
+
+
+def decide_org(role: Role, action: OrgAction) -> Decision:
+    """A member's verdict on an organization action (non-members never see it)."""
+    return Decision.ALLOW if role in ORG_RULES[action] else Decision.FORBIDDEN
+
+
+def org_forbidden_text(action: OrgAction) -> str:
+    return ORG_FORBIDDEN_TEXTS.get(action, f"Your role cannot {action.value} this organization")
 
 
 def phrase(action: Action) -> str:

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
+from api.authorize import Authorize, Guard, OrgAccess
 from api.deps import CurrentUser, SessionDep
 from api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
 from api.identity.service import issue_token
 from api.paging import Page
 from api.policies import (
     MANAGE_SETTINGS,
+    OrgAction,
     Role,
     addable_roles,
     assignable_roles,
     can_manage_member,
 )
-from db.models import Organization, OrganizationMember, User
+from db.models import Organization, OrganizationMember
 from db.repositories import identity as repo
 
 router = APIRouter(tags=["identity"], responses=ERROR_RESPONSES)
@@ -150,24 +153,21 @@ async def list_orgs(user: CurrentUser, session: SessionDep) -> Page[OrgOut]:
     return Page(items=[OrgOut.model_validate(r) for r in rows], count=len(rows))
 
 
-async def _role(session: SessionDep, org_id: int, user: User) -> Role:
-    member = await repo.member(session, org_id, user.id)
-    if member is None:
-        raise NotFound("Organization not found")
-    return Role(member.role)
+Member = Annotated[Guard[OrgAccess], Authorize(OrgAction.VIEW)]
+SettingsManager = Annotated[Guard[OrgAccess], Authorize(OrgAction.MANAGE_SETTINGS)]
 
 
 @router.get("/organizations/{org_id}", response_model=OrgOut)
-async def get_org(org_id: int, user: CurrentUser, session: SessionDep) -> object:
+async def get_org(org_id: int, guard: Member, session: SessionDep) -> object:
     """One organization the caller belongs to."""
-    await _role(session, org_id, user)
+    await guard()
     return await repo.organization(session, org_id)
 
 
 @router.get("/organizations/{org_id}/settings", response_model=SettingsPatch)
-async def get_settings(org_id: int, user: CurrentUser, session: SessionDep) -> SettingsPatch:
+async def get_settings(org_id: int, guard: Member, session: SessionDep) -> SettingsPatch:
     """The organization's settings."""
-    await _role(session, org_id, user)
+    await guard()
     org = await repo.organization(session, org_id)
     assert org is not None
     return SettingsPatch(admin_view_enabled=org.admin_view_enabled)
@@ -175,11 +175,10 @@ async def get_settings(org_id: int, user: CurrentUser, session: SessionDep) -> S
 
 @router.patch("/organizations/{org_id}/settings", response_model=SettingsPatch)
 async def patch_settings(
-    org_id: int, body: SettingsPatch, user: CurrentUser, session: SessionDep
+    org_id: int, body: SettingsPatch, guard: SettingsManager, session: SessionDep
 ) -> SettingsPatch:
     """Change settings (owners and admins)."""
-    if await _role(session, org_id, user) not in MANAGE_SETTINGS:
-        raise Forbidden("Only owners and admins change settings")
+    await guard()
     org = await repo.organization(session, org_id)
     assert org is not None
     org.admin_view_enabled = body.admin_view_enabled
@@ -188,9 +187,10 @@ async def patch_settings(
 
 
 @router.get("/organizations/{org_id}/members", response_model=Page[MemberOut])
-async def list_members(org_id: int, user: CurrentUser, session: SessionDep) -> Page[MemberOut]:
+async def list_members(org_id: int, guard: Member, session: SessionDep) -> Page[MemberOut]:
     """Members and their roles, with what the caller may change about each."""
-    actor_role = await _role(session, org_id, user)
+    access = await guard()
+    actor_role, user = access.role, access.user
     rows = await repo.members(session, org_id)
     items = [
         MemberOut(
@@ -206,11 +206,10 @@ async def list_members(org_id: int, user: CurrentUser, session: SessionDep) -> P
 
 
 @router.post("/organizations/{org_id}/members", status_code=201, response_model=MemberOut)
-async def add_member(
-    org_id: int, body: MemberIn, user: CurrentUser, session: SessionDep
-) -> MemberOut:
+async def add_member(org_id: int, body: MemberIn, guard: Member, session: SessionDep) -> MemberOut:
     """Add an existing user by email (owners and admins; only owners add owners)."""
-    if not can_manage_member(await _role(session, org_id, user), None, body.role):
+    access = await guard()
+    if not can_manage_member(access.role, None, body.role):
         raise Forbidden("Your role cannot add this member")
     target = await repo.user_by_email(session, body.email)
     if target is None:
@@ -224,10 +223,11 @@ async def add_member(
 
 @router.patch("/organizations/{org_id}/members/{user_id}", response_model=MemberOut)
 async def change_member(
-    org_id: int, user_id: int, body: MemberPatch, user: CurrentUser, session: SessionDep
+    org_id: int, user_id: int, body: MemberPatch, guard: Member, session: SessionDep
 ) -> MemberOut:
     """Change a member's role; the last owner stays an owner."""
-    actor_role = await _role(session, org_id, user)
+    access = await guard()
+    actor_role = access.role
     member = await repo.member(session, org_id, user_id)
     if member is None:
         raise NotFound("Member not found")
@@ -247,11 +247,10 @@ async def change_member(
 
 
 @router.delete("/organizations/{org_id}/members/{user_id}", status_code=204)
-async def remove_member(
-    org_id: int, user_id: int, user: CurrentUser, session: SessionDep
-) -> Response:
+async def remove_member(org_id: int, user_id: int, guard: Member, session: SessionDep) -> Response:
     """Remove a member, or leave; the last owner cannot leave."""
-    actor_role = await _role(session, org_id, user)
+    access = await guard()
+    actor_role, user = access.role, access.user
     member = await repo.member(session, org_id, user_id)
     if member is None:
         raise NotFound("Member not found")

@@ -179,6 +179,7 @@ def merged_groups(groups: list[WaitingGroupOut]) -> list[WaitingGroupOut]:
         seen.nodes = sorted(set(seen.nodes) | set(g.nodes))
     return sorted(by_reason.values(), key=lambda g: -g.count)
 
+
 def waiting_group(campaign: CampaignFlow, g: WaitGroup) -> WaitingGroupOut:
     why, until = waiting_of(
         status=g.status,
