@@ -21,7 +21,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import ActorDep, CurrentUser, SessionDep
-from api.errors import Conflict, Forbidden, NotFound
+from api.domain_errors import Conflict, Forbidden, NotFound
 from api.policies import (
     Action,
     Actor,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.state import contact_variables
-from api.errors import Conflict
+from api.domain_errors import Conflict
 from db.models import CampaignFlow, Contact
 from db.repositories import preview as repo
 from workflows import flowgraph, templates

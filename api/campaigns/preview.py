@@ -17,7 +17,7 @@ from activities.limits import DAY, HOUR, blocked, window_deferral
 from activities.state import contact_variables
 from api.campaigns.dryrun import SendClock, SimReply, walk
 from api.campaigns.preview_schemas import PreviewIn, PreviewOut, PreviewReplyOut, PreviewStepOut
-from api.errors import Invalid, NotFound
+from api.domain_errors import Invalid, NotFound
 from api.policies import Actor
 from db.models import CampaignFlow, Contact, TelegramAccount
 from db.reply_rules import classify

@@ -17,7 +17,7 @@ from api.campaigns.addressing import (
 )
 from api.campaigns.prelaunch import require_ready
 from api.campaigns.schemas import CampaignCreate, CampaignUpdate
-from api.errors import Conflict, Invalid, Unavailable
+from api.domain_errors import Conflict, Invalid, Unavailable
 from api.policies import (
     LOCKED_WHILE_ACTIVE,
     Action,

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Response
 from api.deps import ActorDep, SessionDep
 from api.directory.schemas import AccountIn, AccountOut, AccountUpdate
 from api.directory.warmup_view import present_account, present_accounts, set_warmup
-from api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
+from api.domain_errors import Conflict, Invalid, NotFound
+from api.errors import ERROR_RESPONSES
 from api.paging import Page
 from db.models import TelegramAccount
 from db.repositories import directory as repo

@@ -18,7 +18,8 @@ from api.directory.contact_import import (
     json_lines_rows,
 )
 from api.directory.schemas import ContactIn, ContactOut, ImportOut
-from api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
+from api.domain_errors import Conflict, Invalid, NotFound
+from api.errors import ERROR_RESPONSES
 from api.paging import Page, cut
 from db.models import Contact
 from db.repositories import directory as repo

@@ -9,7 +9,8 @@ from activities.telegram.base import FloodWait, TelegramError
 from activities.telegram.login import LoginRejected, LoginStep, TelethonLogin
 from api.deps import ActorDep, SessionDep
 from api.directory.schemas import AccountOut
-from api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound, Unavailable
+from api.domain_errors import Conflict, Invalid, NotFound, Unavailable
+from api.errors import ERROR_RESPONSES
 from db.models import TelegramAccount
 from db.repositories import directory as repo
 from db.secrets import SecretKeyMissing, decrypt, encrypt

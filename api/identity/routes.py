@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from api.authorize import Authorize, Guard, OrgAccess
 from api.deps import CurrentUser, SessionDep
-from api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
+from api.domain_errors import Conflict, Forbidden, Invalid, NotFound
+from api.errors import ERROR_RESPONSES
 from api.identity.service import issue_token
 from api.paging import Page
 from api.policies import (

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from api.authorize import Authorize, Guard
 from api.campaigns.routes import Service
 from api.deps import SessionDep, get_temporal
-from api.errors import ERROR_RESPONSES, NotFound
+from api.domain_errors import NotFound
+from api.errors import ERROR_RESPONSES
 from api.policies import Action
 from api.reports.diagnosis import DiagnosisService
 from api.reports.leads import explain_execution
