@@ -1,6 +1,9 @@
-"""Permissions and status rules as data, plus the pure functions that read them.
+"""Permissions as data, plus the pure functions that read them.
 
-Routers declare the action they perform; nothing else decides who may do what.
+Routes declare the action they perform (api.authorize.Authorize); nothing else decides
+who may do what. Which status allows which action is the campaign state machine's
+transition table (workflows.lifecycle.ALLOWED_FROM); STATUS_RULES is that table keyed by
+action.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from db.vocabulary import CampaignStatus
+from workflows import lifecycle
 
 
 class Role(StrEnum):
@@ -65,29 +69,12 @@ PHRASES: dict[Action, str] = {
     Action.REMOVE_CONTACTS: "remove contacts from",
 }
 
-# Which campaign statuses allow an action; actions not listed are allowed in any status.
-STATUS_RULES: dict[Action, frozenset[str]] = {
-    Action.EDIT_FLOW: frozenset(
-        {CampaignStatus.DRAFT, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED}
-    ),
-    Action.LAUNCH: frozenset({CampaignStatus.DRAFT, CampaignStatus.PAUSED}),
-    Action.PAUSE: frozenset({CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED}),
-    Action.STOP: frozenset(
-        {CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED}
-    ),
-    # A stopped campaign cannot run again, so contacts added to it would never start.
-    Action.ADD_CONTACTS: frozenset(
-        {
-            CampaignStatus.DRAFT,
-            CampaignStatus.SCHEDULED,
-            CampaignStatus.ACTIVE,
-            CampaignStatus.PAUSED,
-            CampaignStatus.COMPLETED,
-        }
-    ),
+# Which campaign statuses allow an action: the transition table of
+# workflows.lifecycle, keyed by the action of the same name; actions not listed are
+# allowed in any status.
+STATUS_RULES: dict[Action, frozenset[CampaignStatus]] = {
+    Action(command.value): statuses for command, statuses in lifecycle.ALLOWED_FROM.items()
 }
-# Settings that may not change while the campaign runs.
-LOCKED_WHILE_ACTIVE = frozenset({"ab_test"})
 
 # Membership management.
 MANAGE_MEMBERS = frozenset({Role.OWNER, Role.ADMIN})

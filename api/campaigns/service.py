@@ -18,11 +18,7 @@ from api.campaigns.addressing import (
 from api.campaigns.prelaunch import require_ready
 from api.campaigns.schemas import CampaignCreate, CampaignUpdate
 from api.domain_errors import Conflict, Invalid, Unavailable
-from api.policies import (
-    LOCKED_WHILE_ACTIVE,
-    Action,
-    Actor,
-)
+from api.policies import Action, Actor
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
 from db.vocabulary import (
@@ -32,6 +28,7 @@ from db.vocabulary import (
     LifecycleOp,
 )
 from workflows.dispatch import submit_op
+from workflows.lifecycle import LOCKED_WHILE_ACTIVE
 from workflows.types import CampaignOp
 
 NOT_NULL = frozenset({"name", "timezone", "flow", "response_handling"})
