@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from db.repositories.scoping import is_visible
 from db.vocabulary import CampaignStatus
 from workflows import lifecycle
 
@@ -112,11 +113,14 @@ class Owned:
 
 
 def can_see(actor: Actor, row: Owned) -> bool:
-    if row.organization_id != actor.organization_id:
-        return False
-    if row.created_by == actor.user_id:
-        return True
-    return actor.organization_id is not None and actor.admin_view
+    """The visibility rule of every read (db.repositories.scoping), on a row in hand."""
+    return is_visible(
+        row_organization_id=row.organization_id,
+        row_owner_id=row.created_by,
+        user_id=actor.user_id,
+        organization_id=actor.organization_id,
+        view_all=actor.admin_view,
+    )
 
 
 def decide(actor: Actor, row: Owned, action: Action) -> Decision:
