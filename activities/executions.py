@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities import rotation
-from activities.state import contact_variables, halt_for, log_rows
+from activities.state import halt_for, log_rows
 from db.models import Contact
 from db.models.executions import TERMINAL
 from db.repositories import campaigns as campaigns_repo
@@ -23,6 +23,7 @@ from db.session import SessionFactory
 from db.vocabulary import ExecutionStatus, HaltAction, LogEvent, StepOutcome
 from workflows import flowstep
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
+from workflows.templates import contact_variables
 from workflows.types import (
     ContactInput,
     ExecutionPlan,

@@ -1,61 +1,15 @@
-"""Pure rules for when an account may send: windows, intervals, caps, health."""
+"""The send path's turn on an account: ordered slots, so that waiting sends do not wake
+together. The pure rules it applies (windows, Telegram's waits, caps) are in
+workflows.pacing, shared with the api."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from db.models import TelegramAccount
 from db.vocabulary import WaitingReason
-
-HOUR = timedelta(hours=1)
-QUEUED = "queued behind earlier sends"
-DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Deferral:
-    reason: str  # rate_limit | daily_cap | outside_window | flood_wait | peer_flood
-    until: datetime
-    detail: str
-
-
-def window_deferral(window: dict[str, Any] | None, tz: str, now: datetime) -> Deferral | None:
-    """None inside the campaign's sending window, else when the next window opens.
-
-    start > end is an overnight window: it opens at start on a listed day and closes at
-    end the next morning (api.campaigns.schemas.SendingWindow).
-    """
-    if not window:
-        return None
-    zone = ZoneInfo(tz)
-    days = set(window.get("days") or range(7))
-    start = time.fromisoformat(window.get("start", "00:00"))
-    end = time.fromisoformat(window.get("end", "23:59:59"))
-    local = now.astimezone(zone)
-    at = local.time()
-    if start < end:
-        inside = local.weekday() in days and start <= at < end
-    else:  # overnight: this evening's window, or the tail of yesterday's
-        yesterday = (local.weekday() - 1) % 7
-        inside = (local.weekday() in days and at >= start) or (yesterday in days and at < end)
-    if inside:
-        return None
-    for offset in range(8):
-        day = (local + timedelta(days=offset)).date()
-        if day.weekday() not in days:
-            continue
-        opening = datetime.combine(day, start, tzinfo=zone)
-        if opening > local:
-            return Deferral(
-                WaitingReason.OUTSIDE_WINDOW,
-                opening,
-                f"outside the sending window {start:%H:%M}-{end:%H:%M} {tz}",
-            )
-    raise ValueError("sending window has no open day")
-
+from workflows.pacing import QUEUED, Deferral, blocked
 
 # A reserved send finding the previous send late (its claim came after its own slot,
 # on a loaded machine by seconds) waits in the activity, outside any lock, for the
@@ -87,39 +41,6 @@ class Turn:
     @property
     def go(self) -> bool:
         return self.deferral is None and self.wait_until is None
-
-
-def blocked(
-    account: TelegramAccount,
-    now: datetime,
-    *,
-    sent_last_hour: list[datetime],
-    sent_last_day: list[datetime],
-) -> Deferral | None:
-    """Telegram's waits and the account's caps: no send before the returned time."""
-    if account.flood_wait_until and account.flood_wait_until > now:
-        return Deferral(
-            WaitingReason.FLOOD_WAIT,
-            account.flood_wait_until,
-            "Telegram asked to wait (FLOOD_WAIT)",
-        )
-    if account.cooldown_until and account.cooldown_until > now:
-        return Deferral(
-            WaitingReason.PEER_FLOOD,
-            account.cooldown_until,
-            "account cooling down after PEER_FLOOD",
-        )
-    if account.max_per_day is not None and len(sent_last_day) >= account.max_per_day:
-        return Deferral(
-            WaitingReason.DAILY_CAP, min(sent_last_day) + DAY, f"{account.max_per_day}/day reached"
-        )
-    if account.max_per_hour is not None and len(sent_last_hour) >= account.max_per_hour:
-        return Deferral(
-            WaitingReason.RATE_LIMIT,
-            min(sent_last_hour) + HOUR,
-            f"{account.max_per_hour}/hour reached",
-        )
-    return None
 
 
 def account_turn(

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.limits import DAY, Deferral
 from db.models import TelegramAccount
 from db.repositories import rotation as repo
 from db.repositories.executions import CampaignState, ExecutionState
 from db.repositories.rotation import AccountLoad
 from db.vocabulary import UNHEALTHY_ACCOUNT, WaitingReason
+from workflows.pacing import DAY, Deferral
 from workflows.warmup import (
     UNHEALTHY_RECHECK,
     day_start,

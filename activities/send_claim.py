@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities import rotation
-from activities.limits import DAY, HOUR, Deferral, account_turn
+from activities.limits import account_turn
 from db.models import TelegramAccount
 from db.repositories import messages as msg_repo
 from db.repositories.messages import OutgoingMessage, PlannedSend
 from db.vocabulary import UNHEALTHY_ACCOUNT, HaltAction, MessageStatus
+from workflows.pacing import DAY, HOUR, Deferral
 from workflows.types import Halt, SendRequest
 
 

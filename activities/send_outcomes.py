@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities import metrics
-from activities.limits import EARLY_WAKE, Deferral
+from activities.limits import EARLY_WAKE
 from activities.state import log_rows
 from activities.telegram.base import (
     FloodWait,
@@ -33,6 +33,7 @@ from db.vocabulary import (
     SendOutcome,
     WaitingReason,
 )
+from workflows.pacing import Deferral
 from workflows.types import Halt, SendRequest, SendResult
 from workflows.warmup import PEER_FLOOD_COOLDOWN
 

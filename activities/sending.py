@@ -15,7 +15,6 @@ from temporalio.exceptions import ApplicationError
 from activities import rotation
 from activities import send_outcomes as outcomes
 from activities.contact_requirements import skip_lead
-from activities.limits import window_deferral
 from activities.peers import PeerResolver
 from activities.send_claim import Claimed, Queued, Wait, claim_turn
 from activities.send_guard import (
@@ -39,6 +38,7 @@ from db.repositories.executions import CampaignState
 from db.repositories.messages import OutgoingMessage
 from db.session import SessionFactory
 from db.vocabulary import LIMITED_ACCOUNT, HaltAction, MessageStatus, SendOutcome
+from workflows.pacing import window_deferral
 from workflows.types import Halt, SendRequest, SendResult
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any
 
 from db.models.executions import TERMINAL
 from db.repositories.executions import CampaignState, ExecutionState
@@ -34,35 +34,6 @@ def halt_for(execution: ExecutionState, campaign: CampaignState) -> Halt | None:
     if execution.status == ExecutionStatus.PAUSED:
         return Halt(HaltAction.PAUSE, campaign.control_seq, "Execution paused")
     return None
-
-
-class _Lead(Protocol):
-    @property
-    def first_name(self) -> str | None: ...
-    @property
-    def last_name(self) -> str | None: ...
-    @property
-    def username(self) -> str | None: ...
-    @property
-    def phone(self) -> str | None: ...
-    @property
-    def tags(self) -> list[str] | None: ...
-    @property
-    def custom_fields(self) -> dict[str, Any] | None: ...
-
-
-def contact_variables(contact: _Lead | None) -> dict[str, Any]:
-    if contact is None:
-        return {}
-    fields = {
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "username": contact.username,
-        "phone": contact.phone,
-        "tags": list(contact.tags or []),
-    }
-    custom = dict(contact.custom_fields or {})
-    return {**custom, **fields, "contact": {**fields, "custom": custom, **custom}}
 
 
 def log_rows(entries: list[LogEntry]) -> list[dict[str, Any]]:

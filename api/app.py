@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from activities.telegram.login import TelethonLogin
 from api import health
 from api.campaigns import preview_routes as preview
 from api.campaigns import routes as campaigns
@@ -27,9 +26,14 @@ from api.webhooks import routes as webhooks
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
 from workflows.limits import AUTH_FAILURES_PER_MINUTE
+from workflows.telegram_login import NoTelegramLogin, TelegramLogin
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, telegram_login: TelegramLogin | None = None
+) -> FastAPI:
+    """The api. `telegram_login` is the sign-in boundary (activities.telegram.login's
+    TelethonLogin, given by the wiring); without one, sign-in steps answer 503."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -64,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=COMMON_RESPONSES,
     )
     app.state.settings = settings
-    app.state.telethon_login = TelethonLogin()
+    app.state.telethon_login = telegram_login or NoTelegramLogin()
     app.state.auth_failures = FailureLimiter(AUTH_FAILURES_PER_MINUTE)
     install_error_handlers(app)
     install_crash_handler(app)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.console.cookies import cookie_user
-from api.errors import Invalid, NotFound, TooManyRequests, Unauthenticated, Unavailable
+from api.domain_errors import Invalid, NotFound, TooManyRequests, Unauthenticated, Unavailable
 from api.policies import Actor, Role
 from db.models import User
 from db.repositories import identity as identity_repo

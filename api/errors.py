@@ -1,4 +1,5 @@
-"""One error hierarchy carrying its HTTP status, rendered by one handler."""
+"""The one handler: domain errors (api.domain_errors) and framework errors become HTTP
+answers of one shape, ErrorBody; STATUS_OF maps each domain error to its status."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+
+from api.domain_errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,56 +41,23 @@ class ErrorBody(BaseModel):
     )
 
 
-class AppError(Exception):
-    status_code = 400
-    code = "bad_request"
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        code: str | None = None,
-        field: str | None = None,
-        problems: list[dict[str, Any]] | None = None,
-    ):
-        super().__init__(detail)
-        self.detail = detail
-        self.field = field
-        self.problems = problems
-        if code:
-            self.code = code
+# The one place a domain error becomes an HTTP status (the most specific class wins).
+STATUS_OF: dict[type[DomainError], int] = {
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    TooManyRequests: 429,
+    Unavailable: 503,
+}
 
 
-class Unauthenticated(AppError):
-    status_code, code = 401, "unauthenticated"
-
-
-class Forbidden(AppError):
-    status_code, code = 403, "forbidden"
-
-
-class NotFound(AppError):
-    status_code, code = 404, "not_found"
-
-
-class Conflict(AppError):
-    status_code, code = 409, "conflict"
-
-
-class Invalid(AppError):
-    status_code, code = 422, "invalid"
-
-
-class Unavailable(AppError):
-    status_code, code = 503, "unavailable"
-
-
-class TooManyRequests(AppError):
-    status_code, code = 429, "too_many_requests"
-
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+def status_of(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 400
 
 
 _HTTP_CODES = {
@@ -120,13 +99,14 @@ def _json(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        if isinstance(exc, TooManyRequests):
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
             headers = {"Retry-After": str(exc.retry_after)}
         return _json(
-            exc.status_code,
+            status,
             exc.code,
             exc.detail,
             field=exc.field,

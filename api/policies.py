@@ -1,6 +1,9 @@
-"""Permissions and status rules as data, plus the pure functions that read them.
+"""Permissions as data, plus the pure functions that read them.
 
-Routers declare the action they perform; nothing else decides who may do what.
+Routes declare the action they perform (api.authorize.Authorize); nothing else decides
+who may do what. Which status allows which action is the campaign state machine's
+transition table (workflows.lifecycle.ALLOWED_FROM); STATUS_RULES is that table keyed by
+action.
 """
 
 from __future__ import annotations
@@ -8,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from db.repositories.scoping import is_visible
 from db.vocabulary import CampaignStatus
+from workflows import lifecycle
 
 
 class Role(StrEnum):
@@ -31,6 +36,13 @@ class Action(StrEnum):
     DISABLE = "disable"
     ADD_CONTACTS = "add_contacts"
     REMOVE_CONTACTS = "remove_contacts"
+
+
+class OrgAction(StrEnum):
+    """What a member does to the organization itself (its members: can_manage_member)."""
+
+    VIEW = "view"
+    MANAGE_SETTINGS = "manage_settings"
 
 
 class Decision(StrEnum):
@@ -58,33 +70,24 @@ PHRASES: dict[Action, str] = {
     Action.REMOVE_CONTACTS: "remove contacts from",
 }
 
-# Which campaign statuses allow an action; actions not listed are allowed in any status.
-STATUS_RULES: dict[Action, frozenset[str]] = {
-    Action.EDIT_FLOW: frozenset(
-        {CampaignStatus.DRAFT, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED}
-    ),
-    Action.LAUNCH: frozenset({CampaignStatus.DRAFT, CampaignStatus.PAUSED}),
-    Action.PAUSE: frozenset({CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED}),
-    Action.STOP: frozenset(
-        {CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED}
-    ),
-    # A stopped campaign cannot run again, so contacts added to it would never start.
-    Action.ADD_CONTACTS: frozenset(
-        {
-            CampaignStatus.DRAFT,
-            CampaignStatus.SCHEDULED,
-            CampaignStatus.ACTIVE,
-            CampaignStatus.PAUSED,
-            CampaignStatus.COMPLETED,
-        }
-    ),
+# Which campaign statuses allow an action: the transition table of
+# workflows.lifecycle, keyed by the action of the same name; actions not listed are
+# allowed in any status.
+STATUS_RULES: dict[Action, frozenset[CampaignStatus]] = {
+    Action(command.value): statuses for command, statuses in lifecycle.ALLOWED_FROM.items()
 }
-# Settings that may not change while the campaign runs.
-LOCKED_WHILE_ACTIVE = frozenset({"ab_test"})
 
 # Membership management.
 MANAGE_MEMBERS = frozenset({Role.OWNER, Role.ADMIN})
 MANAGE_SETTINGS = frozenset({Role.OWNER, Role.ADMIN})
+# Which roles may perform each organization action (any member may view it).
+ORG_RULES: dict[OrgAction, frozenset[Role]] = {
+    OrgAction.VIEW: frozenset(Role),
+    OrgAction.MANAGE_SETTINGS: MANAGE_SETTINGS,
+}
+ORG_FORBIDDEN_TEXTS: dict[OrgAction, str] = {
+    OrgAction.MANAGE_SETTINGS: "Only owners and admins change settings",
+}
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,14 @@ class Owned:
 
 
 def can_see(actor: Actor, row: Owned) -> bool:
-    if row.organization_id != actor.organization_id:
-        return False
-    if row.created_by == actor.user_id:
-        return True
-    return actor.organization_id is not None and actor.admin_view
+    """The visibility rule of every read (db.repositories.scoping), on a row in hand."""
+    return is_visible(
+        row_organization_id=row.organization_id,
+        row_owner_id=row.created_by,
+        user_id=actor.user_id,
+        organization_id=actor.organization_id,
+        view_all=actor.admin_view,
+    )
 
 
 def decide(actor: Actor, row: Owned, action: Action) -> Decision:
@@ -124,6 +130,15 @@ def decide(actor: Actor, row: Owned, action: Action) -> Decision:
         return Decision.ALLOW
     assert actor.role is not None
     return Decision.ALLOW if action in ON_OTHERS_CAMPAIGNS[actor.role] else Decision.FORBIDDEN
+
+
+def decide_org(role: Role, action: OrgAction) -> Decision:
+    """A member's verdict on an organization action (non-members never see it)."""
+    return Decision.ALLOW if role in ORG_RULES[action] else Decision.FORBIDDEN
+
+
+def org_forbidden_text(action: OrgAction) -> str:
+    return ORG_FORBIDDEN_TEXTS.get(action, f"Your role cannot {action.value} this organization")
 
 
 def phrase(action: Action) -> str:

@@ -21,6 +21,7 @@ import uvicorn
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.telegram.login import TelethonLogin
 from api.app import create_app
 from db.migrate import upgrade
 from db.session import SessionFactory, make_engine, make_session_factory
@@ -139,7 +140,7 @@ async def api(
     sessions: SessionFactory, temporal_env: WorkflowEnvironment, database_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(DATABASE_URL=database_url, TGFLOWS_TASK_QUEUE=TASK_QUEUE)
-    app = create_app(settings)
+    app = create_app(settings, telegram_login=TelethonLogin())
     app.state.sessions = sessions
     app.state.temporal = temporal_env.client
     transport = httpx.ASGITransport(app=app)

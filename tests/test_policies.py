@@ -9,11 +9,13 @@ from api.policies import (
     Action,
     Actor,
     Decision,
+    OrgAction,
     Owned,
     Role,
     can_manage_member,
     conflict_text,
     decide,
+    decide_org,
     effective_view_mode,
     forbidden_text,
     status_allows,
@@ -116,3 +118,16 @@ def test_only_owners_make_or_remove_owners(
     actor: Role, target: Role | None, new: Role | None, allowed: bool
 ) -> None:
     assert can_manage_member(actor, target, new) is allowed
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_member_may_view_the_organization(role: Role) -> None:
+    assert decide_org(role, OrgAction.VIEW) == Decision.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("role", "verdict"),
+    [(Role.OWNER, Decision.ALLOW), (Role.ADMIN, Decision.ALLOW), (Role.MEMBER, Decision.FORBIDDEN)],
+)
+def test_only_owners_and_admins_manage_settings(role: Role, verdict: Decision) -> None:
+    assert decide_org(role, OrgAction.MANAGE_SETTINGS) == verdict

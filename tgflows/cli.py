@@ -54,13 +54,14 @@ def api() -> None:
     """Serve the REST API."""
     import uvicorn
 
+    from activities.telegram.login import TelethonLogin
     from api.app import create_app
 
     _logging()
     settings = get_settings()
     # uvicorn's log config and access log off: ours write JSON lines and the route template.
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, telegram_login=TelethonLogin()),
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,

@@ -1,4 +1,6 @@
-"""Pure lifecycle rules of the fan-out: which executions an operation touches, and how.
+"""The campaign state machine, pure: which command each campaign status allows (the
+transition table the api's policies read), and which executions an operation's fan-out
+touches, and how.
 
 The api, the fan-out activities and the tests read these; nothing here does I/O.
 """
@@ -8,10 +10,52 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from db.vocabulary import CAMPAIGN_DISABLED, STOPPED_BY_USER, CampaignStatus, LifecycleOp
 from workflows.types import CampaignOp
+
+
+class Command(StrEnum):
+    """What a user does to a campaign that its status may refuse (409). api.policies
+    names the same commands as actions; everything else is allowed in any status."""
+
+    EDIT_FLOW = "edit_flow"
+    LAUNCH = "launch"
+    PAUSE = "pause"
+    STOP = "stop"
+    ADD_CONTACTS = "add_contacts"
+
+
+# The transition table: the campaign statuses from which each command is allowed.
+ALLOWED_FROM: dict[Command, frozenset[CampaignStatus]] = {
+    Command.EDIT_FLOW: frozenset(
+        {CampaignStatus.DRAFT, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED}
+    ),
+    Command.LAUNCH: frozenset({CampaignStatus.DRAFT, CampaignStatus.PAUSED}),
+    Command.PAUSE: frozenset({CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED}),
+    Command.STOP: frozenset(
+        {CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED}
+    ),
+    # A stopped campaign cannot run again, so contacts added to it would never start.
+    Command.ADD_CONTACTS: frozenset(
+        {
+            CampaignStatus.DRAFT,
+            CampaignStatus.SCHEDULED,
+            CampaignStatus.ACTIVE,
+            CampaignStatus.PAUSED,
+            CampaignStatus.COMPLETED,
+        }
+    ),
+}
+# Settings that may not change while the campaign runs.
+LOCKED_WHILE_ACTIVE = frozenset({"ab_test"})
+
+
+def allowed_from(command: Command, status: str) -> bool:
+    return status in ALLOWED_FROM[command]
+
 
 # The execution statuses each operation's fan-out pages through.
 PAGE_STATUSES: dict[str, tuple[str, ...]] = {

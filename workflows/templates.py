@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Protocol
 
 from workflows.limits import MAX_MESSAGE_CHARS
 
@@ -158,3 +159,34 @@ def _value(name: str, variables: Mapping[str, object], context: Mapping[str, obj
     if isinstance(raw, str | int | float):
         return str(raw)
     return None
+
+
+class Lead(Protocol):
+    """A contact as templates see it (a db row, or the preview's inline contact)."""
+
+    @property
+    def first_name(self) -> str | None: ...
+    @property
+    def last_name(self) -> str | None: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def tags(self) -> list[str] | None: ...
+    @property
+    def custom_fields(self) -> dict[str, Any] | None: ...
+
+
+def contact_variables(contact: Lead | None) -> dict[str, Any]:
+    if contact is None:
+        return {}
+    fields = {
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "username": contact.username,
+        "phone": contact.phone,
+        "tags": list(contact.tags or []),
+    }
+    custom = dict(contact.custom_fields or {})
+    return {**custom, **fields, "contact": {**fields, "custom": custom, **custom}}

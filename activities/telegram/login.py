@@ -7,36 +7,20 @@ for the code on their phone, so the api runs these steps in the request.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from telethon import TelegramClient, errors
 from telethon.sessions import StringSession
 
-from activities.telegram.base import TelegramError
+from activities.telegram.base import FloodWait, TelegramError
 from activities.telegram.telethon_provider import map_telethon_error
+from workflows.telegram_login import LoginFlood, LoginRejected, LoginStep, LoginUnavailable
 
 ClientFactory = Callable[[str, int, str], Any]
 
 
 def telethon_client(session: str, api_id: int, api_hash: str) -> Any:
     return TelegramClient(StringSession(session), api_id, api_hash)
-
-
-class LoginRejected(Exception):
-    """Telegram refused what the person typed; `field` says which input."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass
-class LoginStep:
-    status: str  # code_sent | password_required | connected
-    session: str
-    phone_code_hash: str | None = None
-    display_name: str | None = None
 
 
 _REJECTIONS: tuple[tuple[type[Exception], str, str], ...] = (
@@ -49,6 +33,9 @@ _REJECTIONS: tuple[tuple[type[Exception], str, str], ...] = (
 
 
 class TelethonLogin:
+    """workflows.telegram_login.TelegramLogin with Telethon: Telegram's failures come
+    out as the interface's LoginRejected, LoginFlood and LoginUnavailable."""
+
     def __init__(self, factory: ClientFactory = telethon_client) -> None:
         self._factory = factory
 
@@ -108,13 +95,19 @@ async def _call(awaitable: Any) -> Any:
         return await awaitable
     except errors.SessionPasswordNeededError as err:
         raise _PasswordNeeded() from err
-    except TelegramError:
-        raise
+    except TelegramError as err:
+        raise _failed(err) from err
     except Exception as err:
         for cls, field, message in _REJECTIONS:
             if isinstance(err, cls):
                 raise LoginRejected(field, message) from err
-        raise map_telethon_error(err) from err
+        raise _failed(map_telethon_error(err)) from err
+
+
+def _failed(err: TelegramError) -> Exception:
+    if isinstance(err, FloodWait):
+        return LoginFlood(err.seconds)
+    return LoginUnavailable(type(err).__name__)
 
 
 def _name(user: Any) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.directory.warmup_schemas import normalized_account_ids
-from api.errors import Conflict, Invalid
+from api.domain_errors import Conflict, Invalid
 from api.policies import Actor
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import campaigns as repo

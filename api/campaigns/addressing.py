@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import Invalid
+from api.domain_errors import Invalid
 from api.policies import Actor
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import directory, peers

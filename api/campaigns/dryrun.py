@@ -3,7 +3,7 @@
 Each node is decided by workflows.flowstep.step, exactly as the contact workflow
 decides it; this module only plays the decisions out in time instead of carrying them
 out: waits advance the clock, simulated replies end them, and each send waits for the
-campaign's sending window and the account's limits (activities.limits, the send path's
+campaign's sending window and the account's limits (workflows.pacing, the send path's
 own rules). Nothing here does I/O.
 """
 

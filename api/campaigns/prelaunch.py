@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.state import contact_variables
-from api.errors import Conflict
+from api.domain_errors import Conflict
 from db.models import CampaignFlow, Contact
 from db.repositories import preview as repo
 from workflows import flowgraph, templates
 from workflows.flowgraph import Flow, Node
 from workflows.lifecycle import PAGE_STATUSES
+from workflows.templates import contact_variables
 
 EXAMPLES = 5
 # Fields a condition reads that the run fills in later, so the check follows both ways.

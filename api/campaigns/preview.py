@@ -13,11 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.limits import DAY, HOUR, blocked, window_deferral
-from activities.state import contact_variables
 from api.campaigns.dryrun import SendClock, SimReply, walk
 from api.campaigns.preview_schemas import PreviewIn, PreviewOut, PreviewReplyOut, PreviewStepOut
-from api.errors import Invalid, NotFound
+from api.domain_errors import Invalid, NotFound
 from api.policies import Actor
 from db.models import CampaignFlow, Contact, TelegramAccount
 from db.reply_rules import classify
@@ -27,6 +25,8 @@ from db.repositories import do_not_contact as dnc_repo
 from db.repositories import messages as msg_repo
 from db.repositories import preview as repo
 from workflows import flowgraph, flowstep
+from workflows.pacing import DAY, HOUR, blocked, window_deferral
+from workflows.templates import contact_variables
 
 # Bounds the caller-independent part of the clock: a window that never opens, say.
 _MAX_HOLDS = 200
@@ -142,7 +142,7 @@ def send_clock(
     campaign: CampaignFlow, account: TelegramAccount | None, recent: list[datetime]
 ) -> SendClock:
     """When a send reached at a time would go: the sending window, then the account's
-    waits, caps and minimum interval (activities.limits, as the send path applies them),
+    waits, caps and minimum interval (workflows.pacing, as the send path applies them),
     counting the account's sends of the last day and this lead's earlier ones."""
 
     def clock(at: datetime, sent: list[datetime]) -> tuple[datetime, list[str]]:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 
+from api.authorize import Authorize, Guard
 from api.campaigns.preview import preview
 from api.campaigns.preview_schemas import PreviewIn, PreviewOut
 from api.campaigns.routes import Service
 from api.errors import ERROR_RESPONSES
 from api.policies import Action
+from db.models import CampaignFlow
 
 router = APIRouter(prefix="/campaign-flows", tags=["campaigns"], responses=ERROR_RESPONSES)
 
 
 @router.post("/{campaign_id}/preview", response_model=PreviewOut)
 async def preview_lead(
-    campaign_id: int, body: PreviewIn, request: Request, service: Service
+    campaign_id: int,
+    body: PreviewIn,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW)],
+    request: Request,
+    service: Service,
 ) -> PreviewOut:
     """Walk one lead through the campaign's current flow without sending anything.
 
@@ -27,7 +35,7 @@ async def preview_lead(
     sending window and the account's current limits. Readable by whoever may read the
     campaign.
     """
-    campaign = await service.get(campaign_id, Action.VIEW)
+    campaign = await guard()
     settings = request.app.state.settings
     return await preview(
         service.session,

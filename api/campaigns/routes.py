@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from api.authorize import Authorize, Guard
 from api.campaigns.schemas import (
     AccountSummary,
     AddContactsIn,
@@ -110,69 +111,121 @@ async def list_campaigns(
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut)
-async def get_campaign(campaign_id: int, service: Service) -> CampaignOut:
+async def get_campaign(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW)],
+    service: Service,
+) -> CampaignOut:
     """One campaign."""
-    return await one(service, await service.get(campaign_id, Action.VIEW))
+    campaign = await guard()
+    return await one(service, campaign)
 
 
 @router.patch("/{campaign_id}", response_model=CampaignOut)
-async def update_campaign(campaign_id: int, body: CampaignUpdate, service: Service) -> CampaignOut:
+async def update_campaign(
+    campaign_id: int,
+    body: CampaignUpdate,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.EDIT_METADATA)],
+    service: Service,
+) -> CampaignOut:
     """Edit metadata at any time; the flow only in draft, paused or scheduled."""
-    return await one(service, await service.update(campaign_id, body))
+    campaign = await guard()
+    return await one(service, await service.update(campaign, body))
 
 
 @router.delete("/{campaign_id}", status_code=204)
-async def delete_campaign(campaign_id: int, service: Service) -> Response:
+async def delete_campaign(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.DELETE)],
+    service: Service,
+) -> Response:
     """Soft delete: hidden from lists, executions, logs and statistics kept."""
-    await service.delete(campaign_id)
+    campaign = await guard()
+    await service.delete(campaign)
     return Response(status_code=204)
 
 
 @router.post("/{campaign_id}/restore", response_model=CampaignOut)
-async def restore_campaign(campaign_id: int, service: Service) -> CampaignOut:
+async def restore_campaign(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.RESTORE)],
+    service: Service,
+) -> CampaignOut:
     """Undo a soft delete."""
-    return await one(service, await service.restore(campaign_id))
+    campaign = await guard()
+    return await one(service, await service.restore(campaign))
 
 
 @router.post("/{campaign_id}/duplicate", status_code=201, response_model=CampaignOut)
-async def duplicate_campaign(campaign_id: int, service: Service) -> CampaignOut:
+async def duplicate_campaign(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.DUPLICATE)],
+    service: Service,
+) -> CampaignOut:
     """Copy flow and settings into a new draft without contacts."""
-    return await one(service, await service.duplicate(campaign_id))
+    campaign = await guard()
+    return await one(service, await service.duplicate(campaign))
 
 
 @router.post("/{campaign_id}/launch", response_model=CampaignOut)
-async def launch_campaign(campaign_id: int, service: Service) -> CampaignOut:
+async def launch_campaign(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.LAUNCH)],
+    service: Service,
+) -> CampaignOut:
     """Start or resume sending (creator only)."""
-    return await one(service, await service.launch(campaign_id))
+    campaign = await guard()
+    return await one(service, await service.launch(campaign))
 
 
 @router.post("/{campaign_id}/pause", response_model=CampaignOut)
-async def pause_campaign(campaign_id: int, service: Service) -> CampaignOut:
+async def pause_campaign(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.PAUSE)],
+    service: Service,
+) -> CampaignOut:
     """Hold every execution where it is (creator only)."""
-    return await one(service, await service.pause(campaign_id))
+    campaign = await guard()
+    return await one(service, await service.pause(campaign))
 
 
 @router.post("/{campaign_id}/stop", response_model=CampaignOut)
-async def stop_campaign(campaign_id: int, service: Service) -> CampaignOut:
+async def stop_campaign(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.STOP)],
+    service: Service,
+) -> CampaignOut:
     """Cancel every execution for good (creator only)."""
-    return await one(service, await service.stop(campaign_id))
+    campaign = await guard()
+    return await one(service, await service.stop(campaign))
 
 
 @router.post("/{campaign_id}/enable", response_model=CampaignOut)
-async def enable_campaign(campaign_id: int, service: Service) -> CampaignOut:
+async def enable_campaign(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.ENABLE)],
+    service: Service,
+) -> CampaignOut:
     """Allow launching again; starts nothing."""
-    return await one(service, await service.set_enabled(campaign_id, True))
+    campaign = await guard()
+    return await one(service, await service.set_enabled(campaign, True))
 
 
 @router.post("/{campaign_id}/disable", response_model=CampaignOut)
-async def disable_campaign(campaign_id: int, service: Service) -> CampaignOut:
+async def disable_campaign(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.DISABLE)],
+    service: Service,
+) -> CampaignOut:
     """Cancel active executions and refuse launches; the status stays."""
-    return await one(service, await service.set_enabled(campaign_id, False))
+    campaign = await guard()
+    return await one(service, await service.set_enabled(campaign, False))
 
 
 @router.get("/{campaign_id}/contacts", response_model=Page[CampaignContactOut])
 async def list_campaign_contacts(
     campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW)],
     service: Service,
     status: ExecutionStatus | None = None,
     search: str | None = Query(
@@ -182,7 +235,7 @@ async def list_campaign_contacts(
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[CampaignContactOut]:
     """The campaign's contacts with their execution status and what an open one waits for."""
-    campaign = await service.get(campaign_id, Action.VIEW)
+    campaign = await guard()
     rows = await repo.contacts_page(
         service.session,
         campaign_id,
@@ -227,18 +280,26 @@ async def list_campaign_contacts(
 
 @router.post("/{campaign_id}/contacts", response_model=AddContactsOut)
 async def add_campaign_contacts(
-    campaign_id: int, body: AddContactsIn, service: Service
+    campaign_id: int,
+    body: AddContactsIn,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.ADD_CONTACTS)],
+    service: Service,
 ) -> AddContactsOut:
     """Add contacts; duplicates and leads of another open campaign are skipped, counted."""
+    campaign = await guard()
     added, skipped, busy = await service.add_contacts(
-        campaign_id, body.contact_ids, allow_other_campaigns=body.allow_other_campaigns
+        campaign, body.contact_ids, allow_other_campaigns=body.allow_other_campaigns
     )
     return AddContactsOut(added=added, skipped=skipped, in_other_campaign=busy)
 
 
 @router.delete("/{campaign_id}/contacts", response_model=RemoveContactsOut)
 async def remove_campaign_contacts(
-    campaign_id: int, body: ContactIds, service: Service
+    campaign_id: int,
+    body: ContactIds,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.REMOVE_CONTACTS)],
+    service: Service,
 ) -> RemoveContactsOut:
     """Remove contacts: their workflows are cancelled and executions soft deleted."""
-    return RemoveContactsOut(removed=await service.remove_contacts(campaign_id, body.contact_ids))
+    campaign = await guard()
+    return RemoveContactsOut(removed=await service.remove_contacts(campaign, body.contact_ids))

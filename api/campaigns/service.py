@@ -9,20 +9,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api.authorize import load_campaign, require
 from api.campaigns.accounts import campaign_accounts, launchable_accounts
 from api.campaigns.addressing import (
     require_addressable,
     require_contacts_in_scope,
 )
-from api.campaigns.guard import authorized_campaign
 from api.campaigns.prelaunch import require_ready
 from api.campaigns.schemas import CampaignCreate, CampaignUpdate
-from api.errors import Conflict, Invalid, Unavailable
-from api.policies import (
-    LOCKED_WHILE_ACTIVE,
-    Action,
-    Actor,
-)
+from api.domain_errors import Conflict, Invalid, Unavailable
+from api.policies import Action, Actor
 from db.models import CampaignFlow
 from db.repositories import campaigns as repo
 from db.vocabulary import (
@@ -32,6 +28,7 @@ from db.vocabulary import (
     LifecycleOp,
 )
 from workflows.dispatch import submit_op
+from workflows.lifecycle import LOCKED_WHILE_ACTIVE
 from workflows.types import CampaignOp
 
 NOT_NULL = frozenset({"name", "timezone", "flow", "response_handling"})
@@ -55,11 +52,12 @@ class CampaignService:
         self._temporal = temporal
         self._task_queue = task_queue
 
-    async def get(
+    async def load(
         self, campaign_id: int, action: Action, *, include_deleted: bool = False
     ) -> CampaignFlow:
-        """The campaign if the actor may perform the action on it (api.campaigns.guard)."""
-        return await authorized_campaign(
+        """The campaign if the actor may perform the action on it, for an id that is not
+        the route's path parameter (routes take theirs from api.authorize.Authorize)."""
+        return await load_campaign(
             self.session, self.actor, campaign_id, action, include_deleted=include_deleted
         )
 
@@ -91,10 +89,11 @@ class CampaignService:
         await self.session.commit()
         return campaign
 
-    async def update(self, campaign_id: int, body: CampaignUpdate) -> CampaignFlow:
+    async def update(self, campaign: CampaignFlow, body: CampaignUpdate) -> CampaignFlow:
+        """Authorized for EDIT_METADATA; a new flow also needs EDIT_FLOW."""
         changes = body.model_dump(exclude_unset=True)
-        action = Action.EDIT_FLOW if "flow" in changes else Action.EDIT_METADATA
-        campaign = await self.get(campaign_id, action)
+        if "flow" in changes:
+            require(self.actor, campaign, Action.EDIT_FLOW)
         if campaign.status == CampaignStatus.ACTIVE and LOCKED_WHILE_ACTIVE & changes.keys():
             raise Conflict("A/B test settings cannot change while the campaign is active")
         if {"telegram_account_id", "telegram_account_ids"} & changes.keys():
@@ -118,8 +117,7 @@ class CampaignService:
         await self.session.refresh(campaign)
         return campaign
 
-    async def delete(self, campaign_id: int) -> None:
-        campaign = await self.get(campaign_id, Action.DELETE)
+    async def delete(self, campaign: CampaignFlow) -> None:
         campaign.deleted_at = _now()
         pause = campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED)
         if pause:
@@ -127,8 +125,7 @@ class CampaignService:
             campaign.status = CampaignStatus.PAUSED
         await self._commit_and_submit(campaign, LifecycleOp.PAUSE if pause else None)
 
-    async def restore(self, campaign_id: int) -> CampaignFlow:
-        campaign = await self.get(campaign_id, Action.RESTORE, include_deleted=True)
+    async def restore(self, campaign: CampaignFlow) -> CampaignFlow:
         if campaign.deleted_at is None:
             raise Conflict("Campaign is not deleted", code="not_deleted")
         campaign.deleted_at = None
@@ -136,8 +133,7 @@ class CampaignService:
         await self.session.commit()
         return campaign
 
-    async def duplicate(self, campaign_id: int) -> CampaignFlow:
-        source = await self.get(campaign_id, Action.DUPLICATE)
+    async def duplicate(self, source: CampaignFlow) -> CampaignFlow:
         copy = CampaignFlow(
             name=f"{source.name} (Copy)"[:200],
             description=source.description,
@@ -157,8 +153,7 @@ class CampaignService:
         await self.session.commit()
         return copy
 
-    async def launch(self, campaign_id: int) -> CampaignFlow:
-        campaign = await self.get(campaign_id, Action.LAUNCH)
+    async def launch(self, campaign: CampaignFlow) -> CampaignFlow:
         if not campaign.enabled:
             raise Conflict("Campaign is disabled; enable it before launching", code="disabled")
         if campaign.telegram_account_id is None:
@@ -187,22 +182,19 @@ class CampaignService:
         )
         return campaign
 
-    async def pause(self, campaign_id: int) -> CampaignFlow:
-        campaign = await self.get(campaign_id, Action.PAUSE)
+    async def pause(self, campaign: CampaignFlow) -> CampaignFlow:
         campaign.status = CampaignStatus.PAUSED
         campaign.status_reason = None
         await self._commit_and_submit(campaign, LifecycleOp.PAUSE)
         return campaign
 
-    async def stop(self, campaign_id: int) -> CampaignFlow:
-        campaign = await self.get(campaign_id, Action.STOP)
+    async def stop(self, campaign: CampaignFlow) -> CampaignFlow:
         campaign.status_reason = None  # a user decided this status
         campaign.status = CampaignStatus.CANCELLED
         await self._commit_and_submit(campaign, LifecycleOp.CANCEL, reason=STOPPED_BY_USER)
         return campaign
 
-    async def set_enabled(self, campaign_id: int, enabled: bool) -> CampaignFlow:
-        campaign = await self.get(campaign_id, Action.ENABLE if enabled else Action.DISABLE)
+    async def set_enabled(self, campaign: CampaignFlow, enabled: bool) -> CampaignFlow:
         if campaign.enabled == enabled:
             return campaign
         campaign.enabled = enabled
@@ -214,10 +206,13 @@ class CampaignService:
         return campaign
 
     async def add_contacts(
-        self, campaign_id: int, contact_ids: Sequence[int], *, allow_other_campaigns: bool = False
+        self,
+        campaign: CampaignFlow,
+        contact_ids: Sequence[int],
+        *,
+        allow_other_campaigns: bool = False,
     ) -> tuple[int, int, int]:
         """(added, already in this campaign, skipped as in another campaign)."""
-        campaign = await self.get(campaign_id, Action.ADD_CONTACTS)
         await require_contacts_in_scope(self.session, self.actor, contact_ids)
         await require_addressable(
             self.session, campaign.telegram_account_id, contact_ids=contact_ids
@@ -246,8 +241,7 @@ class CampaignService:
         await self._commit_and_submit(campaign, action)
         return added, unique - added, len(busy)
 
-    async def remove_contacts(self, campaign_id: int, contact_ids: Sequence[int]) -> int:
-        campaign = await self.get(campaign_id, Action.REMOVE_CONTACTS)
+    async def remove_contacts(self, campaign: CampaignFlow, contact_ids: Sequence[int]) -> int:
         removed = await repo.soft_delete_executions(self.session, campaign.id, contact_ids)
         await self._commit_and_submit(
             campaign,

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from api.console.cookies import CSRF_COOKIE, SESSION_COOKIE, cookie_user, digest
 from api.console.passwords import verify_password
 from api.deps import SessionDep
-from api.errors import ERROR_RESPONSES, AppError, Unauthenticated
+from api.domain_errors import TooManyRequests, Unauthenticated
+from api.errors import ERROR_RESPONSES
 from api.ratelimit import FailureLimiter
 from db.repositories import console_sessions as repo
 
@@ -54,10 +55,6 @@ class SignInLimits:
 limiter = SignInLimits()
 
 
-class TooManyAttempts(AppError):
-    status_code, code = 429, "too_many_attempts"
-
-
 class LoginIn(BaseModel):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
@@ -94,7 +91,9 @@ async def login(
     client = request.client.host if request.client else "unknown"
     wait = limiter.retry_after(email, client)
     if wait:
-        raise TooManyAttempts(f"Too many failed sign-ins; try again in {wait} seconds")
+        raise TooManyRequests(
+            f"Too many failed sign-ins; try again in {wait} seconds", code="too_many_attempts"
+        )
     user = await repo.user_by_email(session, email)
     if user is None or not verify_password(user.password_hash, body.password):
         limiter.fail(email, client)

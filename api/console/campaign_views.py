@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from api.authorize import Authorize, Guard
 from api.campaigns.routes import Service
 from api.errors import ERROR_RESPONSES
 from api.policies import (
@@ -18,6 +19,7 @@ from api.policies import (
     allowed_actions,
     effective_view_mode,
 )
+from db.models import CampaignFlow
 from db.repositories import flow_counts
 from db.repositories import timeseries as series_repo
 
@@ -76,9 +78,13 @@ class SeriesOut(BaseModel):
 
 
 @router.get("/{campaign_id}/allowed-actions", response_model=AllowedActionsOut)
-async def campaign_allowed_actions(campaign_id: int, service: Service) -> AllowedActionsOut:
+async def campaign_allowed_actions(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW, include_deleted=True)],
+    service: Service,
+) -> AllowedActionsOut:
     """The actions the caller may take on the campaign now (deleted campaigns included)."""
-    campaign = await service.get(campaign_id, Action.VIEW, include_deleted=True)
+    campaign = await guard()
     actions = allowed_actions(
         service.actor,
         Owned(campaign.created_by, campaign.organization_id),
@@ -90,9 +96,13 @@ async def campaign_allowed_actions(campaign_id: int, service: Service) -> Allowe
 
 
 @router.get("/{campaign_id}/flow-counts", response_model=FlowCountsOut)
-async def campaign_flow_counts(campaign_id: int, service: Service) -> FlowCountsOut:
+async def campaign_flow_counts(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW)],
+    service: Service,
+) -> FlowCountsOut:
     """Leads per node (waiting there now, reached, sent, failed, replied) and per edge."""
-    await service.get(campaign_id, Action.VIEW)
+    await guard()
     session = service.session
     nodes: dict[str, NodeCounts] = {}
     for node_id, n in (await flow_counts.reached_per_node(session, campaign_id)).items():
@@ -120,12 +130,13 @@ async def campaign_flow_counts(campaign_id: int, service: Service) -> FlowCounts
 @router.get("/{campaign_id}/statistics/timeseries", response_model=SeriesOut)
 async def campaign_timeseries(
     campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW)],
     service: Service,
     bucket: Bucket = Bucket.HOUR,
     since: datetime | None = Query(None, description="default: 7 days ago"),
 ) -> SeriesOut:
     """Messages sent, replies received and messages read per time bucket (UTC)."""
-    await service.get(campaign_id, Action.VIEW)
+    await guard()
     start = since or datetime.now(UTC) - timedelta(days=7)
     rows = await series_repo.message_timeseries(service.session, campaign_id, bucket.value, start)
     points = [SeriesPoint(at=r.at, sent=r.sent, replied=r.replied, read=r.read) for r in rows]

@@ -8,7 +8,7 @@ import hmac
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import Forbidden
+from api.domain_errors import Forbidden
 from db.models import User
 from db.repositories import console_sessions as repo
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from api.errors import NotFound
+from api.domain_errors import NotFound
 
 # The repository's frontend/dist (editable installs and the Docker image keep this layout).
 DEFAULT_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"

@@ -6,7 +6,8 @@ from fastapi import APIRouter
 
 from api.deps import ActorDep, SessionDep
 from api.directory.do_not_contact_schemas import ReplyRuleIn, ReplyRulesIn, ReplyRulesOut
-from api.errors import ERROR_RESPONSES, Forbidden
+from api.domain_errors import Forbidden
+from api.errors import ERROR_RESPONSES
 from api.policies import can_manage_settings
 from db.reply_rules import DEFAULT_RULES
 from db.repositories import do_not_contact as repo

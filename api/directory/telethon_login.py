@@ -5,15 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from activities.telegram.base import FloodWait, TelegramError
-from activities.telegram.login import LoginRejected, LoginStep, TelethonLogin
 from api.deps import ActorDep, SessionDep
 from api.directory.schemas import AccountOut
-from api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound, Unavailable
+from api.domain_errors import Conflict, Invalid, NotFound, Unavailable
+from api.errors import ERROR_RESPONSES
 from db.models import TelegramAccount
 from db.repositories import directory as repo
 from db.secrets import SecretKeyMissing, decrypt, encrypt
 from db.vocabulary import AccountStatus
+from workflows.telegram_login import (
+    LoginFlood,
+    LoginRejected,
+    LoginStep,
+    LoginUnavailable,
+    TelegramLogin,
+)
 
 router = APIRouter(
     prefix="/telegram-accounts", tags=["telegram accounts"], responses=ERROR_RESPONSES
@@ -35,8 +41,8 @@ class LoginPassword(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
-def _login(request: Request) -> TelethonLogin:
-    login: TelethonLogin = request.app.state.telethon_login
+def _login(request: Request) -> TelegramLogin:
+    login: TelegramLogin = request.app.state.telethon_login
     return login
 
 
@@ -45,12 +51,12 @@ async def _step(coro: object) -> LoginStep:
         return await coro  # type: ignore[no-any-return, misc]
     except LoginRejected as err:
         raise Invalid(str(err), field=err.field) from None
-    except FloodWait as err:
+    except LoginFlood as err:
         raise Conflict(
             f"Telegram asks to wait {err.seconds}s before trying again", code="flood_wait"
         ) from None
-    except TelegramError as err:
-        raise Unavailable(f"Telegram did not complete the step ({type(err).__name__})") from None
+    except LoginUnavailable as err:
+        raise Unavailable(f"Telegram did not complete the step ({err.kind})") from None
 
 
 def _save(account: TelegramAccount, step: LoginStep) -> None:

@@ -1,264 +1,154 @@
-"""/me, /auth/tokens and /organizations with members and settings."""
+"""/me, /auth/tokens and /organizations with members and settings: parse, call
+api.identity.service, present."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
+from fastapi import APIRouter, Depends, Response
 
+from api.authorize import Authorize, Guard, OrgAccess
 from api.deps import CurrentUser, SessionDep
-from api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
-from api.identity.service import issue_token
+from api.errors import ERROR_RESPONSES
+from api.identity.schemas import (
+    MemberIn,
+    MemberOut,
+    MemberPatch,
+    Membership,
+    MeOut,
+    OrgIn,
+    OrgOut,
+    SettingsPatch,
+    TokenIn,
+    TokenOut,
+)
+from api.identity.service import IdentityService
 from api.paging import Page
 from api.policies import (
     MANAGE_SETTINGS,
-    Role,
+    OrgAction,
     addable_roles,
     assignable_roles,
     can_manage_member,
 )
-from db.models import Organization, OrganizationMember, User
-from db.repositories import identity as repo
 
 router = APIRouter(tags=["identity"], responses=ERROR_RESPONSES)
 
 
-class Membership(BaseModel):
-    organization_id: int
-    name: str
-    role: str
-    can_manage_settings: bool = Field(default=False, description="May change the settings")
-    addable_roles: list[Role] = Field(
-        default_factory=list, description="Roles the caller may give a new member"
-    )
+def get_service(session: SessionDep, user: CurrentUser) -> IdentityService:
+    return IdentityService(session, user)
 
 
-class MeOut(BaseModel):
-    id: int
-    email: str
-    organizations: list[Membership]
-
-
-class TokenIn(BaseModel):
-    name: str = Field(default="default", max_length=200)
-
-
-class TokenOut(BaseModel):
-    id: int
-    name: str
-    prefix: str
-    token: str | None = Field(default=None, description="Shown once, at creation")
-    created_at: datetime | None = None
-
-
-class OrgIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-
-
-class OrgOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    admin_view_enabled: bool
-
-
-class SettingsPatch(BaseModel):
-    admin_view_enabled: bool
-
-
-class MemberIn(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
-    role: Role = Role.MEMBER
-
-
-class MemberPatch(BaseModel):
-    role: Role
-
-
-class MemberOut(BaseModel):
-    user_id: int
-    email: str
-    role: str
-    assignable_roles: list[Role] = Field(
-        default_factory=list, description="Roles the caller may change this member to"
-    )
-    removable: bool = Field(default=False, description="The caller may remove this member")
+Service = Annotated[IdentityService, Depends(get_service)]
+Member = Annotated[Guard[OrgAccess], Authorize(OrgAction.VIEW)]
+SettingsManager = Annotated[Guard[OrgAccess], Authorize(OrgAction.MANAGE_SETTINGS)]
 
 
 @router.get("/me", response_model=MeOut)
-async def me(user: CurrentUser, session: SessionDep) -> MeOut:
+async def me(service: Service) -> MeOut:
     """The caller and their organizations."""
-    rows = await repo.memberships(session, user.id)
     return MeOut(
-        id=user.id,
-        email=user.email,
+        id=service.user.id,
+        email=service.user.email,
         organizations=[
             Membership(
-                organization_id=r[0],
-                name=r[1],
-                role=r[2],
-                can_manage_settings=Role(r[2]) in MANAGE_SETTINGS,
-                addable_roles=addable_roles(Role(r[2])),
+                organization_id=org_id,
+                name=name,
+                role=role.value,
+                can_manage_settings=role in MANAGE_SETTINGS,
+                addable_roles=addable_roles(role),
             )
-            for r in rows
+            for org_id, name, role in await service.memberships()
         ],
     )
 
 
 @router.post("/auth/tokens", status_code=201, response_model=TokenOut)
-async def create_token(body: TokenIn, user: CurrentUser, session: SessionDep) -> TokenOut:
+async def create_token(body: TokenIn, service: Service) -> TokenOut:
     """A new API token; the secret is shown only in this answer."""
-    row, token = await issue_token(session, user, body.name)
-    await session.commit()
+    row, token = await service.create_token(body.name)
     return TokenOut(
         id=row.id, name=row.name, prefix=row.prefix, token=token, created_at=row.created_at
     )
 
 
 @router.delete("/auth/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: int, user: CurrentUser, session: SessionDep) -> Response:
+async def revoke_token(token_id: int, service: Service) -> Response:
     """Revoke one of the caller's tokens."""
-    row = await repo.token(session, token_id)
-    if row is None or row.user_id != user.id or row.revoked_at is not None:
-        raise NotFound("Token not found")
-    row.revoked_at = datetime.now(UTC)
-    await session.commit()
+    await service.revoke_token(token_id)
     return Response(status_code=204)
 
 
 @router.post("/organizations", status_code=201, response_model=OrgOut)
-async def create_org(body: OrgIn, user: CurrentUser, session: SessionDep) -> object:
+async def create_org(body: OrgIn, service: Service) -> object:
     """Create an organization; the creator becomes its owner."""
-    org = Organization(name=body.name, admin_view_enabled=False)
-    session.add(org)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise Conflict("An organization with this name exists", code="duplicate_name") from None
-    session.add(OrganizationMember(organization_id=org.id, user_id=user.id, role=Role.OWNER.value))
-    await session.commit()
-    return org
+    return await service.create_organization(body.name)
 
 
 @router.get("/organizations", response_model=Page[OrgOut])
-async def list_orgs(user: CurrentUser, session: SessionDep) -> Page[OrgOut]:
+async def list_orgs(service: Service) -> Page[OrgOut]:
     """Organizations the caller belongs to."""
-    rows = await repo.organizations_of(session, user.id)
+    rows = await service.organizations()
     return Page(items=[OrgOut.model_validate(r) for r in rows], count=len(rows))
 
 
-async def _role(session: SessionDep, org_id: int, user: User) -> Role:
-    member = await repo.member(session, org_id, user.id)
-    if member is None:
-        raise NotFound("Organization not found")
-    return Role(member.role)
-
-
 @router.get("/organizations/{org_id}", response_model=OrgOut)
-async def get_org(org_id: int, user: CurrentUser, session: SessionDep) -> object:
+async def get_org(org_id: int, guard: Member, service: Service) -> object:
     """One organization the caller belongs to."""
-    await _role(session, org_id, user)
-    return await repo.organization(session, org_id)
+    return await service.organization(await guard())
 
 
 @router.get("/organizations/{org_id}/settings", response_model=SettingsPatch)
-async def get_settings(org_id: int, user: CurrentUser, session: SessionDep) -> SettingsPatch:
+async def get_settings(org_id: int, guard: Member, service: Service) -> SettingsPatch:
     """The organization's settings."""
-    await _role(session, org_id, user)
-    org = await repo.organization(session, org_id)
-    assert org is not None
+    org = await service.organization(await guard())
     return SettingsPatch(admin_view_enabled=org.admin_view_enabled)
 
 
 @router.patch("/organizations/{org_id}/settings", response_model=SettingsPatch)
 async def patch_settings(
-    org_id: int, body: SettingsPatch, user: CurrentUser, session: SessionDep
+    org_id: int, body: SettingsPatch, guard: SettingsManager, service: Service
 ) -> SettingsPatch:
     """Change settings (owners and admins)."""
-    if await _role(session, org_id, user) not in MANAGE_SETTINGS:
-        raise Forbidden("Only owners and admins change settings")
-    org = await repo.organization(session, org_id)
-    assert org is not None
-    org.admin_view_enabled = body.admin_view_enabled
-    await session.commit()
+    await service.set_admin_view(await guard(), body.admin_view_enabled)
     return body
 
 
 @router.get("/organizations/{org_id}/members", response_model=Page[MemberOut])
-async def list_members(org_id: int, user: CurrentUser, session: SessionDep) -> Page[MemberOut]:
+async def list_members(org_id: int, guard: Member, service: Service) -> Page[MemberOut]:
     """Members and their roles, with what the caller may change about each."""
-    actor_role = await _role(session, org_id, user)
-    rows = await repo.members(session, org_id)
+    access = await guard()
     items = [
         MemberOut(
-            user_id=r[0],
-            email=r[1],
-            role=r[2],
-            assignable_roles=assignable_roles(actor_role, Role(r[2])),
-            removable=r[0] == user.id or can_manage_member(actor_role, Role(r[2]), None),
+            user_id=user_id,
+            email=email,
+            role=role.value,
+            assignable_roles=assignable_roles(access.role, role),
+            removable=user_id == access.user.id or can_manage_member(access.role, role, None),
         )
-        for r in rows
+        for user_id, email, role in await service.members(access)
     ]
     return Page(items=items, count=len(items))
 
 
 @router.post("/organizations/{org_id}/members", status_code=201, response_model=MemberOut)
-async def add_member(
-    org_id: int, body: MemberIn, user: CurrentUser, session: SessionDep
-) -> MemberOut:
+async def add_member(org_id: int, body: MemberIn, guard: Member, service: Service) -> MemberOut:
     """Add an existing user by email (owners and admins; only owners add owners)."""
-    if not can_manage_member(await _role(session, org_id, user), None, body.role):
-        raise Forbidden("Your role cannot add this member")
-    target = await repo.user_by_email(session, body.email)
-    if target is None:
-        raise Invalid("No user has this email", field="email")
-    if await repo.member(session, org_id, target.id) is not None:
-        raise Conflict("Already a member", code="already_member")
-    session.add(OrganizationMember(organization_id=org_id, user_id=target.id, role=body.role.value))
-    await session.commit()
+    target = await service.add_member(await guard(), body.email, body.role)
     return MemberOut(user_id=target.id, email=target.email, role=body.role.value)
 
 
 @router.patch("/organizations/{org_id}/members/{user_id}", response_model=MemberOut)
 async def change_member(
-    org_id: int, user_id: int, body: MemberPatch, user: CurrentUser, session: SessionDep
+    org_id: int, user_id: int, body: MemberPatch, guard: Member, service: Service
 ) -> MemberOut:
     """Change a member's role; the last owner stays an owner."""
-    actor_role = await _role(session, org_id, user)
-    member = await repo.member(session, org_id, user_id)
-    if member is None:
-        raise NotFound("Member not found")
-    if not can_manage_member(actor_role, Role(member.role), body.role):
-        raise Forbidden("Your role cannot change this member")
-    if (
-        member.role == Role.OWNER
-        and body.role != Role.OWNER
-        and await repo.count_owners(session, org_id) == 1
-    ):
-        raise Conflict("The last owner cannot be demoted", code="last_owner")
-    member.role = body.role.value
-    target = await repo.user(session, user_id)
-    await session.commit()
-    assert target is not None
-    return MemberOut(user_id=user_id, email=target.email, role=member.role)
+    email = await service.change_member(await guard(), user_id, body.role)
+    return MemberOut(user_id=user_id, email=email, role=body.role.value)
 
 
 @router.delete("/organizations/{org_id}/members/{user_id}", status_code=204)
-async def remove_member(
-    org_id: int, user_id: int, user: CurrentUser, session: SessionDep
-) -> Response:
+async def remove_member(org_id: int, user_id: int, guard: Member, service: Service) -> Response:
     """Remove a member, or leave; the last owner cannot leave."""
-    actor_role = await _role(session, org_id, user)
-    member = await repo.member(session, org_id, user_id)
-    if member is None:
-        raise NotFound("Member not found")
-    if user_id != user.id and not can_manage_member(actor_role, Role(member.role), None):
-        raise Forbidden("Your role cannot remove this member")
-    if member.role == Role.OWNER and await repo.count_owners(session, org_id) == 1:
-        raise Conflict("The last owner cannot leave", code="last_owner")
-    await session.delete(member)
-    await session.commit()
+    await service.remove_member(await guard(), user_id)
     return Response(status_code=204)

@@ -6,13 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from api.authorize import Authorize, Guard
 from api.campaigns.routes import Service
 from api.deps import SessionDep, get_temporal
-from api.errors import ERROR_RESPONSES, NotFound
+from api.domain_errors import NotFound
+from api.errors import ERROR_RESPONSES
 from api.policies import Action
 from api.reports.diagnosis import DiagnosisService
 from api.reports.leads import explain_execution
 from api.reports.schemas import DiagnosisOut, ExecutionOut
+from db.models import CampaignFlow
 from db.repositories import diagnosis as repo
 
 router = APIRouter(tags=["diagnosis"], responses=ERROR_RESPONSES)
@@ -31,7 +34,9 @@ Diagnosis = Annotated[DiagnosisService, Depends(get_diagnosis)]
 
 @router.get("/campaign-flows/{campaign_id}/diagnosis", response_model=DiagnosisOut)
 async def diagnose_campaign(
-    campaign_id: int, service: Service, diagnosis: Diagnosis
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW, include_deleted=True)],
+    diagnosis: Diagnosis,
 ) -> DiagnosisOut:
     """Why the campaign is or is not sending: a verdict and its reasons, first cause first.
 
@@ -41,7 +46,7 @@ async def diagnose_campaign(
     reasons (leads by status, the next send slot, the last error) follow. `waiting`
     groups the open leads by what they wait for.
     """
-    campaign = await service.get(campaign_id, Action.VIEW, include_deleted=True)
+    campaign = await guard()
     return await diagnosis.diagnose(campaign)
 
 
@@ -57,7 +62,7 @@ async def explain_lead(
     if row is None:
         raise NotFound("Execution not found")
     try:
-        await service.get(row.campaign_id, Action.VIEW, include_deleted=True)
+        await service.load(row.campaign_id, Action.VIEW, include_deleted=True)
     except NotFound:
         # The same answer as for an id that does not exist: never reveal that it does.
         raise NotFound("Execution not found") from None

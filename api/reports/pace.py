@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.limits import DAY, HOUR, window_deferral
 from api.campaigns.waiting import waiting_of
 from api.reports.schemas import ReasonOut, Severity, WaitingGroupOut
 from db.models import CampaignFlow, TelegramAccount
 from db.repositories import diagnosis as repo
 from db.repositories.diagnosis import WaitGroup
 from db.vocabulary import ExecutionStatus, WaitingReason
+from workflows.pacing import DAY, HOUR, window_deferral
 
 WAIT_TEXT = {
     WaitingReason.RATE_LIMIT: "queued behind the account's rate limit",
@@ -178,6 +178,7 @@ def merged_groups(groups: list[WaitingGroupOut]) -> list[WaitingGroupOut]:
         seen.until = min(untils) if untils else None
         seen.nodes = sorted(set(seen.nodes) | set(g.nodes))
     return sorted(by_reason.values(), key=lambda g: -g.count)
+
 
 def waiting_group(campaign: CampaignFlow, g: WaitGroup) -> WaitingGroupOut:
     why, until = waiting_of(

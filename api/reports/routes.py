@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from api.authorize import Authorize, Guard
 from api.campaigns.routes import Service
 from api.errors import ERROR_RESPONSES
 from api.paging import Page, cut
 from api.policies import Action
 from api.reports.abtest import AbTestOut, ab_tests
+from db.models import CampaignFlow
 from db.repositories import reports as repo
 from db.vocabulary import LogEvent, LogStatus, NodeType
 
@@ -49,7 +51,12 @@ class LogEntryOut(BaseModel):
 
 
 @router.get("/{campaign_id}/statistics", response_model=StatisticsOut)
-async def statistics(campaign_id: int, service: Service, refresh: bool = False) -> StatisticsOut:
+async def statistics(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW)],
+    service: Service,
+    refresh: bool = False,
+) -> StatisticsOut:
     """Campaign metrics from get_campaign_statistics(), cached for up to 5 minutes.
 
     One meaning per word, in the totals and in `per_node` / `per_variant` alike:
@@ -72,7 +79,7 @@ async def statistics(campaign_id: int, service: Service, refresh: bool = False) 
     `ab_tests` lists each `auto_winner` node with its arms' live numbers and, once
     picked, the winner with the numbers and test statistic it was picked on (live).
     """
-    campaign = await service.get(campaign_id, Action.VIEW)
+    campaign = await guard()
     session = service.session
     row = await repo.cached_statistics(session, campaign_id)
     fresh = row is not None and datetime.now(UTC) - row.computed_at < CACHE_TTL
@@ -93,7 +100,11 @@ async def statistics(campaign_id: int, service: Service, refresh: bool = False) 
 
 
 @router.get("/{campaign_id}/activities", response_model=Page[LogEntryOut])
-async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
+async def activities(
+    campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW)],
+    service: Service,
+) -> Page[LogEntryOut]:
     """The last 20 important log entries, newest first.
 
     `message_sent`: a message was sent to the lead (Telegram took it);
@@ -104,7 +115,7 @@ async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
     opted_out: on the do-not-contact list); `ab_winner`: an `auto_winner` node picked its
     A/B winner (the text says on what numbers; the lead is the one whose arrival decided).
     """
-    await service.get(campaign_id, Action.VIEW)
+    await guard()
     rows = await repo.activity_feed(service.session, campaign_id)
     items = [LogEntryOut.model_validate(r._asdict()) for r in rows]
     return Page(items=items, count=len(items))
@@ -125,6 +136,7 @@ async def activities(campaign_id: int, service: Service) -> Page[LogEntryOut]:
 )
 async def logs(
     campaign_id: int,
+    guard: Annotated[Guard[CampaignFlow], Authorize(Action.VIEW)],
     request: Request,
     service: Service,
     execution_id: int | None = None,
@@ -139,7 +151,7 @@ async def logs(
     format: Literal["json", "csv", "jsonl"] = "json",
 ) -> Any:
     """The audit trail, filtered; `format=csv|jsonl` streams every matching row."""
-    await service.get(campaign_id, Action.VIEW)
+    await guard()
     stmt = repo.log_query(
         campaign_id,
         execution_id=execution_id,

@@ -12,7 +12,8 @@ import secrets
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import ActorDep, SessionDep
-from api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
+from api.domain_errors import Conflict, Forbidden, Invalid, NotFound
+from api.errors import ERROR_RESPONSES
 from api.paging import Page
 from api.policies import Actor, can_manage_settings
 from api.webhooks.schemas import AttemptOut, DeliveryOut, WebhookCreated, WebhookIn, WebhookOut

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from activities.limits import EARLY_WAKE, SHORT_WAIT, Turn, account_turn, window_deferral
+from activities.limits import EARLY_WAKE, SHORT_WAIT, Turn, account_turn
 from db.models import TelegramAccount
+from workflows.pacing import window_deferral
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)  # a Thursday
 

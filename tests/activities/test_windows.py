@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from activities.limits import window_deferral
+from workflows.pacing import window_deferral
 
 BERLIN = "Europe/Berlin"
 NIGHT = {"days": [5], "start": "22:00", "end": "06:00"}  # Saturday night into Sunday

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
+from activities.telegram.login import TelethonLogin
 from api.app import create_app
 from api.console.passwords import hash_password
 from api.console.spa import console_dir
@@ -35,7 +36,7 @@ def console_app(database_url: str, temporal_env: WorkflowEnvironment) -> FastAPI
         TGFLOWS_TASK_QUEUE=TASK_QUEUE,
         TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
     )
-    return create_app(settings)
+    return create_app(settings, telegram_login=TelethonLogin())
 
 
 @pytest.fixture(scope="session")
