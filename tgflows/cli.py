@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -77,6 +80,14 @@ def worker() -> None:
 
     _logging()
     asyncio.run(main(get_settings()))
+    # Drained and released by now. The Temporal SDK's native threads may still call into
+    # Python while the interpreter finalizes, which now and then aborts the process
+    # ("PyGILState_Release: thread state must be current") with a non-zero status after
+    # a clean stop: flush and leave without finalizing.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @app.command()
