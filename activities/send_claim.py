@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,13 @@ from db.repositories.messages import OutgoingMessage, PlannedSend
 from db.vocabulary import UNHEALTHY_ACCOUNT, HaltAction, MessageStatus
 from workflows.pacing import DAY, HOUR, Deferral
 from workflows.types import Halt, SendRequest
+
+# A send whose turn comes within this long waits for it inside its claim, under the
+# account's lock. Waiting outside (Wait, retried as send_guard.NotYet) costs a new
+# transaction and lock after the wait, tens of milliseconds on a loaded machine, and a
+# send behind a late one paid it again and again: at 1 send/s the account lost 2-3 %
+# of its allowed sends. Longer waits still happen outside, holding nothing.
+IN_LOCK_WAIT = timedelta(milliseconds=300)
 
 
 @dataclass(frozen=True)
@@ -78,18 +86,26 @@ async def claim_turn(
             return Claimed(account, existing, now)
         reserved = datetime.fromisoformat(req.reserved_slot) if req.reserved_slot else None
         own = message.random_id
-        turn = account_turn(
-            account,
-            now,
-            reserved_slot=reserved,
-            spacing=spacing(account),
-            sent_last_hour=await msg_repo.recent_sends(aux, account_id, now - HOUR, own)
-            if account.max_per_hour is not None
-            else [],
-            sent_last_day=await msg_repo.recent_sends(aux, account_id, now - DAY, own)
-            if account.max_per_day is not None
-            else [],
-        )
+        while True:
+            turn = account_turn(
+                account,
+                now,
+                reserved_slot=reserved,
+                spacing=spacing(account),
+                sent_last_hour=await msg_repo.recent_sends(aux, account_id, now - HOUR, own)
+                if account.max_per_hour is not None
+                else [],
+                sent_last_day=await msg_repo.recent_sends(aux, account_id, now - DAY, own)
+                if account.max_per_day is not None
+                else [],
+            )
+            due = turn.wait_until if turn.wait_until is not None else turn.slot
+            if due is None or due - now > IN_LOCK_WAIT:
+                break
+            # A few milliseconds early: wait here, holding the account's lock (only this
+            # account's later sends queue behind it), and go at the interval itself.
+            await asyncio.sleep((due - now).total_seconds())
+            now = await msg_repo.database_clock(aux)
         if gate.opens and turn.wait_until is None and (turn.go or turn.slot is not None):
             await rotation.opened(aux, account, message.contact_id, turn.slot or now)
         if turn.next_send_at is not None and not turn.go:

@@ -38,6 +38,12 @@ async def lock_account(
     return None if row is None else (row[0], row[1])
 
 
+async def database_clock(session: AsyncSession) -> datetime:
+    """The database's clock now (the one lock_account reads)."""
+    clock: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
+    return clock
+
+
 async def recent_sends(
     session: AsyncSession, account_id: int, since: datetime, excluding: int | None = None
 ) -> list[datetime]:
