@@ -16,6 +16,7 @@ from temporalio.client import Client
 from api.deps import get_temporal
 from db.repositories import monitoring
 from workflows.types import control_task_queue
+from workflows.webhooks import webhook_task_queue
 
 router = APIRouter(tags=["health"])
 CHECK_TIMEOUT = 3.0
@@ -58,12 +59,13 @@ async def live() -> LiveOut:
     responses={503: {"model": HealthOut, "description": "A part is down; the body says which"}},
 )
 async def ready(request: Request) -> JSONResponse:
-    """Readiness: PostgreSQL answers, Temporal answers and a worker polls each task queue."""
+    """Readiness: PostgreSQL answers, Temporal answers and a worker polls each task queue
+    (the leads', the campaigns' control and the webhook deliveries')."""
     database = await _database(request)
     temporal, client = await _temporal(request)
     queue = request.app.state.settings.task_queue
     queues: dict[str, QueuePart] = {}
-    for name in (queue, control_task_queue(queue)):
+    for name in (queue, control_task_queue(queue), webhook_task_queue(queue)):
         queues[name] = (
             await _pollers(client, request.app.state.settings.temporal_namespace, name)
             if client is not None

@@ -46,7 +46,7 @@ async def test_ready_when_postgres_temporal_and_workers_are_up(api: httpx.AsyncC
     body = resp.json()
     assert body["status"] == "ok" and body["postgresql"]["ok"] and body["temporal"]["ok"]
     queues = body["task_queues"]
-    assert set(queues) == {TASK_QUEUE, f"{TASK_QUEUE}-control"}
+    assert set(queues) == {TASK_QUEUE, f"{TASK_QUEUE}-control", f"{TASK_QUEUE}-webhooks"}
     assert all(q["ok"] and q["workflow_pollers"] >= 1 for q in queues.values())
     assert (await api.get("/health/live")).json() == {"status": "ok"}
 
