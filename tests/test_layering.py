@@ -8,10 +8,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("tgflows", "api", "workflows", "activities", "simulator", "db")
-# What each package may not import. activities may import the workflows' vocabulary
-# (workflows.types, workflows.lifecycle, workflows.pacing); the api imports workflows but
-# no activity: it reaches Telegram through workflows.telegram_login, which the wiring
-# (tgflows) fills with activities.telegram.login.
+# What each package may not import. The api imports workflows but no activity: it reaches
+# Telegram through workflows.telegram_login, which the wiring (tgflows) fills with
+# activities.telegram.login. Between workflows and activities the graph flows one way: a
+# workflow definition calls activities by method reference (it imports them), so
+# activities import only the workflows modules that are shared rules and dataclasses
+# (test_activities_import_no_workflow_definition).
 FORBIDDEN = {
     "api": {"tgflows", "activities"},
     "workflows": {"tgflows", "api"},
@@ -47,6 +49,59 @@ def test_packages_import_nothing_above_them() -> None:
         if module.split(".")[0] in forbidden
     ]
     assert wrong == []
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def definitions(trees: dict[str, ast.Module]) -> set[str]:
+    """The workflows modules above the activities: those defining a workflow or importing
+    an activity, and every workflows module that imports one of them."""
+    found = {
+        name
+        for name, tree in trees.items()
+        if "@workflow.defn" in ast.unparse(tree)
+        or any(module.split(".")[0] == "activities" for _, module, _ in imported(tree))
+    }
+    while True:
+        more = {
+            name
+            for name, tree in trees.items()
+            if name not in found
+            and any(
+                module in found or f"{module}.{n}" in found
+                for _, module, names in imported(tree)
+                for n in names or [""]
+            )
+        }
+        if not more:
+            return found
+        found |= more
+
+
+def test_activities_import_no_workflow_definition() -> None:
+    trees = {module_name(path): tree for path, tree in modules("workflows")}
+    above = definitions(trees)
+    assert {"workflows.contact", "workflows.control", "workflows.webhooks"} <= above
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path, tree in modules("activities")
+        for line, module, names in imported(tree)
+        if module in above or any(f"{module}.{n}" in above for n in names)
+    ]
+    assert wrong == []
+
+
+def test_the_definition_check_follows_imports() -> None:
+    trees = {
+        "workflows.a": ast.parse("from activities.sending import SendActivities\n"),
+        "workflows.b": ast.parse("from workflows import a\n"),
+        "workflows.c": ast.parse("from temporalio import workflow\n@workflow.defn\nclass C: ...\n"),
+        "workflows.d": ast.parse("from workflows.types import Halt\n"),
+    }
+    assert definitions(trees) == {"workflows.a", "workflows.b", "workflows.c"}
 
 
 def test_no_sql_statement_built_outside_db() -> None:

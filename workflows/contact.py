@@ -7,6 +7,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.sending import SendActivities
     from db.vocabulary import ExecutionStatus, LifecycleOp, LogStatus, SendOutcome, StepOutcome
     from workflows import ab_winner, flowgraph, flowstep
     from workflows.contact_runtime import (
@@ -17,6 +18,9 @@ with workflow.unsafe.imports_passed_through():
         LeadRuntime,
     )
     from workflows.types import (
+        CONTACT_WORKFLOW,
+        CONTROL_SIGNAL,
+        REPLY_SIGNAL,
         ContactInput,
         ContactResult,
         ContactState,
@@ -25,19 +29,18 @@ with workflow.unsafe.imports_passed_through():
         Halt,
         ReplySignal,
         SendRequest,
-        SendResult,
     )
 
 
-@workflow.defn(name="ContactWorkflow")
+@workflow.defn(name=CONTACT_WORKFLOW)
 class ContactWorkflow(LeadRuntime):
     """Walks the lead through the flow: each node's step decides, this carries it out."""
 
-    @workflow.signal
+    @workflow.signal(name=CONTROL_SIGNAL)
     def control(self, signal: ControlSignal) -> None:
         self._apply(Halt(action=signal.action, seq=signal.seq, reason=signal.reason))
 
-    @workflow.signal
+    @workflow.signal(name=REPLY_SIGNAL)
     def reply(self, signal: ReplySignal) -> None:
         self._unanswered_reply = True
         self._last_reply = {"category": signal.category, "text": signal.text}
@@ -218,8 +221,8 @@ class ContactWorkflow(LeadRuntime):
         reserved: str | None = None
         while True:
             self._state.waiting_for = None
-            result: SendResult = await workflow.execute_activity(
-                "send_message",
+            result = await workflow.execute_activity_method(
+                SendActivities.send_message,
                 SendRequest(
                     execution_id=self._inp.execution_id,
                     generation=self._inp.generation,
@@ -236,7 +239,6 @@ class ContactWorkflow(LeadRuntime):
                     finish_node_id=end.id if end else None,
                     first_send=self._sends == 0,
                 ),
-                result_type=SendResult,
                 task_queue=self._send_queue,
                 # Queued on an account's queue while no worker holds that account.
                 schedule_to_start_timeout=None,
