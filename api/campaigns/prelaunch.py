@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.domain_errors import Conflict
 from db.models import CampaignFlow, Contact
 from db.repositories import preview as repo
+from db.vocabulary import LifecycleOp
 from workflows import flowgraph, templates
 from workflows.flowgraph import Flow, Node
 from workflows.lifecycle import PAGE_STATUSES
@@ -132,7 +133,7 @@ async def check_launch(session: AsyncSession, campaign: CampaignFlow) -> list[Pr
         return []
     problems: dict[tuple[str, str], Problem] = {}
     paths = Paths(flow)
-    async for page in repo.campaign_leads(session, campaign.id, PAGE_STATUSES["launch"]):
+    async for page in repo.campaign_leads(session, campaign.id, PAGE_STATUSES[LifecycleOp.LAUNCH]):
         for contact in page:
             for key in missing_variables(flow, contact_variables(contact), paths):
                 problem = problems.setdefault(key, Problem(*key))
