@@ -20,7 +20,7 @@ from db.repositories import execution_logs, inbound, peers
 from db.repositories import executions as exec_repo
 from db.repositories import messages as msg_repo
 from db.session import SessionFactory
-from db.vocabulary import LogEvent, LogStatus
+from db.vocabulary import LogEvent, LogStatus, NodeType
 from workflows.types import REPLY_SIGNAL, ReplySignal, contact_workflow_id
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class ReplyListener:
                     [
                         {
                             "node_id": message.node_id,
-                            "node_type": "send_message",
+                            "node_type": NodeType.SEND_MESSAGE,
                             "event_type": LogEvent.MESSAGE_READ,
                             "status": LogStatus.READ,
                             "message_text": message.text,

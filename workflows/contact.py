@@ -8,7 +8,14 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.sending import SendActivities
-    from db.vocabulary import ExecutionStatus, LifecycleOp, LogStatus, SendOutcome, StepOutcome
+    from db.vocabulary import (
+        ExecutionStatus,
+        LifecycleOp,
+        LogEvent,
+        LogStatus,
+        SendOutcome,
+        StepOutcome,
+    )
     from workflows import ab_winner, flowgraph, flowstep
     from workflows.contact_runtime import (
         SEND_HEARTBEAT,
@@ -98,7 +105,8 @@ class ContactWorkflow(LeadRuntime):
         node_id = plan.current_node_id or flow.start_id
         if node_id not in flow.nodes:
             raise Ended(
-                "failed", f"Current node '{node_id}' was removed from the flow while paused"
+                ExecutionStatus.FAILED,
+                f"Current node '{node_id}' was removed from the flow while paused",
             )
         self._deadline_hint = plan.next_execution_at if plan.current_node_id else None
         self._state.variant = plan.context.get("variant") if plan.context else None
@@ -164,12 +172,13 @@ class ContactWorkflow(LeadRuntime):
             if "variant" in decision.context:
                 self._state.variant = str(decision.context["variant"])
         if isinstance(decision, flowstep.Complete):
-            self._log(node, "campaign_activity", LogStatus.COMPLETED)
+            self._log(node, LogEvent.CAMPAIGN_ACTIVITY, LogStatus.COMPLETED)
             raise Ended(ExecutionStatus.COMPLETED)
         if isinstance(decision, flowstep.Fail):
-            raise Ended("failed", decision.error)
+            raise Ended(ExecutionStatus.FAILED, decision.error)
         if isinstance(decision, flowstep.Advance):
-            self._log(node, "campaign_activity", LogStatus.COMPLETED, details=decision.details)
+            details = decision.details
+            self._log(node, LogEvent.CAMPAIGN_ACTIVITY, LogStatus.COMPLETED, details=details)
             if decision.next_id is None:
                 raise Ended(ExecutionStatus.COMPLETED)
             return decision.next_id
@@ -246,7 +255,7 @@ class ContactWorkflow(LeadRuntime):
                 heartbeat_timeout=SEND_HEARTBEAT,
                 retry_policy=SEND_RETRY,
             )
-            if result.outcome == "sent":
+            if result.outcome == SendOutcome.SENT:
                 self._sends += 1
                 # A reply signalled while the send was in flight answers an earlier
                 # message, unless it was recorded after this one (the worker died
@@ -260,7 +269,7 @@ class ContactWorkflow(LeadRuntime):
                     self._state.visited_nodes.append(end.id)
                     raise Ended(ExecutionStatus.COMPLETED, recorded_at=end.id)
                 return send.next_id
-            if result.outcome == "replied":
+            if result.outcome == SendOutcome.REPLIED:
                 self._unanswered_reply = True
                 self._check_reply()
                 return send.next_id

@@ -21,6 +21,7 @@ from db.vocabulary import AccountStatus
 from workflows.telegram_login import (
     LoginFlood,
     LoginRejected,
+    LoginStatus,
     LoginStep,
     LoginUnavailable,
     TelegramLogin,
@@ -74,7 +75,7 @@ class TelethonLoginService:
                 phone_code_hash=decrypt(account.login_state_encrypted),
             )
         )
-        if step.status == "password_required":
+        if step.status == LoginStatus.PASSWORD_REQUIRED:
             step.phone_code_hash = None
         _save(account, step)
         await self.session.commit()
@@ -125,7 +126,7 @@ async def _step(pending: Awaitable[LoginStep]) -> LoginStep:
 def _save(account: TelegramAccount, step: LoginStep) -> None:
     account.session_encrypted = encrypt(step.session)
     account.login_state_encrypted = encrypt(step.phone_code_hash) if step.phone_code_hash else None
-    connected = step.status == "connected"
+    connected = step.status == LoginStatus.CONNECTED
     account.status = AccountStatus.CONNECTED if connected else AccountStatus.PENDING_LOGIN
     account.status_reason = None if connected else step.status
     if step.display_name and not account.display_name:
