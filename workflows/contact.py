@@ -177,8 +177,7 @@ class ContactWorkflow(LeadRuntime):
         if isinstance(decision, flowstep.Fail):
             raise Ended(ExecutionStatus.FAILED, decision.error)
         if isinstance(decision, flowstep.Advance):
-            details = decision.details
-            self._log(node, LogEvent.CAMPAIGN_ACTIVITY, LogStatus.COMPLETED, details=details)
+            self._log(node, LogEvent.CAMPAIGN_ACTIVITY, LogStatus.COMPLETED, decision.details)
             if decision.next_id is None:
                 raise Ended(ExecutionStatus.COMPLETED)
             return decision.next_id
