@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         CONTACT_WORKFLOW,
         CONTROL_SIGNAL,
         REPLY_SIGNAL,
+        STATE_QUERY,
         ContactInput,
         ContactResult,
         ContactState,
@@ -54,7 +55,7 @@ class ContactWorkflow(LeadRuntime):
         self._state.replies += 1
         self._last_reply_row = max(self._last_reply_row, signal.message_id)
 
-    @workflow.query
+    @workflow.query(name=STATE_QUERY)
     def state(self) -> ContactState:
         return self._state
 

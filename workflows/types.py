@@ -19,6 +19,7 @@ CONTROL_SIGNAL = "control"  # ContactWorkflow.control
 REPLY_SIGNAL = "reply"  # ContactWorkflow.reply
 SUBMIT_SIGNAL = "submit"  # CampaignControlWorkflow.submit
 RECEIVED_SEQ_QUERY = "received_seq"  # CampaignControlWorkflow.received_seq
+STATE_QUERY = "state"  # ContactWorkflow.state
 
 
 def contact_workflow_id(execution_id: int, generation: int) -> str:
