@@ -28,6 +28,8 @@ from workflows.lifecycle import (
 )
 from workflows.types import (
     CONTACT_WORKFLOW,
+    CONTROL_SIGNAL,
+    RECEIVED_SEQ_QUERY,
     ActivateRequest,
     CampaignOp,
     ContactInput,
@@ -112,7 +114,7 @@ class CampaignActivities:
         handle = self._client.get_workflow_handle(control_workflow_id(campaign.id))
         try:
             seq: int = await handle.query(
-                "received_seq", result_type=int, rpc_timeout=timedelta(seconds=10)
+                RECEIVED_SEQ_QUERY, result_type=int, rpc_timeout=timedelta(seconds=10)
             )
         except (RPCError, WorkflowQueryFailedError):
             return -1  # no such workflow, or it cannot answer: submit again
@@ -233,7 +235,7 @@ class CampaignActivities:
                 ),
                 id=contact_workflow_id(execution_id, generation),
                 task_queue=self._task_queue,
-                start_signal="control" if may_exist else None,
+                start_signal=CONTROL_SIGNAL if may_exist else None,
                 start_signal_args=[signal] if may_exist else [],
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 static_summary=(
@@ -250,7 +252,7 @@ class CampaignActivities:
     async def _signal(self, target: tuple[int, int], signal: ControlSignal) -> None:
         handle = self._client.get_workflow_handle(contact_workflow_id(*target))
         try:
-            await handle.signal("control", signal)
+            await handle.signal(CONTROL_SIGNAL, signal)
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise

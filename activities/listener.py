@@ -20,8 +20,8 @@ from db.repositories import execution_logs, inbound, peers
 from db.repositories import executions as exec_repo
 from db.repositories import messages as msg_repo
 from db.session import SessionFactory
-from db.vocabulary import LogEvent, LogStatus
-from workflows.types import ReplySignal, contact_workflow_id
+from db.vocabulary import LogEvent, LogStatus, NodeType
+from workflows.types import REPLY_SIGNAL, ReplySignal, contact_workflow_id
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 20.0
@@ -120,7 +120,7 @@ class ReplyListener:
         deadline = asyncio.get_running_loop().time() + SIGNAL_RETRY_FOR
         while True:
             try:
-                await self._client.get_workflow_handle(workflow_id).signal("reply", signal)
+                await self._client.get_workflow_handle(workflow_id).signal(REPLY_SIGNAL, signal)
                 return
             except RPCError as err:
                 if err.status == RPCStatusCode.NOT_FOUND:
@@ -152,7 +152,7 @@ class ReplyListener:
                     [
                         {
                             "node_id": message.node_id,
-                            "node_type": "send_message",
+                            "node_type": NodeType.SEND_MESSAGE,
                             "event_type": LogEvent.MESSAGE_READ,
                             "status": LogStatus.READ,
                             "message_text": message.text,

@@ -7,6 +7,7 @@ import logging
 from activities.telegram.base import PEER_ERRORS, Peer, PeerUnusable, TelegramProvider
 from db.repositories import peers as peer_repo
 from db.session import SessionFactory
+from db.vocabulary import NodeType
 from workflows.types import LogEntry
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class PeerResolver:
         logs.append(
             LogEntry(
                 node_id=node_id,
-                node_type="send_message",
+                node_type=NodeType.SEND_MESSAGE,
                 event_type="contact_resolved",
                 status="resolved",
                 details={"via": "contacts.importContacts", "telegram_user_id": user.user_id},

@@ -30,8 +30,9 @@ from db.session import SessionFactory
 from db.settings import Settings
 from db.vocabulary import DeliveryStatus
 from db.webhook_urls import RefusedUrl, check_addresses, check_url
-from workflows.webhooks import (
+from workflows.webhook_types import (
     GONE,
+    POKE_SIGNAL,
     WEBHOOK_WORKFLOW,
     DeliverRequest,
     PendingQuery,
@@ -208,7 +209,7 @@ class WebhookDispatcher:
                 self.stream_input(*key),
                 id=stream_workflow_id(*key),
                 task_queue=self._task_queue,
-                start_signal="poke",
+                start_signal=POKE_SIGNAL,
             )
             self._seen[key] = (stream.newest, now)
             poked += 1

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import health
+from api.campaigns import contact_routes as campaign_contacts
 from api.campaigns import preview_routes as preview
 from api.campaigns import routes as campaigns
 from api.console.spa import mount_console
@@ -90,6 +91,7 @@ def create_app(
         do_not_contact.router,
         reply_rules.router,
         campaigns.router,
+        campaign_contacts.router,
         reports.router,
         diagnosis.router,
         preview.router,

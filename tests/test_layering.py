@@ -8,10 +8,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("tgflows", "api", "workflows", "activities", "simulator", "db")
-# What each package may not import. activities may import the workflows' vocabulary
-# (workflows.types, workflows.lifecycle, workflows.pacing); the api imports workflows but
-# no activity: it reaches Telegram through workflows.telegram_login, which the wiring
-# (tgflows) fills with activities.telegram.login.
+# What each package may not import. Between workflows and activities the graph flows one
+# way: a workflow definition calls activities by method reference (it imports them), so
+# activities import only the workflows modules that are shared rules, dataclasses and
+# names, never a definition (test_activities_import_no_workflow_definition). The api
+# imports those shared modules and no activity, not even through a workflow definition
+# (test_the_api_loads_no_activity_even_through_workflows); it reaches Telegram through
+# workflows.telegram_login, which the wiring (tgflows) fills with activities.telegram.login.
 FORBIDDEN = {
     "api": {"tgflows", "activities"},
     "workflows": {"tgflows", "api"},
@@ -47,6 +50,87 @@ def test_packages_import_nothing_above_them() -> None:
         if module.split(".")[0] in forbidden
     ]
     assert wrong == []
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def definitions(trees: dict[str, ast.Module]) -> set[str]:
+    """The workflows modules above the activities: those defining a workflow or importing
+    an activity, and every workflows module that imports one of them."""
+    found = {
+        name
+        for name, tree in trees.items()
+        if "@workflow.defn" in ast.unparse(tree)
+        or any(module.split(".")[0] == "activities" for _, module, _ in imported(tree))
+    }
+    while True:
+        more = {
+            name
+            for name, tree in trees.items()
+            if name not in found
+            and any(
+                module in found or f"{module}.{n}" in found
+                for _, module, names in imported(tree)
+                for n in names or [""]
+            )
+        }
+        if not more:
+            return found
+        found |= more
+
+
+def test_activities_import_no_workflow_definition() -> None:
+    trees = {module_name(path): tree for path, tree in modules("workflows")}
+    above = definitions(trees)
+    assert {"workflows.contact", "workflows.control", "workflows.webhooks"} <= above
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path, tree in modules("activities")
+        for line, module, names in imported(tree)
+        if module in above or any(f"{module}.{n}" in above for n in names)
+    ]
+    assert wrong == []
+
+
+def reached(start: str, trees: dict[str, ast.Module]) -> set[str]:
+    """The first-party modules loaded by importing the modules under `start`."""
+    seen: set[str] = set()
+    todo = [name for name in trees if name == start or name.startswith(f"{start}.")]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in trees:
+            continue
+        seen.add(name)
+        for _, module, names in imported(trees[name]):
+            todo += [module, *(f"{module}.{n}" for n in names)]
+            todo += [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
+    return seen
+
+
+def test_the_api_loads_no_activity_even_through_workflows() -> None:
+    """The api names the workflows it starts, signals and queries (workflows.types), so it
+    never loads a workflow definition and with it the activities that one calls."""
+    trees = {module_name(path): tree for package in PACKAGES for path, tree in modules(package)}
+    loaded = reached("api", trees)
+    assert "workflows.types" in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] == "activities") == []
+    assert (
+        sorted(loaded & definitions({n: t for n, t in trees.items() if n.startswith("workflows")}))
+        == []
+    )
+
+
+def test_the_definition_check_follows_imports() -> None:
+    trees = {
+        "workflows.a": ast.parse("from activities.sending import SendActivities\n"),
+        "workflows.b": ast.parse("from workflows import a\n"),
+        "workflows.c": ast.parse("from temporalio import workflow\n@workflow.defn\nclass C: ...\n"),
+        "workflows.d": ast.parse("from workflows.types import Halt\n"),
+    }
+    assert definitions(trees) == {"workflows.a", "workflows.b", "workflows.c"}
 
 
 def test_no_sql_statement_built_outside_db() -> None:

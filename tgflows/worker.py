@@ -33,7 +33,8 @@ from workflows.contact import ContactWorkflow
 from workflows.control import CampaignControlWorkflow
 from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 from workflows.types import account_task_queue, control_task_queue
-from workflows.webhooks import WebhookStreamWorkflow, webhook_task_queue
+from workflows.webhook_types import webhook_task_queue
+from workflows.webhooks import WebhookStreamWorkflow
 from workflows.worker_monitor import WorkerMonitor, sdk_runtime, serving
 
 log = logging.getLogger(__name__)

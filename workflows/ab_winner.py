@@ -13,6 +13,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.abtest import AbTestActivities
     from workflows import abtest, flowgraph
     from workflows.types import ContactInput
 
@@ -29,8 +30,8 @@ async def winner(flow: flowgraph.Flow, node: flowgraph.Node, inp: ContactInput) 
     if config is None or not workflow.patched(PATCH):
         return None
     try:
-        result: abtest.WinnerResult = await workflow.execute_local_activity(
-            "ab_winner",
+        result = await workflow.execute_local_activity_method(
+            AbTestActivities.ab_winner,
             abtest.WinnerRequest(
                 campaign_id=inp.campaign_id,
                 execution_id=inp.execution_id,
@@ -42,7 +43,6 @@ async def winner(flow: flowgraph.Flow, node: flowgraph.Node, inp: ContactInput) 
                 min_sample=config.min_sample,
                 confidence=config.confidence,
             ),
-            result_type=abtest.WinnerResult,
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )

@@ -7,7 +7,15 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from db.vocabulary import ExecutionStatus, LifecycleOp, LogStatus, SendOutcome, StepOutcome
+    from activities.sending import SendActivities
+    from db.vocabulary import (
+        ExecutionStatus,
+        LifecycleOp,
+        LogEvent,
+        LogStatus,
+        SendOutcome,
+        StepOutcome,
+    )
     from workflows import ab_winner, flowgraph, flowstep
     from workflows.contact_runtime import (
         SEND_HEARTBEAT,
@@ -17,6 +25,10 @@ with workflow.unsafe.imports_passed_through():
         LeadRuntime,
     )
     from workflows.types import (
+        CONTACT_WORKFLOW,
+        CONTROL_SIGNAL,
+        REPLY_SIGNAL,
+        STATE_QUERY,
         ContactInput,
         ContactResult,
         ContactState,
@@ -25,26 +37,25 @@ with workflow.unsafe.imports_passed_through():
         Halt,
         ReplySignal,
         SendRequest,
-        SendResult,
     )
 
 
-@workflow.defn(name="ContactWorkflow")
+@workflow.defn(name=CONTACT_WORKFLOW)
 class ContactWorkflow(LeadRuntime):
     """Walks the lead through the flow: each node's step decides, this carries it out."""
 
-    @workflow.signal
+    @workflow.signal(name=CONTROL_SIGNAL)
     def control(self, signal: ControlSignal) -> None:
         self._apply(Halt(action=signal.action, seq=signal.seq, reason=signal.reason))
 
-    @workflow.signal
+    @workflow.signal(name=REPLY_SIGNAL)
     def reply(self, signal: ReplySignal) -> None:
         self._unanswered_reply = True
         self._last_reply = {"category": signal.category, "text": signal.text}
         self._state.replies += 1
         self._last_reply_row = max(self._last_reply_row, signal.message_id)
 
-    @workflow.query
+    @workflow.query(name=STATE_QUERY)
     def state(self) -> ContactState:
         return self._state
 
@@ -95,7 +106,8 @@ class ContactWorkflow(LeadRuntime):
         node_id = plan.current_node_id or flow.start_id
         if node_id not in flow.nodes:
             raise Ended(
-                "failed", f"Current node '{node_id}' was removed from the flow while paused"
+                ExecutionStatus.FAILED,
+                f"Current node '{node_id}' was removed from the flow while paused",
             )
         self._deadline_hint = plan.next_execution_at if plan.current_node_id else None
         self._state.variant = plan.context.get("variant") if plan.context else None
@@ -161,12 +173,12 @@ class ContactWorkflow(LeadRuntime):
             if "variant" in decision.context:
                 self._state.variant = str(decision.context["variant"])
         if isinstance(decision, flowstep.Complete):
-            self._log(node, "campaign_activity", LogStatus.COMPLETED)
+            self._log(node, LogEvent.CAMPAIGN_ACTIVITY, LogStatus.COMPLETED)
             raise Ended(ExecutionStatus.COMPLETED)
         if isinstance(decision, flowstep.Fail):
-            raise Ended("failed", decision.error)
+            raise Ended(ExecutionStatus.FAILED, decision.error)
         if isinstance(decision, flowstep.Advance):
-            self._log(node, "campaign_activity", LogStatus.COMPLETED, details=decision.details)
+            self._log(node, LogEvent.CAMPAIGN_ACTIVITY, LogStatus.COMPLETED, decision.details)
             if decision.next_id is None:
                 raise Ended(ExecutionStatus.COMPLETED)
             return decision.next_id
@@ -218,8 +230,8 @@ class ContactWorkflow(LeadRuntime):
         reserved: str | None = None
         while True:
             self._state.waiting_for = None
-            result: SendResult = await workflow.execute_activity(
-                "send_message",
+            result = await workflow.execute_activity_method(
+                SendActivities.send_message,
                 SendRequest(
                     execution_id=self._inp.execution_id,
                     generation=self._inp.generation,
@@ -236,7 +248,6 @@ class ContactWorkflow(LeadRuntime):
                     finish_node_id=end.id if end else None,
                     first_send=self._sends == 0,
                 ),
-                result_type=SendResult,
                 task_queue=self._send_queue,
                 # Queued on an account's queue while no worker holds that account.
                 schedule_to_start_timeout=None,
@@ -244,7 +255,7 @@ class ContactWorkflow(LeadRuntime):
                 heartbeat_timeout=SEND_HEARTBEAT,
                 retry_policy=SEND_RETRY,
             )
-            if result.outcome == "sent":
+            if result.outcome == SendOutcome.SENT:
                 self._sends += 1
                 # A reply signalled while the send was in flight answers an earlier
                 # message, unless it was recorded after this one (the worker died
@@ -258,7 +269,7 @@ class ContactWorkflow(LeadRuntime):
                     self._state.visited_nodes.append(end.id)
                     raise Ended(ExecutionStatus.COMPLETED, recorded_at=end.id)
                 return send.next_id
-            if result.outcome == "replied":
+            if result.outcome == SendOutcome.REPLIED:
                 self._unanswered_reply = True
                 self._check_reply()
                 return send.next_id

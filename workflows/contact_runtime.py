@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.executions import ExecutionActivities
     from db.vocabulary import ExecutionStatus, LifecycleOp, SendOutcome
     from workflows import flowgraph
     from workflows.types import (
@@ -21,12 +22,10 @@ with workflow.unsafe.imports_passed_through():
         ContactState,
         ExecutionPlan,
         FinishRequest,
-        FlowDocument,
         FlowRequest,
         Halt,
         LogEntry,
         StepRequest,
-        StepResult,
     )
 
 
@@ -119,10 +118,9 @@ class LeadRuntime:
         """The campaign's flow at this version, loaded by the worker (which caches it)."""
         if self._flow is not None and self._flow[0] == version:
             return self._flow[1]
-        doc: FlowDocument = await workflow.execute_local_activity(
-            "load_flow",
+        doc = await workflow.execute_local_activity_method(
+            ExecutionActivities.load_flow,
             FlowRequest(campaign_id=self._inp.campaign_id, version=version),
-            result_type=FlowDocument,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
@@ -213,14 +211,12 @@ class LeadRuntime:
         return logs
 
     async def _load(self) -> ExecutionPlan:
-        plan: ExecutionPlan = await workflow.execute_local_activity(
-            "load_execution",
+        return await workflow.execute_local_activity_method(
+            ExecutionActivities.load_execution,
             self._inp,
-            result_type=ExecutionPlan,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
-        return plan
 
     async def _step(
         self,
@@ -237,8 +233,8 @@ class LeadRuntime:
             ExecutionStatus.WAITING,
             {"until": deadline.isoformat() if deadline else None},
         )
-        result: StepResult = await workflow.execute_local_activity(
-            "record_step",
+        result = await workflow.execute_local_activity_method(
+            ExecutionActivities.record_step,
             StepRequest(
                 execution_id=self._inp.execution_id,
                 generation=self._inp.generation,
@@ -249,7 +245,6 @@ class LeadRuntime:
                 logs=self._take_logs(),
                 campaign_id=self._inp.campaign_id,
             ),
-            result_type=StepResult,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
@@ -271,8 +266,8 @@ class LeadRuntime:
         self._state.last_error = error
         self._state.next_wake_up = None
         self._publish()
-        await workflow.execute_local_activity(
-            "finish_execution",
+        await workflow.execute_local_activity_method(
+            ExecutionActivities.finish_execution,
             FinishRequest(
                 execution_id=self._inp.execution_id,
                 generation=self._inp.generation,

@@ -10,12 +10,15 @@ from temporalio.common import RetryPolicy
 from db.vocabulary import LifecycleOp
 
 with workflow.unsafe.imports_passed_through():
+    from activities.fanout import CampaignActivities
     from workflows.types import (
+        CONTROL_WORKFLOW,
+        RECEIVED_SEQ_QUERY,
+        SUBMIT_SIGNAL,
         ActivateRequest,
         CampaignOp,
         ControlInput,
         FanoutPage,
-        FanoutResult,
     )
 
 PAGE_TIMEOUT = timedelta(minutes=5)
@@ -27,7 +30,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 MAX_HISTORY = 5_000
 
 
-@workflow.defn(name="CampaignControlWorkflow")
+@workflow.defn(name=CONTROL_WORKFLOW)
 class CampaignControlWorkflow:
     """Applies campaign operations one at a time; a newer lifecycle op supersedes an older one."""
 
@@ -37,12 +40,12 @@ class CampaignControlWorkflow:
         self._done = 0
         self._received = -1
 
-    @workflow.signal
+    @workflow.signal(name=SUBMIT_SIGNAL)
     def submit(self, op: CampaignOp) -> None:
         self._ops.append(op)
         self._received = max(self._received, op.seq)
 
-    @workflow.query
+    @workflow.query(name=RECEIVED_SEQ_QUERY)
     def received_seq(self) -> int:
         """The newest op received: the reconciler re-submits only what never arrived."""
         return self._received
@@ -67,8 +70,8 @@ class CampaignControlWorkflow:
             if op.action != LifecycleOp.NOOP:
                 await self._apply(inp, op)
             if op.action != LifecycleOp.REMOVE:  # removals ride along; the state op marks the seq
-                await workflow.execute_activity(
-                    "mark_applied",
+                await workflow.execute_activity_method(
+                    CampaignActivities.mark_applied,
                     ActivateRequest(campaign_id=inp.campaign_id, seq=op.seq),
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=RETRY,
@@ -114,10 +117,9 @@ class CampaignControlWorkflow:
                     return
                 except TimeoutError:
                     pass
-            activated: bool = await workflow.execute_activity(
-                "activate_scheduled",
+            activated = await workflow.execute_activity_method(
+                CampaignActivities.activate_scheduled,
                 ActivateRequest(campaign_id=inp.campaign_id, seq=op.seq),
-                result_type=bool,
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RETRY,
             )
@@ -125,15 +127,14 @@ class CampaignControlWorkflow:
                 return
         after = 0
         while True:
-            result: FanoutResult = await workflow.execute_activity(
-                "fanout_page",
+            result = await workflow.execute_activity_method(
+                CampaignActivities.fanout_page,
                 FanoutPage(
                     campaign_id=inp.campaign_id,
                     organization_id=inp.organization_id,
                     op=op,
                     after_id=after,
                 ),
-                result_type=FanoutResult,
                 start_to_close_timeout=PAGE_TIMEOUT,
                 heartbeat_timeout=PAGE_HEARTBEAT,
                 retry_policy=RETRY,

@@ -7,6 +7,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 
 from workflows.types import (
     CONTROL_WORKFLOW,
+    SUBMIT_SIGNAL,
     CampaignOp,
     ControlInput,
     control_task_queue,
@@ -47,7 +48,7 @@ async def submit_op(
         ControlInput(campaign_id=campaign_id, organization_id=organization_id),
         id=control_workflow_id(campaign_id),
         task_queue=control_task_queue(task_queue),
-        start_signal="submit",
+        start_signal=SUBMIT_SIGNAL,
         start_signal_args=[op],
         search_attributes=attributes,
     )

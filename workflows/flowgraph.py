@@ -11,12 +11,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from db.vocabulary import NodeType
 from workflows import abtest, templates
 from workflows.flowmodel import (
     CONDITION_OPS,
     NODE_TYPES,
     REPLY_CATEGORIES,
     Edge,
+    EdgeLabel,
     Flow,
     FlowError,
     Node,
@@ -95,7 +97,7 @@ def parse(raw: Any) -> Flow:
             raise FlowError("'data' must be an object", node_id=node_id)
         nodes[node_id] = Node(node_id, str(node_type), dict(data))
     edges = [_parse_edge(i, e, nodes) for i, e in enumerate(raw_edges)]
-    starts = [n.id for n in nodes.values() if n.type == "start"]
+    starts = [n.id for n in nodes.values() if n.type == NodeType.START]
     if len(starts) != 1:
         raise FlowError(f"must have exactly one start node, found {len(starts)}")
     out: dict[str, list[Edge]] = {}
@@ -136,13 +138,16 @@ def _positive(value: Any) -> bool:
     )
 
 
-_REQUIRED_LABELS = {"wait_for_reply": {"replied", "no_reply"}, "condition": {"true", "false"}}
+_REQUIRED_LABELS: dict[str, set[str]] = {
+    NodeType.WAIT_FOR_REPLY: {EdgeLabel.REPLIED, EdgeLabel.NO_REPLY},
+    NodeType.CONDITION: {EdgeLabel.TRUE, EdgeLabel.FALSE},
+}
 
 
 def _check_node(flow: Flow, node: Node) -> None:
     edges = flow.out.get(node.id, [])
     labels = [e.label for e in edges]
-    if node.type == "end":
+    if node.type == NodeType.END:
         if edges:
             raise FlowError("an end node has no outgoing edges", node_id=node.id)
         return
@@ -152,18 +157,18 @@ def _check_node(flow: Flow, node: Node) -> None:
             raise FlowError(
                 f"needs exactly one edge labelled each of {sorted(need)}", node_id=node.id
             )
-    elif node.type == "ab_split":
+    elif node.type == NodeType.AB_SPLIT:
         if len(edges) < 2:
             raise FlowError("an ab_split needs at least two weighted edges", node_id=node.id)
     elif len(edges) != 1:
         raise FlowError(f"a {node.type} node needs exactly one outgoing edge", node_id=node.id)
-    if node.type == "send_message":
+    if node.type == NodeType.SEND_MESSAGE:
         _check_send(node)
-    elif node.type == "delay":
+    elif node.type == NodeType.DELAY:
         delay_seconds(node)
-    elif node.type == "wait_for_reply":
+    elif node.type == NodeType.WAIT_FOR_REPLY:
         reply_timeout_seconds(node)
-    elif node.type == "condition":
+    elif node.type == NodeType.CONDITION:
         if not isinstance(node.data.get("field"), str) or not node.data["field"]:
             raise FlowError("'field' is required", node_id=node.id)
         op = node.data.get("op", "eq")
@@ -194,10 +199,10 @@ def _check_auto_winner(flow: Flow, node: Node) -> None:
         raise FlowError(str(err), node_id=node.id) from None
     if config is None:
         return
-    if node.type not in ("ab_split", "send_message"):
+    if node.type not in (NodeType.AB_SPLIT, NodeType.SEND_MESSAGE):
         raise FlowError("'auto_winner' applies to ab_split and send_message nodes", node_id=node.id)
     if len(flow.arms(node)) < 2:
-        what = "distinct targets" if node.type == "ab_split" else "'variants'"
+        what = "distinct targets" if node.type == NodeType.AB_SPLIT else "'variants'"
         raise FlowError(f"'auto_winner' needs at least two {what}", node_id=node.id)
 
 

@@ -10,19 +10,28 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
+from db.vocabulary import NodeType, ReplyCategory
 from workflows.limits import MAX_WAIT_SECONDS, MIN_WAIT_SECONDS
 
-NODE_TYPES = frozenset(
-    {"start", "send_message", "delay", "wait_for_reply", "condition", "ab_split", "end"}
-)
+NODE_TYPES = frozenset(NodeType)
 CONDITION_OPS = frozenset({"eq", "ne", "contains", "exists", "gt", "lt"})
-# A condition on `reply.category` compares with one of these (db.vocabulary.ReplyCategory).
-REPLY_CATEGORIES = frozenset({"opt_out", "interested", "not_interested", "out_of_office", "other"})
-WAITING_TYPES = frozenset({"delay", "wait_for_reply"})
+# A condition on `reply.category` compares with one of these.
+REPLY_CATEGORIES = frozenset(ReplyCategory)
+WAITING_TYPES = frozenset({NodeType.DELAY, NodeType.WAIT_FOR_REPLY})
 _DURATION = re.compile(r"^\s*(\d{1,12})\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class EdgeLabel(StrEnum):
+    """The labels a node's outcome follows (flowgraph requires them on these nodes)."""
+
+    REPLIED = "replied"  # wait_for_reply
+    NO_REPLY = "no_reply"
+    TRUE = "true"  # condition
+    FALSE = "false"
 
 
 class FlowError(ValueError):
@@ -84,7 +93,7 @@ class Flow:
 
     def arms(self, node: Node) -> list[str]:
         """What an A/B node chooses between: an ab_split's targets, a send's variant names."""
-        if node.type == "ab_split":
+        if node.type == NodeType.AB_SPLIT:
             return list(dict.fromkeys(e.target for e in self.out.get(node.id, [])))
         return [v.name for v in variants(node)]
 

@@ -13,8 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from db.vocabulary import NodeType
 from workflows import templates
 from workflows.flowmodel import (
+    EdgeLabel,
     Flow,
     Node,
     choose_variant,
@@ -24,9 +26,8 @@ from workflows.flowmodel import (
     variants,
 )
 
-# The edge labels a node's outcome follows (flowgraph requires them on these nodes).
-REPLIED, NO_REPLY = "replied", "no_reply"
-TRUE, FALSE = "true", "false"
+REPLIED, NO_REPLY = EdgeLabel.REPLIED, EdgeLabel.NO_REPLY
+TRUE, FALSE = EdgeLabel.TRUE, EdgeLabel.FALSE
 
 
 def variant_key(node_id: str) -> str:
@@ -116,28 +117,28 @@ Decision = Advance | Complete | Wait | Send | Fail
 
 def step(state: StepState, node: Node, event: Event = Event.ENTER) -> Decision:
     """What `node` does on `event`; pure, so replays and previews agree with the run."""
-    if node.type == "end":
+    if node.type == NodeType.END:
         return Complete()
-    if node.type == "start":
+    if node.type == NodeType.START:
         return Advance(state.flow.next_node(node.id))
-    if node.type == "condition":
+    if node.type == NodeType.CONDITION:
         scope = {**state.variables, "context": state.context, "reply": state.last_reply}
         result = evaluate_condition(node, scope)
         label = TRUE if result else FALSE
         return Advance(state.flow.next_node(node.id, label), details={"result": result})
-    if node.type == "ab_split":
+    if node.type == NodeType.AB_SPLIT:
         target = choose_branch(state, node)
         return Advance(target, details={"branch": target}, context={split_key(node.id): target})
-    if node.type in ("delay", "wait_for_reply"):
+    if node.type in (NodeType.DELAY, NodeType.WAIT_FOR_REPLY):
         return _waiting(state, node, event)
     return _send(state, node)
 
 
 def ab_choice_key(node: Node) -> str | None:
     """Where a lead's A/B choice at this node is kept (its context), if it makes one."""
-    if node.type == "ab_split":
+    if node.type == NodeType.AB_SPLIT:
         return split_key(node.id)
-    if node.type == "send_message":
+    if node.type == NodeType.SEND_MESSAGE:
         return variant_key(node.id)
     return None
 
@@ -161,7 +162,7 @@ def choose_branch(state: StepState, node: Node) -> str:
 
 
 def _waiting(state: StepState, node: Node, event: Event) -> Decision:
-    is_delay = node.type == "delay"
+    is_delay = node.type == NodeType.DELAY
     if event is Event.ENTER:
         if is_delay:
             return Wait(WaitKind.DELAY, delay_seconds(node))
@@ -195,7 +196,7 @@ def _send(state: StepState, node: Node) -> Decision:
         )
     next_id = state.flow.next_node(node.id)
     assert next_id is not None  # flowgraph: a send has exactly one outgoing edge
-    finish_id = next_id if state.flow.node(next_id).type == "end" else None
+    finish_id = next_id if state.flow.node(next_id).type == NodeType.END else None
     return Send(text, chosen.name if chosen else None, next_id, finish_id, context)
 
 

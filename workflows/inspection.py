@@ -9,8 +9,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from workflows.contact import ContactWorkflow
-from workflows.types import ContactState, contact_workflow_id
+from workflows.types import STATE_QUERY, ContactState, contact_workflow_id
 
 RPC_TIMEOUT = timedelta(seconds=5)
 # Temporal lists a poller for minutes after its last poll; a worker long-polls about
@@ -40,6 +39,12 @@ async def live_pollers(client: Client, task_queue: str, *, activities: bool = Fa
 
 
 async def contact_state(client: Client, execution_id: int, generation: int) -> ContactState:
-    """The lead's workflow answers its `state` query (a worker must be running)."""
+    """The lead's workflow answers its `state` query (a worker must be running).
+
+    By name: importing the workflow definition would load the activities it calls into
+    the api."""
     handle = client.get_workflow_handle(contact_workflow_id(execution_id, generation))
-    return await handle.query(ContactWorkflow.state, rpc_timeout=RPC_TIMEOUT)
+    state: ContactState = await handle.query(
+        STATE_QUERY, result_type=ContactState, rpc_timeout=RPC_TIMEOUT
+    )
+    return state

@@ -13,7 +13,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from db.vocabulary import CAMPAIGN_DISABLED, STOPPED_BY_USER, CampaignStatus, LifecycleOp
+from db.vocabulary import (
+    CAMPAIGN_DISABLED,
+    STOPPED_BY_USER,
+    CampaignStatus,
+    ExecutionStatus,
+    LifecycleOp,
+)
 from workflows.types import CampaignOp
 
 
@@ -58,40 +64,52 @@ def allowed_from(command: Command, status: str) -> bool:
 
 
 # The execution statuses each operation's fan-out pages through.
-PAGE_STATUSES: dict[str, tuple[str, ...]] = {
-    "launch": ("pending", "paused", "completed"),
-    "resume": ("pending", "paused"),
-    "pause": ("pending", "running", "waiting"),
-    "cancel": ("pending", "running", "waiting", "paused"),
+PAGE_STATUSES: dict[LifecycleOp, tuple[ExecutionStatus, ...]] = {
+    LifecycleOp.LAUNCH: (
+        ExecutionStatus.PENDING,
+        ExecutionStatus.PAUSED,
+        ExecutionStatus.COMPLETED,
+    ),
+    LifecycleOp.RESUME: (ExecutionStatus.PENDING, ExecutionStatus.PAUSED),
+    LifecycleOp.PAUSE: (ExecutionStatus.PENDING, ExecutionStatus.RUNNING, ExecutionStatus.WAITING),
+    LifecycleOp.CANCEL: (
+        ExecutionStatus.PENDING,
+        ExecutionStatus.RUNNING,
+        ExecutionStatus.WAITING,
+        ExecutionStatus.PAUSED,
+    ),
     # Disable cancels what runs, and leaves alone what never started or holds paused:
     # a draft disabled and enabled again keeps its pending leads (see disable_statuses).
-    "disable": ("running", "waiting"),
+    LifecycleOp.DISABLE: (ExecutionStatus.RUNNING, ExecutionStatus.WAITING),
 }
 # The campaign statuses in which pending executions have (or are about to get) a workflow.
-LAUNCHED = frozenset({"active", "scheduled"})
+LAUNCHED = frozenset({CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED})
 
 
-def page_statuses(action: str, *, reset_completed: bool, retried: bool) -> tuple[str, ...]:
+def page_statuses(
+    action: str, *, reset_completed: bool, retried: bool
+) -> tuple[ExecutionStatus, ...]:
     """The statuses a page of this operation selects.
 
     A launch that does not reset (added contacts, the reconciler) leaves completed
     executions alone. A retried launch page also selects `waiting`: its failed attempt
     may have resumed paused executions (now waiting) without reaching their workflows.
     """
-    if action == "launch" and not reset_completed:
-        action = "resume"
-    statuses = PAGE_STATUSES[action]
-    if retried and action in ("launch", "resume"):
-        statuses = (*statuses, "waiting")
+    op = LifecycleOp(action)
+    if op == LifecycleOp.LAUNCH and not reset_completed:
+        op = LifecycleOp.RESUME
+    statuses = PAGE_STATUSES[op]
+    if retried and op in (LifecycleOp.LAUNCH, LifecycleOp.RESUME):
+        statuses = (*statuses, ExecutionStatus.WAITING)
     return statuses
 
 
-def disable_statuses(campaign_status: str) -> tuple[str, ...]:
+def disable_statuses(campaign_status: str) -> tuple[ExecutionStatus, ...]:
     """What disabling cancels: executions under way. Pending ones count only in a
     launched campaign, where their workflows are starting; in a draft they wait."""
     if campaign_status in LAUNCHED:
-        return ("pending", *PAGE_STATUSES["disable"])
-    return PAGE_STATUSES["disable"]
+        return (ExecutionStatus.PENDING, *PAGE_STATUSES[LifecycleOp.DISABLE])
+    return PAGE_STATUSES[LifecycleOp.DISABLE]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,18 +147,22 @@ def plan_launch_page(rows: Iterable[PageRow], *, seq: int, reset_completed: bool
     for row in rows:
         if row.launch_seq > seq:
             continue  # a newer launch handled it: this op is stale for it
-        if row.status == "completed":
+        if row.status == ExecutionStatus.COMPLETED:
             if not reset_completed or row.launch_seq == seq:
                 continue  # completed under this very launch: done, not to run twice
             plan.reset.append(row.id)
             plan.start.append((row.id, row.generation + 1))
-        elif row.status == "paused":
+        elif row.status == ExecutionStatus.PAUSED:
             plan.resume.append(row.id)
             plan.start.append((row.id, row.generation))
             plan.may_exist.add(row.id)
-        elif row.status in ("pending", "waiting", "running"):
+        elif row.status in (
+            ExecutionStatus.PENDING,
+            ExecutionStatus.WAITING,
+            ExecutionStatus.RUNNING,
+        ):
             plan.start.append((row.id, row.generation))
-            if row.status != "pending" or row.launch_seq == seq:
+            if row.status != ExecutionStatus.PENDING or row.launch_seq == seq:
                 # A retried page's: the failed attempt may have resumed it from paused
                 # (to waiting, or to pending when it had no deadline) without reaching
                 # its workflow, which holds where it paused.

@@ -8,6 +8,7 @@ imports no activity, and tests swap the boundary for a fake. Pure: no I/O here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -35,9 +36,18 @@ class LoginUnavailable(Exception):
         self.kind = kind
 
 
+class LoginStatus(StrEnum):
+    """Where a sign-in stands after a step; an account not yet connected keeps it as its
+    status_reason."""
+
+    CODE_SENT = "code_sent"
+    PASSWORD_REQUIRED = "password_required"
+    CONNECTED = "connected"
+
+
 @dataclass
 class LoginStep:
-    status: str  # code_sent | password_required | connected
+    status: LoginStatus
     session: str
     phone_code_hash: str | None = None
     display_name: str | None = None

@@ -1,4 +1,10 @@
-"""Dataclasses passed in and out of every workflow, activity, signal and query."""
+"""Dataclasses passed in and out of every workflow, activity, signal and query, and the
+names the workflows are registered under.
+
+A shared module: workflow definitions call activities by method reference (they import
+activities), so activities, which start and signal workflows, name them here and never
+import a workflow definition (tests/test_layering.py).
+"""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -8,6 +14,12 @@ from workflows.limits import DEFAULT_MAX_SENDS_PER_EXECUTION
 
 CONTACT_WORKFLOW = "ContactWorkflow"
 CONTROL_WORKFLOW = "CampaignControlWorkflow"
+# Signals and queries that code below the workflows (activities, client helpers) sends.
+CONTROL_SIGNAL = "control"  # ContactWorkflow.control
+REPLY_SIGNAL = "reply"  # ContactWorkflow.reply
+SUBMIT_SIGNAL = "submit"  # CampaignControlWorkflow.submit
+RECEIVED_SEQ_QUERY = "received_seq"  # CampaignControlWorkflow.received_seq
+STATE_QUERY = "state"  # ContactWorkflow.state
 
 
 def contact_workflow_id(execution_id: int, generation: int) -> str:

@@ -14,7 +14,13 @@ from telethon.sessions import StringSession
 
 from activities.telegram.base import FloodWait, TelegramError
 from activities.telegram.telethon_provider import map_telethon_error
-from workflows.telegram_login import LoginFlood, LoginRejected, LoginStep, LoginUnavailable
+from workflows.telegram_login import (
+    LoginFlood,
+    LoginRejected,
+    LoginStatus,
+    LoginStep,
+    LoginUnavailable,
+)
 
 ClientFactory = Callable[[str, int, str], Any]
 
@@ -43,7 +49,7 @@ class TelethonLogin:
         client = self._factory("", api_id, api_hash)
         async with _session(client):
             sent = await _call(client.send_code_request(phone))
-            return LoginStep("code_sent", client.session.save(), sent.phone_code_hash)
+            return LoginStep(LoginStatus.CODE_SENT, client.session.save(), sent.phone_code_hash)
 
     async def sign_in(
         self,
@@ -62,8 +68,10 @@ class TelethonLogin:
                     client.sign_in(phone=phone, code=code, phone_code_hash=phone_code_hash)
                 )
             except _PasswordNeeded:
-                return LoginStep("password_required", client.session.save(), phone_code_hash)
-            return LoginStep("connected", client.session.save(), None, _name(user))
+                return LoginStep(
+                    LoginStatus.PASSWORD_REQUIRED, client.session.save(), phone_code_hash
+                )
+            return LoginStep(LoginStatus.CONNECTED, client.session.save(), None, _name(user))
 
     async def password(
         self, *, session: str, api_id: int, api_hash: str, password: str
@@ -71,7 +79,7 @@ class TelethonLogin:
         client = self._factory(session, api_id, api_hash)
         async with _session(client):
             user = await _call(client.sign_in(password=password))
-            return LoginStep("connected", client.session.save(), None, _name(user))
+            return LoginStep(LoginStatus.CONNECTED, client.session.save(), None, _name(user))
 
 
 class _PasswordNeeded(Exception):

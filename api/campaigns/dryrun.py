@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from db.vocabulary import ExecutionStatus, ReplyCategory
+from db.vocabulary import ExecutionStatus, NodeType, ReplyCategory
 from workflows import flowstep
 from workflows.flowgraph import Flow, Node
 
@@ -116,7 +116,7 @@ def walk(
         node = flow.node(node_id)
         here = Stepped(node.id, node.type, now)
         steps.append(here)
-        if node.type != "send_message":
+        if node.type != NodeType.SEND_MESSAGE:
             arm(node, now)
         # A/B winners already decided (auto_winner) are what a new lead takes.
         flowstep.take_winner(flow, node, context, (winners or {}).get(node.id))
@@ -169,7 +169,7 @@ def walk(
         unanswered = False
         arm(node, at)
         if decision.finish_id is not None:
-            steps.append(Stepped(decision.finish_id, "end", at))
+            steps.append(Stepped(decision.finish_id, NodeType.END, at))
             return end(ExecutionStatus.COMPLETED, at)
         node_id = decision.next_id
     return end(ExecutionStatus.FAILED, now, f"Stopped after {MAX_STEPS} steps")

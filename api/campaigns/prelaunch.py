@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.domain_errors import Conflict
 from db.models import CampaignFlow, Contact
 from db.repositories import preview as repo
+from db.vocabulary import LifecycleOp, NodeType
 from workflows import flowgraph, templates
 from workflows.flowgraph import Flow, Node
+from workflows.flowmodel import EdgeLabel
 from workflows.lifecycle import PAGE_STATUSES
 from workflows.templates import contact_variables
 
@@ -56,12 +58,12 @@ def reachable_sends(flow: Flow, variables: Mapping[str, object]) -> list[Node]:
     sends: list[Node] = []
     while stack:
         node = flow.node(stack.pop())
-        if node.type == "send_message":
+        if node.type == NodeType.SEND_MESSAGE:
             sends.append(node)
         edges = flow.out.get(node.id, [])
-        if node.type == "condition" and not _runtime(node):
+        if node.type == NodeType.CONDITION and not _runtime(node):
             result = flowgraph.evaluate_condition(node, {**variables, "context": {}, "reply": {}})
-            edges = [e for e in edges if e.label == ("true" if result else "false")]
+            edges = [e for e in edges if e.label == (EdgeLabel.TRUE if result else EdgeLabel.FALSE)]
         for edge in edges:
             if edge.target not in seen:
                 seen.add(edge.target)
@@ -84,7 +86,7 @@ class Paths:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
         self._conditions = [
-            n for n in flow.nodes.values() if n.type == "condition" and not _runtime(n)
+            n for n in flow.nodes.values() if n.type == NodeType.CONDITION and not _runtime(n)
         ]
         self._sends: dict[tuple[bool, ...], list[tuple[str, list[str]]]] = {}
 
@@ -115,7 +117,7 @@ def missing_variables(
 def _needs_values(flow: Flow) -> bool:
     """Whether any send has a placeholder without a fallback (else nothing to load)."""
     for node in flow.nodes.values():
-        if node.type != "send_message":
+        if node.type != NodeType.SEND_MESSAGE:
             continue
         if any(templates.unfilled(t, {}) for t in _texts(node)):
             return True
@@ -132,7 +134,7 @@ async def check_launch(session: AsyncSession, campaign: CampaignFlow) -> list[Pr
         return []
     problems: dict[tuple[str, str], Problem] = {}
     paths = Paths(flow)
-    async for page in repo.campaign_leads(session, campaign.id, PAGE_STATUSES["launch"]):
+    async for page in repo.campaign_leads(session, campaign.id, PAGE_STATUSES[LifecycleOp.LAUNCH]):
         for contact in page:
             for key in missing_variables(flow, contact_variables(contact), paths):
                 problem = problems.setdefault(key, Problem(*key))

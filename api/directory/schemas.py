@@ -147,3 +147,18 @@ class AccountOut(BaseModel):
     new_conversations: NewConversationsOut | None = None
     organization_id: int | None
     created_at: datetime
+
+
+class LoginStart(BaseModel):
+    phone: str = Field(min_length=5, max_length=32)
+    api_id: int = Field(gt=0, le=2**31 - 1)
+    api_hash: str = Field(min_length=8, max_length=64)
+    display_name: str | None = None
+
+
+class LoginCode(BaseModel):
+    code: str = Field(min_length=1, max_length=16)
+
+
+class LoginPassword(BaseModel):
+    password: str = Field(min_length=1, max_length=256)

@@ -25,12 +25,8 @@ from tests.conftest import (
     unique,
 )
 from tests.webhooks.receiver import Endpoint, Receiver, receiving
-from workflows.webhooks import (
-    StreamInput,
-    WebhookStreamWorkflow,
-    stream_workflow_id,
-    webhook_task_queue,
-)
+from workflows.webhook_types import StreamInput, stream_workflow_id, webhook_task_queue
+from workflows.webhooks import WebhookStreamWorkflow
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -14,12 +14,8 @@ from temporalio.worker import Replayer
 
 from tests.conftest import TASK_QUEUE, Caller, campaign_with_contacts, eventually, unique
 from tests.webhooks.receiver import receiving
-from workflows.webhooks import (
-    StreamInput,
-    WebhookStreamWorkflow,
-    stream_workflow_id,
-    webhook_task_queue,
-)
+from workflows.webhook_types import StreamInput, stream_workflow_id, webhook_task_queue
+from workflows.webhooks import WebhookStreamWorkflow
 
 # Recorded by test_record_webhook_history: the launch's event refused until its retries
 # run out (given up), then a message_sent and the completion delivered.
