@@ -16,7 +16,7 @@ from temporalio.client import Client
 from api.deps import get_temporal
 from db.repositories import monitoring
 from workflows.types import control_task_queue
-from workflows.webhooks import webhook_task_queue
+from workflows.webhook_types import webhook_task_queue
 
 router = APIRouter(tags=["health"])
 CHECK_TIMEOUT = 3.0
