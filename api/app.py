@@ -79,6 +79,9 @@ def create_app(
         ReadGate,
         limit=settings.api_read_concurrency,
         max_wait=settings.api_read_wait_seconds,
+        rate=settings.api_reads_per_second,
+        burst=settings.api_read_burst,
+        max_pace_wait=settings.api_read_wait_seconds,
     )
     app.add_middleware(DoorMiddleware)
     routers = (

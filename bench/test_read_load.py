@@ -20,10 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from temporalio.testing import WorkflowEnvironment
 
 from bench.common import bulk_campaign, report
+from bench.cpu import tree_cpu
 from bench.processes import simulator_process, worker_process
 from db.models import Message
 from db.session import SessionFactory
@@ -49,7 +50,7 @@ ONE_SEND = {
 
 
 @contextlib.asynccontextmanager
-async def api_process(database_url: str, temporal: str) -> AsyncIterator[str]:
+async def api_process(database_url: str, temporal: str) -> AsyncIterator[tuple[str, int]]:
     port = free_port()
     env = {
         "DATABASE_URL": database_url,
@@ -58,7 +59,7 @@ async def api_process(database_url: str, temporal: str) -> AsyncIterator[str]:
         "TGFLOWS_API_PORT": str(port),
     }
     url = f"http://127.0.0.1:{port}"
-    async with process([TGFLOWS, "api"], env):
+    async with process([TGFLOWS, "api"], env) as pid:
         async with httpx.AsyncClient() as http:
 
             async def up() -> bool:
@@ -67,7 +68,41 @@ async def api_process(database_url: str, temporal: str) -> AsyncIterator[str]:
                 return False
 
             await eventually(up, timeout=60, interval=0.2)
-        yield url
+        yield url, pid
+
+
+async def cpu_snapshot(sessions: SessionFactory, roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of this run's programs: the api, the worker, the simulator,
+    Temporal, the readers (this pytest) and PostgreSQL, whose backends serving the api
+    count apart (`pg_api`)."""
+    async with sessions() as session:
+        rows = (
+            await session.execute(text("SELECT pid, application_name FROM pg_stat_activity"))
+        ).all()
+    labels = {int(pid): "pg_api" for pid, name in rows if name == "tgflows-api"}
+    backend = int(next(pid for pid, name in rows if pid is not None))
+    with open(f"/proc/{backend}/stat") as f:
+        raw = f.read()
+    postmaster = int(raw[raw.rindex(")") + 2 :].split()[1])
+    return tree_cpu({**roots, "postgres": postmaster}, labels)
+
+
+def _temporal_pid() -> int:
+    """The Temporal dev server this test process started."""
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+            parent = int(raw[raw.rindex(")") + 2 :].split()[1])
+            if parent == os.getpid() and raw[raw.index("(") + 1 :].startswith("temporal"):
+                return int(entry)
+    return 0
+
+
+def _phase(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    """Cores used by each program over a phase, as `name:cores,...`."""
+    keys = sorted(set(before) | set(after))
+    return ",".join(f"{k}:{(after.get(k, 0) - before.get(k, 0)) / seconds:.2f}" for k in keys)
 
 
 async def sent(sessions: SessionFactory, cid: int) -> int:
@@ -123,8 +158,10 @@ async def test_reads_do_not_starve_sending(
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=LEADS, flow=ONE_SEND)
     async with (
         simulator_process() as simulator_url,
-        worker_process(client, database_url=database_url, simulator_url=simulator_url, queue=QUEUE),
-        api_process(database_url, client.service_client.config.target_host) as api_url,
+        worker_process(
+            client, database_url=database_url, simulator_url=simulator_url, queue=QUEUE
+        ) as worker_pid,
+        api_process(database_url, client.service_client.config.target_host) as (api_url, api_pid),
         httpx.AsyncClient(
             base_url=api_url, timeout=120, limits=httpx.Limits(max_connections=READERS + 5)
         ) as http,
@@ -134,7 +171,15 @@ async def test_reads_do_not_starve_sending(
         assert launched.status_code < 300, launched.text
         # Past the start: connections made, first workflows cached.
         await eventually(lambda: _at_least(sessions, cid, WARM), timeout=600, interval=1)
+        roots = {
+            "readers": os.getpid(),
+            "api": api_pid,
+            "worker": worker_pid,
+            "temporal": _temporal_pid(),
+        }
+        cpu0 = await cpu_snapshot(sessions, roots)
         quiet_before = await rate(sessions, cid, QUIET)
+        cpu1 = await cpu_snapshot(sessions, roots)
         latencies: list[float] = []
         until = time.perf_counter() + SECONDS
         readers = [
@@ -142,11 +187,13 @@ async def test_reads_do_not_starve_sending(
             for _ in range(READERS)
         ]
         loaded = await rate(sessions, cid, SECONDS)
+        cpu2 = await cpu_snapshot(sessions, roots)
         statuses: dict[int, int] = {}
         for done in await asyncio.gather(*readers):
             for code, n in done.items():
                 statuses[code] = statuses.get(code, 0) + n
         quiet_after = await rate(sessions, cid, QUIET)
+        cpu3 = await cpu_snapshot(sessions, roots)
         total = await sent(sessions, cid)
         await http.post(f"/campaign-flows/{cid}/stop", headers=headers)
     quiet = (quiet_before + quiet_after) / 2
@@ -164,6 +211,9 @@ async def test_reads_do_not_starve_sending(
         reads_per_s=reads / SECONDS,
         read_p50_ms=1000 * latencies[reads // 2] if reads else 0.0,
         read_p95_ms=1000 * latencies[int(reads * 0.95)] if reads else 0.0,
+        cores_quiet=_phase(cpu0, cpu1, QUIET),
+        cores_reads=_phase(cpu1, cpu2, SECONDS),
+        cores_quiet_after=_phase(cpu2, cpu3, QUIET),
         statuses=",".join(f"{k}:{v}" for k, v in sorted(statuses.items())),
         sent_total=total,
         leads=LEADS,
