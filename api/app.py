@@ -22,6 +22,7 @@ from api.ratelimit import FailureLimiter
 from api.readgate import ReadGate
 from api.reports import diagnosis_routes as diagnosis
 from api.reports import routes as reports
+from api.token_cache import TokenCache
 from api.webhooks import routes as webhooks
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
@@ -70,6 +71,7 @@ def create_app(
     app.state.settings = settings
     app.state.telethon_login = telegram_login or NoTelegramLogin()
     app.state.auth_failures = FailureLimiter(AUTH_FAILURES_PER_MINUTE)
+    app.state.token_cache = TokenCache(settings.api_token_cache_seconds)
     install_error_handlers(app)
     install_crash_handler(app)
     install_docs(app)
