@@ -87,14 +87,16 @@ async def cpu_snapshot(sessions: SessionFactory, roots: dict[str, int]) -> dict[
     return tree_cpu({**roots, "postgres": postmaster}, labels)
 
 
-def _temporal_pid() -> int:
-    """The Temporal dev server this test process started."""
+def _child_pid(program: bytes) -> int:
+    """The process this test process started whose command line names `program`."""
     for entry in filter(str.isdigit, os.listdir("/proc")):
         with contextlib.suppress(OSError):
             with open(f"/proc/{entry}/stat") as f:
                 raw = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().replace(b"\0", b" ")
             parent = int(raw[raw.rindex(")") + 2 :].split()[1])
-            if parent == os.getpid() and raw[raw.index("(") + 1 :].startswith("temporal"):
+            if parent == os.getpid() and program in args:
                 return int(entry)
     return 0
 
@@ -175,7 +177,8 @@ async def test_reads_do_not_starve_sending(
             "readers": os.getpid(),
             "api": api_pid,
             "worker": worker_pid,
-            "temporal": _temporal_pid(),
+            "temporal": _child_pid(b"temporal server"),
+            "simulator": _child_pid(b"tgflows simulator"),
         }
         cpu0 = await cpu_snapshot(sessions, roots)
         quiet_before = await rate(sessions, cid, QUIET)
@@ -197,6 +200,12 @@ async def test_reads_do_not_starve_sending(
         total = await sent(sessions, cid)
         await http.post(f"/campaign-flows/{cid}/stop", headers=headers)
     quiet = (quiet_before + quiet_after) / 2
+    # Cores of the reads (the api, its backends, the readers' own client) and of the
+    # sends (worker, Temporal, the other backends) while the readers ran: on a host
+    # shared with other loads, the drop also moves with theirs; this share does less.
+    used = {k: (cpu2.get(k, 0) - cpu1.get(k, 0)) / SECONDS for k in cpu2}
+    read_cores = used["api"] + used["pg_api"] + used["readers"]
+    send_cores = used["worker"] + used["temporal"] + used["postgres"] + used["simulator"]
     latencies.sort()
     reads = len(latencies)
     report(
@@ -211,6 +220,9 @@ async def test_reads_do_not_starve_sending(
         reads_per_s=reads / SECONDS,
         read_p50_ms=1000 * latencies[reads // 2] if reads else 0.0,
         read_p95_ms=1000 * latencies[int(reads * 0.95)] if reads else 0.0,
+        read_cores=read_cores,
+        send_cores=send_cores,
+        read_share=read_cores / (read_cores + send_cores),
         cores_quiet=_phase(cpu0, cpu1, QUIET),
         cores_reads=_phase(cpu1, cpu2, SECONDS),
         cores_quiet_after=_phase(cpu2, cpu3, QUIET),
