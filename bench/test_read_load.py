@@ -4,7 +4,9 @@ A campaign sends as fast as the worker can (no interval on its account) while th
 runs as its own process, as deployed. Its send rate is measured in three phases of one
 run: quiet, then `READERS` clients reading lists, statistics and logs in a loop for
 `SECONDS`, then quiet again; the ratio compares the loaded phase with the mean of the
-two quiet ones (which also cancels the drift of a long campaign). BENCH_READERS,
+two quiet ones (which also cancels the drift of a long campaign). It also says the
+cores each program of the run used in each phase and the reads' share of them while
+the readers ran (`read_share`), which other loads on the host move less. BENCH_READERS,
 BENCH_READ_SECONDS, BENCH_QUIET_SECONDS and BENCH_READ_LEADS scale it down.
 """
 
