@@ -23,6 +23,7 @@ from api.ratelimit import FailureLimiter
 from api.readgate import ReadGate
 from api.reports import diagnosis_routes as diagnosis
 from api.reports import routes as reports
+from api.token_cache import TokenCache
 from api.webhooks import routes as webhooks
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
@@ -71,6 +72,7 @@ def create_app(
     app.state.settings = settings
     app.state.telethon_login = telegram_login or NoTelegramLogin()
     app.state.auth_failures = FailureLimiter(AUTH_FAILURES_PER_MINUTE)
+    app.state.token_cache = TokenCache(settings.api_token_cache_seconds)
     install_error_handlers(app)
     install_crash_handler(app)
     install_docs(app)
@@ -80,6 +82,9 @@ def create_app(
         ReadGate,
         limit=settings.api_read_concurrency,
         max_wait=settings.api_read_wait_seconds,
+        rate=settings.api_reads_per_second,
+        burst=settings.api_read_burst,
+        max_pace_wait=settings.api_read_wait_seconds,
     )
     app.add_middleware(DoorMiddleware)
     routers = (

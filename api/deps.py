@@ -14,6 +14,7 @@ from temporalio.client import Client
 from api.console.cookies import cookie_user
 from api.domain_errors import Invalid, NotFound, TooManyRequests, Unauthenticated, Unavailable
 from api.policies import Actor, Role
+from api.token_cache import TokenCache
 from db.models import User
 from db.repositories import identity as identity_repo
 
@@ -49,6 +50,12 @@ async def get_current_user(
             raise Unauthenticated("Send 'Authorization: Bearer <token>' or sign in")
         return user
     digest = hash_token(token)
+    cache: TokenCache = request.app.state.token_cache
+    read = request.method in ("GET", "HEAD")
+    if not read:
+        cache.forget(digest)  # a write may change the user: its next read looks afresh
+    elif (known := cache.get(digest)) is not None:
+        return known
     found = await identity_repo.user_for_token(session, digest, used_within=TOKEN_USE_RESOLUTION)
     if found is None:
         # Only failures are limited: a valid token always passes, so callers behind one
@@ -67,6 +74,8 @@ async def get_current_user(
         # competes with the sends; a minute's resolution is enough to see a token in use.
         await identity_repo.mark_token_used(session, token_id)
         await session.commit()
+    if read:
+        cache.put(digest, user)
     return user
 
 

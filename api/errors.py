@@ -74,7 +74,11 @@ _HTTP_CODES = {
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "Body over its limit (1 MB JSON, 20 MB import)"},
     422: {"model": ErrorBody, "description": "Invalid input; says what and where"},
-    429: {"model": ErrorBody, "description": "Too many failed authentications; see Retry-After"},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many failed authentications, or reads beyond the caller's "
+        "pace; see Retry-After",
+    },
     503: {"model": ErrorBody, "description": "PostgreSQL, Temporal or Telegram unreachable"},
 }
 

@@ -80,3 +80,33 @@ def cpu_by_thread(pid: int) -> dict[str, float]:
         fields = raw[raw.rindex(")") + 2 :].split()
         totals[name] += (int(fields[11]) + int(fields[12])) / _TICK
     return totals
+
+
+def _parent_and_cpu(pid: int) -> tuple[int, float] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def tree_cpu(roots: dict[str, int], labels: dict[int, str] | None = None) -> dict[str, float]:
+    """CPU seconds of each root's process tree (the root and its descendants), by the
+    root's label; `labels` names single processes apart from their tree (a database
+    server's backends by client). Only this run's processes count, not a neighbour's."""
+    parents: dict[int, int] = {}
+    seconds: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (found := _parent_and_cpu(int(entry))) is not None:
+            parents[int(entry)], seconds[int(entry)] = found
+    owner = {pid: label for label, pid in roots.items()}
+    totals: dict[str, float] = defaultdict(float)
+    for pid, used in seconds.items():
+        label, walk = (labels or {}).get(pid), pid
+        while label is None and walk > 1:
+            label, walk = owner.get(walk), parents.get(walk, 0)
+        if label is not None:
+            totals[label] += used
+    return totals

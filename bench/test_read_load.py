@@ -4,7 +4,9 @@ A campaign sends as fast as the worker can (no interval on its account) while th
 runs as its own process, as deployed. Its send rate is measured in three phases of one
 run: quiet, then `READERS` clients reading lists, statistics and logs in a loop for
 `SECONDS`, then quiet again; the ratio compares the loaded phase with the mean of the
-two quiet ones (which also cancels the drift of a long campaign). BENCH_READERS,
+two quiet ones (which also cancels the drift of a long campaign). It also says the
+cores each program of the run used in each phase and the reads' share of them while
+the readers ran (`read_share`), which other loads on the host move less. BENCH_READERS,
 BENCH_READ_SECONDS, BENCH_QUIET_SECONDS and BENCH_READ_LEADS scale it down.
 """
 
@@ -20,10 +22,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from temporalio.testing import WorkflowEnvironment
 
 from bench.common import bulk_campaign, report
+from bench.cpu import tree_cpu
 from bench.processes import simulator_process, worker_process
 from db.models import Message
 from db.session import SessionFactory
@@ -49,7 +52,7 @@ ONE_SEND = {
 
 
 @contextlib.asynccontextmanager
-async def api_process(database_url: str, temporal: str) -> AsyncIterator[str]:
+async def api_process(database_url: str, temporal: str) -> AsyncIterator[tuple[str, int]]:
     port = free_port()
     env = {
         "DATABASE_URL": database_url,
@@ -58,7 +61,7 @@ async def api_process(database_url: str, temporal: str) -> AsyncIterator[str]:
         "TGFLOWS_API_PORT": str(port),
     }
     url = f"http://127.0.0.1:{port}"
-    async with process([TGFLOWS, "api"], env):
+    async with process([TGFLOWS, "api"], env) as pid:
         async with httpx.AsyncClient() as http:
 
             async def up() -> bool:
@@ -67,7 +70,43 @@ async def api_process(database_url: str, temporal: str) -> AsyncIterator[str]:
                 return False
 
             await eventually(up, timeout=60, interval=0.2)
-        yield url
+        yield url, pid
+
+
+async def cpu_snapshot(sessions: SessionFactory, roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of this run's programs: the api, the worker, the simulator,
+    Temporal, the readers (this pytest) and PostgreSQL, whose backends serving the api
+    count apart (`pg_api`)."""
+    async with sessions() as session:
+        rows = (
+            await session.execute(text("SELECT pid, application_name FROM pg_stat_activity"))
+        ).all()
+    labels = {int(pid): "pg_api" for pid, name in rows if name == "tgflows-api"}
+    backend = int(next(pid for pid, name in rows if pid is not None))
+    with open(f"/proc/{backend}/stat") as f:
+        raw = f.read()
+    postmaster = int(raw[raw.rindex(")") + 2 :].split()[1])
+    return tree_cpu({**roots, "postgres": postmaster}, labels)
+
+
+def _child_pid(program: bytes) -> int:
+    """The process this test process started whose command line names `program`."""
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().replace(b"\0", b" ")
+            parent = int(raw[raw.rindex(")") + 2 :].split()[1])
+            if parent == os.getpid() and program in args:
+                return int(entry)
+    return 0
+
+
+def _phase(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    """Cores used by each program over a phase, as `name:cores,...`."""
+    keys = sorted(set(before) | set(after))
+    return ",".join(f"{k}:{(after.get(k, 0) - before.get(k, 0)) / seconds:.2f}" for k in keys)
 
 
 async def sent(sessions: SessionFactory, cid: int) -> int:
@@ -123,8 +162,10 @@ async def test_reads_do_not_starve_sending(
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=LEADS, flow=ONE_SEND)
     async with (
         simulator_process() as simulator_url,
-        worker_process(client, database_url=database_url, simulator_url=simulator_url, queue=QUEUE),
-        api_process(database_url, client.service_client.config.target_host) as api_url,
+        worker_process(
+            client, database_url=database_url, simulator_url=simulator_url, queue=QUEUE
+        ) as worker_pid,
+        api_process(database_url, client.service_client.config.target_host) as (api_url, api_pid),
         httpx.AsyncClient(
             base_url=api_url, timeout=120, limits=httpx.Limits(max_connections=READERS + 5)
         ) as http,
@@ -134,7 +175,16 @@ async def test_reads_do_not_starve_sending(
         assert launched.status_code < 300, launched.text
         # Past the start: connections made, first workflows cached.
         await eventually(lambda: _at_least(sessions, cid, WARM), timeout=600, interval=1)
+        roots = {
+            "readers": os.getpid(),
+            "api": api_pid,
+            "worker": worker_pid,
+            "temporal": _child_pid(b"temporal server"),
+            "simulator": _child_pid(b"tgflows simulator"),
+        }
+        cpu0 = await cpu_snapshot(sessions, roots)
         quiet_before = await rate(sessions, cid, QUIET)
+        cpu1 = await cpu_snapshot(sessions, roots)
         latencies: list[float] = []
         until = time.perf_counter() + SECONDS
         readers = [
@@ -142,14 +192,22 @@ async def test_reads_do_not_starve_sending(
             for _ in range(READERS)
         ]
         loaded = await rate(sessions, cid, SECONDS)
+        cpu2 = await cpu_snapshot(sessions, roots)
         statuses: dict[int, int] = {}
         for done in await asyncio.gather(*readers):
             for code, n in done.items():
                 statuses[code] = statuses.get(code, 0) + n
         quiet_after = await rate(sessions, cid, QUIET)
+        cpu3 = await cpu_snapshot(sessions, roots)
         total = await sent(sessions, cid)
         await http.post(f"/campaign-flows/{cid}/stop", headers=headers)
     quiet = (quiet_before + quiet_after) / 2
+    # Cores of the reads (the api, its backends, the readers' own client) and of the
+    # sends (worker, Temporal, the other backends) while the readers ran: on a host
+    # shared with other loads, the drop also moves with theirs; this share does less.
+    used = {k: (cpu2.get(k, 0) - cpu1.get(k, 0)) / SECONDS for k in cpu2}
+    read_cores = used["api"] + used["pg_api"] + used["readers"]
+    send_cores = used["worker"] + used["temporal"] + used["postgres"] + used["simulator"]
     latencies.sort()
     reads = len(latencies)
     report(
@@ -164,6 +222,12 @@ async def test_reads_do_not_starve_sending(
         reads_per_s=reads / SECONDS,
         read_p50_ms=1000 * latencies[reads // 2] if reads else 0.0,
         read_p95_ms=1000 * latencies[int(reads * 0.95)] if reads else 0.0,
+        read_cores=read_cores,
+        send_cores=send_cores,
+        read_share=read_cores / (read_cores + send_cores),
+        cores_quiet=_phase(cpu0, cpu1, QUIET),
+        cores_reads=_phase(cpu1, cpu2, SECONDS),
+        cores_quiet_after=_phase(cpu2, cpu3, QUIET),
         statuses=",".join(f"{k}:{v}" for k, v in sorted(statuses.items())),
         sent_total=total,
         leads=LEADS,

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     # the longest statement the api runs: readers cannot take the machine from sends.
     api_read_concurrency: int = Field(default=2, ge=1, alias="TGFLOWS_API_READ_CONCURRENCY")
     api_read_wait_seconds: float = Field(default=30, gt=0, alias="TGFLOWS_API_READ_WAIT")
+    # Reads per second each caller (token, console session, address) may make on
+    # average, and at once; beyond, a read waits its turn up to the wait above, then 429.
+    api_reads_per_second: float = Field(default=10, gt=0, alias="TGFLOWS_API_READS_PER_SECOND")
+    api_read_burst: int = Field(default=20, ge=1, alias="TGFLOWS_API_READ_BURST")
+    # How long a checked bearer token opens reads without a lookup (0: always looked up).
+    api_token_cache_seconds: float = Field(default=5, ge=0, alias="TGFLOWS_API_TOKEN_CACHE")
     # Added to the api process's CPU niceness at start (0: unchanged).
     api_nice: int = Field(default=5, ge=0, le=19, alias="TGFLOWS_API_NICE")
     api_statement_timeout_seconds: float = Field(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.authorize import Authorize, Guard, OrgAccess
 from api.deps import CurrentUser, SessionDep
@@ -73,9 +73,10 @@ async def create_token(body: TokenIn, service: Service) -> TokenOut:
 
 
 @router.delete("/auth/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: int, service: Service) -> Response:
+async def revoke_token(token_id: int, service: Service, request: Request) -> Response:
     """Revoke one of the caller's tokens."""
     await service.revoke_token(token_id)
+    request.app.state.token_cache.clear()  # the token no longer opens any read
     return Response(status_code=204)
 
 

@@ -2893,7 +2893,7 @@ export type LogoutAuthLogoutPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -2952,7 +2952,7 @@ export type CreateTokenAuthTokensPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3016,7 +3016,7 @@ export type RevokeTokenAuthTokensTokenIdDeleteErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3118,7 +3118,7 @@ export type ListCampaignsCampaignFlowsGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3181,7 +3181,7 @@ export type CreateCampaignCampaignFlowsPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3249,7 +3249,7 @@ export type DeleteCampaignCampaignFlowsCampaignIdDeleteErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3317,7 +3317,7 @@ export type GetCampaignCampaignFlowsCampaignIdGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3385,7 +3385,7 @@ export type UpdateCampaignCampaignFlowsCampaignIdPatchErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3453,7 +3453,7 @@ export type ActivitiesCampaignFlowsCampaignIdActivitiesGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3521,7 +3521,7 @@ export type CampaignAllowedActionsCampaignFlowsCampaignIdAllowedActionsGetErrors
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3589,7 +3589,7 @@ export type RemoveCampaignContactsCampaignFlowsCampaignIdContactsDeleteErrors = 
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3676,7 +3676,7 @@ export type ListCampaignContactsCampaignFlowsCampaignIdContactsGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3744,7 +3744,7 @@ export type AddCampaignContactsCampaignFlowsCampaignIdContactsPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3812,7 +3812,7 @@ export type DiagnoseCampaignCampaignFlowsCampaignIdDiagnosisGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3880,7 +3880,7 @@ export type DisableCampaignCampaignFlowsCampaignIdDisablePostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -3948,7 +3948,7 @@ export type DuplicateCampaignCampaignFlowsCampaignIdDuplicatePostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4016,7 +4016,7 @@ export type EnableCampaignCampaignFlowsCampaignIdEnablePostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4084,7 +4084,7 @@ export type CampaignFlowCountsCampaignFlowsCampaignIdFlowCountsGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4152,7 +4152,7 @@ export type LaunchCampaignCampaignFlowsCampaignIdLaunchPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4263,7 +4263,7 @@ export type LogsCampaignFlowsCampaignIdLogsGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4331,7 +4331,7 @@ export type PauseCampaignCampaignFlowsCampaignIdPausePostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4399,7 +4399,7 @@ export type PreviewLeadCampaignFlowsCampaignIdPreviewPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4467,7 +4467,7 @@ export type RestoreCampaignCampaignFlowsCampaignIdRestorePostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4540,7 +4540,7 @@ export type StatisticsCampaignFlowsCampaignIdStatisticsGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4616,7 +4616,7 @@ export type CampaignTimeseriesCampaignFlowsCampaignIdStatisticsTimeseriesGetErro
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4684,7 +4684,7 @@ export type StopCampaignCampaignFlowsCampaignIdStopPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4752,7 +4752,7 @@ export type ViewModeConsoleViewModeGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4832,7 +4832,7 @@ export type ListContactsContactsGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4895,7 +4895,7 @@ export type CreateContactContactsPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -4966,7 +4966,7 @@ export type ImportContactsContactsImportPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5034,7 +5034,7 @@ export type DeleteContactContactsContactIdDeleteErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5102,7 +5102,7 @@ export type GetContactContactsContactIdGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5170,7 +5170,7 @@ export type UpdateContactContactsContactIdPatchErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5233,7 +5233,7 @@ export type RemoveDoNotContactDoNotContactDeleteErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5313,7 +5313,7 @@ export type ListDoNotContactDoNotContactGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5376,7 +5376,7 @@ export type AddDoNotContactDoNotContactPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5451,7 +5451,7 @@ export type ExplainLeadExecutionsExecutionIdGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5488,7 +5488,7 @@ export type ReadyHealthGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5525,7 +5525,7 @@ export type LiveHealthLiveGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5584,7 +5584,7 @@ export type MeMeGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5643,7 +5643,7 @@ export type ListOrgsOrganizationsGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5702,7 +5702,7 @@ export type CreateOrgOrganizationsPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5766,7 +5766,7 @@ export type GetOrgOrganizationsOrgIdGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5830,7 +5830,7 @@ export type ListMembersOrganizationsOrgIdMembersGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5894,7 +5894,7 @@ export type AddMemberOrganizationsOrgIdMembersPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -5962,7 +5962,7 @@ export type RemoveMemberOrganizationsOrgIdMembersUserIdDeleteErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6030,7 +6030,7 @@ export type ChangeMemberOrganizationsOrgIdMembersUserIdPatchErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6094,7 +6094,7 @@ export type GetSettingsOrganizationsOrgIdSettingsGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6158,7 +6158,7 @@ export type PatchSettingsOrganizationsOrgIdSettingsPatchErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6221,7 +6221,7 @@ export type GetReplyRulesReplyRulesGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6284,7 +6284,7 @@ export type PutReplyRulesReplyRulesPutErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6347,7 +6347,7 @@ export type ListAccountsTelegramAccountsGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6410,7 +6410,7 @@ export type CreateAccountTelegramAccountsPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6473,7 +6473,7 @@ export type StartLoginTelegramAccountsTelethonLoginPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6541,7 +6541,7 @@ export type DeleteAccountTelegramAccountsAccountIdDeleteErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6609,7 +6609,7 @@ export type GetAccountTelegramAccountsAccountIdGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6677,7 +6677,7 @@ export type UpdateAccountTelegramAccountsAccountIdPatchErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6745,7 +6745,7 @@ export type SubmitCodeTelegramAccountsAccountIdLoginCodePostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6813,7 +6813,7 @@ export type SubmitPasswordTelegramAccountsAccountIdLoginPasswordPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6885,7 +6885,7 @@ export type ListWebhooksWebhooksGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -6948,7 +6948,7 @@ export type CreateWebhookWebhooksPostErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -7016,7 +7016,7 @@ export type DeleteWebhookWebhooksWebhookIdDeleteErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -7084,7 +7084,7 @@ export type GetWebhookWebhooksWebhookIdGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -7169,7 +7169,7 @@ export type ListDeliveriesWebhooksWebhookIdDeliveriesGetErrors = {
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
@@ -7241,7 +7241,7 @@ export type RedeliverWebhooksWebhookIdDeliveriesDeliveryIdRedeliverPostErrors = 
      */
     422: ErrorBody;
     /**
-     * Too many failed authentications; see Retry-After
+     * Too many failed authentications, or reads beyond the caller's pace; see Retry-After
      */
     429: ErrorBody;
     /**
