@@ -90,7 +90,11 @@ async def claim_turn(
             if account.max_per_day is not None
             else [],
         )
-        if gate.opens and turn.wait_until is None and (turn.go or turn.slot is not None):
+        opens = gate.opens and turn.wait_until is None and (turn.go or turn.slot is not None)
+        in_claim = opens and turn.go and account.first_sent_at is not None
+        if opens and not in_claim:
+            # A claimed send records its conversation in the claim's own statement; a
+            # reserved slot, or the account's very first send (its warm-up starts), here.
             await rotation.opened(aux, account, message.contact_id, turn.slot or now)
         if turn.next_send_at is not None and not turn.go:
             await msg_repo.postpone_account(aux, account_id, turn.next_send_at)
@@ -99,7 +103,11 @@ async def claim_turn(
         if turn.deferral is not None:
             return Queued(turn.deferral, turn.slot)
         planned = await msg_repo.record_planned_send(
-            aux, message, sent_at=now, next_send_at=turn.next_send_at
+            aux,
+            message,
+            sent_at=now,
+            next_send_at=turn.next_send_at,
+            opens_conversation=in_claim,
         )
         return Claimed(account, planned, now)
 
