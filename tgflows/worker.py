@@ -44,11 +44,6 @@ ROLES = ("contacts", "control")
 # and retried elsewhere; polling stops at once. The rest of the drain (leases, clients,
 # connections) takes well under a second, so a worker is gone within 10 s.
 DRAIN = timedelta(seconds=5)
-# Activities the contact worker takes at once: its sends' 10 slots (SendActivities) and
-# twice as many queued behind them. A send heartbeats while it waits for a slot, a
-# request to the server every few seconds each; a send the worker has not taken waits
-# in the task queue instead, at no cost (docs/decisions.md, engine overhead).
-CONTACT_ACTIVITIES = 30
 
 
 @dataclass
@@ -109,13 +104,12 @@ def build_worker(
         ],
         max_cached_workflows=max_cached_workflows,
         workflow_runner=runner if sandboxed else UnsandboxedWorkflowRunner(),
-        # Sends wait for one of their 10 slots (SendActivities) inside the activity: with
-        # free activity slots the worker asks for the activities its workflows schedule
-        # to be handed over at once (eager dispatch), which spares the Temporal server a
-        # task-queue round trip per send; beyond CONTACT_ACTIVITIES they wait in the
-        # task queue (docs/decisions.md). Local activities stay bounded below the
-        # database pool (20 + 20 overflow).
-        max_concurrent_activities=CONTACT_ACTIVITIES,
+        # Sends wait for one of their 10 slots (SendActivities) inside the activity, not
+        # in the task queue: with free activity slots the worker asks for the activities
+        # its workflows schedule to be handed over at once (eager dispatch), which spares
+        # the Temporal server a task-queue round trip per send (docs/decisions.md). Local
+        # activities stay bounded below the database pool (20 + 20 overflow).
+        max_concurrent_activities=200,
         max_concurrent_local_activities=30,
         interceptors=[ObservedActivities()],
         graceful_shutdown_timeout=DRAIN,
