@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -36,6 +37,9 @@ from workflows.types import (
 )
 
 FLOW_CACHE_SIZE = 256
+# A flow up to this size (its JSON) is passed in each lead's plan; a larger one is
+# loaded by the workflow (load_flow), so start inputs stay small whatever the flow.
+INLINE_FLOW_BYTES = 4096
 
 
 class ExecutionActivities:
@@ -52,19 +56,26 @@ class ExecutionActivities:
     @activity.defn(name="load_flow")
     async def load_flow(self, req: FlowRequest) -> FlowDocument:
         """One version of a campaign's flow, from this worker's cache or the database."""
-        key = (req.campaign_id, req.version)
-        flow = self._flows.get(key)
+        flow = self._flows.get((req.campaign_id, req.version))
         if flow is None:
             async with self._sessions() as session:
-                flow = await campaigns_repo.flow_at(session, req.campaign_id, req.version)
-            if flow is None:
-                return FlowDocument(req.campaign_id, req.version, None)
+                flow = await self._flow(session, req.campaign_id, req.version)
+        return FlowDocument(req.campaign_id, req.version, flow)
+
+    async def _flow(
+        self, session: AsyncSession, campaign_id: int, version: int
+    ) -> dict[str, Any] | None:
+        key = (campaign_id, version)
+        flow = self._flows.get(key)
+        if flow is not None:
+            self._flows.move_to_end(key)
+            return flow
+        flow = await campaigns_repo.flow_at(session, campaign_id, version)
+        if flow is not None:
             self._flows[key] = flow
             if len(self._flows) > FLOW_CACHE_SIZE:
                 self._flows.popitem(last=False)
-        else:
-            self._flows.move_to_end(key)
-        return FlowDocument(req.campaign_id, req.version, flow)
+        return flow
 
     @activity.defn(name="load_execution")
     async def load_execution(self, inp: ContactInput) -> ExecutionPlan:
@@ -115,6 +126,10 @@ class ExecutionActivities:
         campaign, rows = found
         # Each lead is pinned to its account here, once (activities.rotation).
         pins = await rotation.pin_leads(session, campaign, [execution for execution, _ in rows])
+        # A small flow rides in each start input: the workflow then needs no load_flow
+        # local activity (an activation, a marker and the flow in it) per lead.
+        flow = await self._flow(session, campaign.id, campaign.flow_version)
+        inline = flow if flow is not None and _small(flow) else None
         return {
             execution.id: plan_for(
                 execution,
@@ -122,6 +137,7 @@ class ExecutionActivities:
                 Lead(*lead),
                 await self._send_queue(session, _account_of(execution, campaign, pins)),
                 self._max_sends,
+                flow=inline,
             )
             for execution, lead in rows
         }
@@ -218,6 +234,8 @@ def plan_for(
     lead: Lead,
     send_queue: str | None,
     max_sends: int,
+    *,
+    flow: dict[str, Any] | None = None,
 ) -> ExecutionPlan:
     """What the contact workflow needs to walk its flow, from the database's state."""
     halt = halt_for(execution, campaign)
@@ -235,7 +253,13 @@ def plan_for(
         send_queue=send_queue,
         max_sends=max_sends,
         choice_key=flowstep.choice_key(campaign.id, execution.contact_id),
+        flow=flow,
     )
+
+
+def _small(flow: dict[str, Any]) -> bool:
+    """Whether a flow document is small enough to ride in every lead's start input."""
+    return len(json.dumps(flow, separators=(",", ":"))) <= INLINE_FLOW_BYTES
 
 
 @dataclass(frozen=True, slots=True)

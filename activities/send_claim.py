@@ -106,7 +106,11 @@ async def claim_turn(
             # account's later sends queue behind it), and go at the interval itself.
             await asyncio.sleep((due - now).total_seconds())
             now = await msg_repo.database_clock(aux)
-        if gate.opens and turn.wait_until is None and (turn.go or turn.slot is not None):
+        opens = gate.opens and turn.wait_until is None and (turn.go or turn.slot is not None)
+        in_claim = opens and turn.go and account.first_sent_at is not None
+        if opens and not in_claim:
+            # A claimed send records its conversation in the claim's own statement; a
+            # reserved slot, or the account's very first send (its warm-up starts), here.
             await rotation.opened(aux, account, message.contact_id, turn.slot or now)
         if turn.next_send_at is not None and not turn.go:
             await msg_repo.postpone_account(aux, account_id, turn.next_send_at)
@@ -115,7 +119,11 @@ async def claim_turn(
         if turn.deferral is not None:
             return Queued(turn.deferral, turn.slot)
         planned = await msg_repo.record_planned_send(
-            aux, message, sent_at=now, next_send_at=turn.next_send_at
+            aux,
+            message,
+            sent_at=now,
+            next_send_at=turn.next_send_at,
+            opens_conversation=in_claim,
         )
         return Claimed(account, planned, now)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Collection
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -55,16 +56,57 @@ def _program(name: str, cmdline: list[bytes]) -> str:
 
 
 def cpu_delta(
-    before: dict[tuple[str, int], float], after: dict[tuple[str, int], float], per: int
+    before: dict[tuple[str, int], float],
+    after: dict[tuple[str, int], float],
+    per: int,
+    *,
+    only: Collection[int] | None = None,
 ) -> dict[str, float]:
     """Milliseconds of CPU per unit of work (`per` units), by program, between two
     `cpu_by_process` snapshots. A process that ended in between is left out (an earlier
-    benchmark's server still exiting), one that started counts from zero."""
+    benchmark's server still exiting), one that started counts from zero.
+
+    With `only` (this run's processes, `stack_pids`), every other process on the
+    machine (another run's server or database) counts as `elsewhere`, not as its
+    program: the machine is shared, and `temporal` or `postgres` then mean this run's."""
     keys = ("temporal", "worker", "bare_worker", "postgres", "simulator", "pytest", "other")
     used: dict[str, float] = defaultdict(float)
     for key, seconds in after.items():
-        used[key[0]] += seconds - before.get(key, 0.0)
+        program = key[0] if only is None or key[1] in only else "elsewhere"
+        used[program] += seconds - before.get(key, 0.0)
+    if only is not None:
+        keys = (*keys, "elsewhere")
     return {f"cpu_ms_{k}": 1000 * used[k] / per for k in keys}
+
+
+def stack_pids(*roots: int) -> set[int]:
+    """These processes and all their descendants: this run's stack is the test process
+    (its Temporal server, worker, simulator and baseline worker are its children) and
+    the PostgreSQL postmaster (whose backends are its children)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        children[int(raw[raw.rindex(")") + 2 :].split()[1])].append(int(entry))
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo.extend(children.get(pid, ()))
+    return found
+
+
+def parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        raw = f.read()
+    return int(raw[raw.rindex(")") + 2 :].split()[1])
 
 
 def cpu_by_thread(pid: int) -> dict[str, float]:

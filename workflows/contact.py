@@ -102,7 +102,7 @@ class ContactWorkflow(LeadRuntime):
         self._send_queue = plan.send_queue
         self._max_sends = plan.max_sends
         self._choice_key = plan.choice_key
-        flow = await self._flow_of(plan.flow_version)
+        flow = await self._flow_of(plan.flow_version, plan.flow)
         node_id = plan.current_node_id or flow.start_id
         if node_id not in flow.nodes:
             raise Ended(

@@ -8,6 +8,7 @@ rows waiting for the next write, and the local activities that mirror the execut
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         ContactState,
         ExecutionPlan,
         FinishRequest,
+        FlowDocument,
         FlowRequest,
         Halt,
         LogEntry,
@@ -29,6 +31,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
+# A plan that carries its (small) flow spares the workflow the load_flow local activity.
+FLOW_IN_PLAN = "flow-in-plan"
 DB_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)
 # The send heartbeats (activities.sending): a worker that died mid-send is noticed after
@@ -114,16 +118,20 @@ class LeadRuntime:
         self._state.paused = self._paused
         self._publish()
 
-    async def _flow_of(self, version: int) -> flowgraph.Flow:
-        """The campaign's flow at this version, loaded by the worker (which caches it)."""
+    async def _flow_of(self, version: int, inline: dict[str, Any] | None = None) -> flowgraph.Flow:
+        """The campaign's flow at this version: the plan's own when it carries it (a
+        small flow), else loaded by the worker (which caches it)."""
         if self._flow is not None and self._flow[0] == version:
             return self._flow[1]
-        doc = await workflow.execute_local_activity_method(
-            ExecutionActivities.load_flow,
-            FlowRequest(campaign_id=self._inp.campaign_id, version=version),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        if inline is not None and workflow.patched(FLOW_IN_PLAN):
+            doc = FlowDocument(self._inp.campaign_id, version, inline)
+        else:
+            doc = await workflow.execute_local_activity_method(
+                ExecutionActivities.load_flow,
+                FlowRequest(campaign_id=self._inp.campaign_id, version=version),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
         if doc.flow is None:
             raise Ended(
                 ExecutionStatus.FAILED, f"Flow version {version} of the campaign does not exist"

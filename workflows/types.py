@@ -82,8 +82,8 @@ class ExecutionPlan:
     """What a contact workflow needs to walk its flow, read from the database."""
 
     outcome: str  # run | stale | halted
-    # The campaign's flow version; the workflow loads the flow itself (load_flow), so
-    # a start input stays small whatever the flow.
+    # The campaign's flow version; the workflow loads a large flow itself (load_flow),
+    # so a start input stays small whatever the flow.
     flow_version: int = 0
     variables: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +97,9 @@ class ExecutionPlan:
     # Fixes the lead's A/B variants and branches (workflows.flowstep.lead_draw), so a
     # preview shows them; None: the run's own random (plans written before it existed).
     choice_key: str | None = None
+    # The flow of `flow_version` itself when it is small (activities.executions
+    # INLINE_FLOW_BYTES): the workflow then does not load it. None: it loads it.
+    flow: dict[str, Any] | None = None
 
 
 @dataclass

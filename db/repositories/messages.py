@@ -10,12 +10,13 @@ from sqlalchemy import Executable, ScalarSelect, Table, bindparam, func, or_, se
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Contact, FlowExecution, Message, TelegramAccount
+from db.models import AccountConversation, Contact, FlowExecution, Message, TelegramAccount
 from db.repositories.writes import Shape, Write, bound, params, shape_of, update_of, write_params
 from db.vocabulary import MessageStatus
 
 _MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 _ACCOUNTS: Table = TelegramAccount.__table__  # type: ignore[assignment]
+_CONVERSATIONS: Table = AccountConversation.__table__  # type: ignore[assignment]
 
 
 _LOCK_ACCOUNT = (
@@ -117,9 +118,12 @@ async def record_planned_send(
     *,
     sent_at: datetime,
     next_send_at: datetime | None,
+    opens_conversation: bool = False,
 ) -> PlannedSend:
     """Insert the outgoing message once, and the account's send times in the same
-    statement; a retry re-claims the row an earlier attempt wrote."""
+    statement; a retry re-claims the row an earlier attempt wrote. With
+    opens_conversation the lead counts as the account's conversation from `sent_at`
+    (once: db.repositories.rotation.open_conversation), in the same statement too."""
     values: dict[str, object] = {
         "execution_id": message.execution_id,
         "campaign_id": message.campaign_id,
@@ -137,10 +141,11 @@ async def record_planned_send(
         "sent_at": sent_at,
     }
     with_ = [account_update(message.account_id, last_sent_at=sent_at, next_send_at=next_send_at)]
-    statement = _claim_statement(shape_of(values), tuple(write.shape() for write in with_))
-    row = (
-        await session.execute(statement, {**params(values, "v_"), **write_params(with_)})
-    ).one_or_none()
+    statement = _claim_statement(
+        shape_of(values), tuple(write.shape() for write in with_), opens_conversation
+    )
+    parameters = {**params(values, "v_"), **write_params(with_)}
+    row = (await session.execute(statement, parameters)).one_or_none()
     if row is not None:
         return PlannedSend(*row)
     # Already sent by an earlier attempt: the row was left alone.
@@ -150,7 +155,9 @@ async def record_planned_send(
 
 
 @lru_cache(maxsize=16)
-def _claim_statement(values: Shape, writes: tuple[tuple[Table, Shape], ...]) -> Executable:
+def _claim_statement(
+    values: Shape, writes: tuple[tuple[Table, Shape], ...], opens_conversation: bool
+) -> Executable:
     new = insert(_MESSAGES).values(bound(values, "v_"))
     statement = new.on_conflict_do_update(
         index_elements=["account_id", "random_id"],
@@ -160,6 +167,17 @@ def _claim_statement(values: Shape, writes: tuple[tuple[Table, Shape], ...]) -> 
     ).returning(*(_MESSAGES.c[c.key] for c in _PLANNED))
     for i, (table, shape) in enumerate(writes):
         statement = statement.add_cte(update_of(table, shape, f"w{i}_").cte(f"w{i}"))
+    if opens_conversation:
+        statement = statement.add_cte(
+            insert(_CONVERSATIONS)
+            .values(
+                account_id=bindparam("v_account_id"),
+                contact_id=bindparam("v_contact_id"),
+                started_at=bindparam("v_sent_at"),
+            )
+            .on_conflict_do_nothing()
+            .cte("conversation")
+        )
     return statement
 
 
