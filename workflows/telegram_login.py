@@ -1,6 +1,6 @@
 """The interactive Telegram sign-in as the api needs it: an interface and its vocabulary.
 
-api.directory.telethon_login calls a TelegramLogin; activities.telegram.login implements
+api.directory.telethon_login_service calls a TelegramLogin; activities.telegram.login implements
 it with Telethon; the wiring (tgflows) hands one to api.app.create_app. So the api
 imports no activity, and tests swap the boundary for a fake. Pure: no I/O here.
 """
