@@ -329,7 +329,7 @@ async def test_launch_and_memory_at_scale(
 
 
 async def test_pause_under_load(
-    bench_user: Caller, sessions: SessionFactory, client: Client
+    bench_user: Caller, sessions: SessionFactory, client: Client, processes: int
 ) -> None:
     caller = bench_user
     # After the launch benchmark its 10,000 bare workflows are still running their
@@ -386,6 +386,9 @@ async def test_pause_under_load(
     finished: set[str] = set()
     after_signal: Counter[str] = Counter()  # of those that never answered
     heard: set[str] = set()
+    # When each signal reached the server (seconds after the call returned): delivery,
+    # as against the acknowledgement, which also waits for the worker to take the task.
+    signalled: dict[str, float] = {}
 
     async def acknowledgement(workflow_id: str) -> None:
         handle = client.get_workflow_handle(workflow_id)
@@ -399,8 +402,10 @@ async def test_pause_under_load(
                     if signal_at is not None:  # the task that ran the pause's handler
                         acked[workflow_id] = (last_task - returned_at).total_seconds()
                         return
-                signalled = event.workflow_execution_signaled_event_attributes
-                if any(b'"pause"' in p.data for p in signalled.input.payloads):
+                signal_event = event.workflow_execution_signaled_event_attributes
+                if any(b'"pause"' in p.data for p in signal_event.input.payloads):
+                    at = event.event_time.ToDatetime(tzinfo=UTC)
+                    signalled[workflow_id] = (at - returned_at).total_seconds()
                     signal_at = event.event_id
                     heard.add(workflow_id)
                 elif signal_at is not None:
@@ -487,5 +492,15 @@ async def test_pause_under_load(
         unanswered_events_after_signal=dict(after_signal),
     )
     report("pause_ack_window", seconds=window_s, **busy)
+    delivered = list(signalled.values())
+    report(
+        "pause_delivery",
+        signalled=len(delivered),
+        signal_p50_s=_percentile(delivered, 0.5),
+        signal_max_s=max(delivered, default=float("nan")),
+        worker_rss_mb=rss_mb_of(processes),
+        note="signal_*: the signal's event in the history; the rest of all_paused_max_s"
+        " is the workflow task's wait for the worker",
+    )
     assert late == 0
     await caller.ok("post", f"/campaign-flows/{cid}/stop")
