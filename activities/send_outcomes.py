@@ -208,6 +208,17 @@ async def opted_out(
     return SendResult(outcome=SendOutcome.OPTED_OUT, error=OPTED_OUT_REASON, finished=True)
 
 
+def reserved_again(slot: datetime, reason: str) -> SendResult:
+    """The answer an earlier attempt gave, which was lost: wait for the slot it reserved.
+    Nothing is written again (that attempt wrote the deferral and its logs)."""
+    return SendResult(
+        outcome=SendOutcome.DEFERRED,
+        wait_until=(slot - EARLY_WAKE).isoformat(),
+        reason=reason,
+        reserved_slot=slot.isoformat(),
+    )
+
+
 async def deferred(
     session: AsyncSession,
     execution: ExecutionState,

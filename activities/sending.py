@@ -173,6 +173,13 @@ class SendActivities:
             text=req.text,
             variant=req.variant,
         )
+        if req.reserved_slot is None and activity.info().attempt > 1:
+            # An earlier attempt queued this send and its answer was lost (its heartbeat
+            # timed out in a busy launch): the slot it reserved, not a second one at the
+            # back of the queue, which would leave the first empty and the account idle.
+            kept = await sends.reserved_slot(session, execution, req.node_id, datetime.now(UTC))
+            if kept is not None:
+                return outcomes.reserved_again(*kept)
         claim = await claim_turn(aux, req, planned, rotating=rotating)
         if isinstance(claim, Wait):
             raise NotYet(claim.delay.total_seconds())  # nothing written yet: rolled back

@@ -4,6 +4,7 @@ windows (BENCH_RATE_WINDOWS scales it down): every window within the limit, and 
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any
 
@@ -68,6 +69,21 @@ async def test_min_interval_precision(make_user: Any, sessions: SessionFactory) 
         if index < WINDOWS:
             counts[index] += 1
     used = sum(counts) / (per_window * WINDOWS)
+    # Where the unused sends went: the longest pauses between two sends (seconds after
+    # the first send, and the gap), and each window's count.
+    gaps = sorted(
+        (
+            ((b - a).total_seconds(), (a - start).total_seconds())
+            for a, b in itertools.pairwise(sent)
+        ),
+        reverse=True,
+    )
+    report(
+        "rate_limit_windows",
+        counts=",".join(map(str, counts)),
+        gaps_over_1_1s=sum(g > INTERVAL * 1.1 for g, _ in gaps),
+        longest=",".join(f"{g:.2f}@{at:.0f}s" for g, at in gaps[:8]),
+    )
     async with sessions() as session:
         deferred = len(
             list(

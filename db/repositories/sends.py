@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.models import FlowExecutionLog
 from db.repositories.executions import ExecutionState, save_execution
 from db.repositories.messages import account_update, message_update
 from db.repositories.writes import CLOCK, Write
-from db.vocabulary import AccountStatus, ExecutionStatus, MessageStatus
+from db.vocabulary import AccountStatus, ExecutionStatus, LogEvent, MessageStatus, WaitingReason
 
 LogRows = Sequence[dict[str, Any]]
 
@@ -110,6 +112,39 @@ async def record_deferral(
         logs,
         with_=[account.write()] if account is not None else [],
     )
+
+
+# Deferrals that hold a slot in the account's queue (activities.limits.account_turn).
+SLOT_REASONS = (WaitingReason.RATE_LIMIT, WaitingReason.DAILY_CAP)
+
+
+async def reserved_slot(
+    session: AsyncSession, execution: ExecutionState, node_id: str, after: datetime
+) -> tuple[datetime, str] | None:
+    """The slot still ahead that an earlier attempt of this send reserved in its account's
+    queue (the execution waits at the node on it) and why, else None."""
+    if not (
+        execution.status == ExecutionStatus.WAITING
+        and execution.current_node_id == node_id
+        and execution.next_execution_at is not None
+        and execution.next_execution_at > after
+    ):
+        return None
+    details = await session.scalar(
+        select(FlowExecutionLog.details)
+        .where(
+            FlowExecutionLog.execution_id == execution.id,
+            FlowExecutionLog.generation == execution.generation,
+            FlowExecutionLog.node_id == node_id,
+            FlowExecutionLog.event_type == LogEvent.DEFERRED,
+        )
+        .order_by(FlowExecutionLog.executed_at.desc(), FlowExecutionLog.id.desc())
+        .limit(1)
+    )
+    if not details or details.get("reason") not in SLOT_REASONS:
+        return None
+    until = datetime.fromisoformat(details["until"])
+    return (until, str(details["reason"])) if until == execution.next_execution_at else None
 
 
 async def record_failure(

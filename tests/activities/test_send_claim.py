@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +11,9 @@ from sqlalchemy import select, update
 from temporalio.testing import ActivityEnvironment
 
 from activities.send_claim import IN_LOCK_WAIT, Claimed, Wait, claim_turn
-from db.models import FlowExecution, TelegramAccount
+from activities.sending import SendActivities
+from activities.telegram.pool import ProviderPool
+from db.models import CampaignFlow, FlowExecution, FlowExecutionLog, TelegramAccount
 from db.repositories import messages as msg_repo
 from db.repositories.messages import OutgoingMessage
 from db.session import SessionFactory
@@ -101,3 +104,78 @@ async def test_a_reserved_send_due_later_waits_outside_its_claim(
     # 0.8 s away: beyond IN_LOCK_WAIT, so nothing is held while it waits.
     assert isinstance(claimed, Wait), claimed
     assert claimed.delay > IN_LOCK_WAIT
+
+
+async def test_a_retried_send_keeps_the_slot_its_lost_attempt_reserved(
+    make_user: Any, sessions: SessionFactory, simulator_url: str
+) -> None:
+    # A busy launch can time out a send's heartbeat after it queued the lead: the retry
+    # must wait for that slot, not take another at the back and leave the first empty.
+    caller: Caller = await make_user(org=unique("org"))
+    cid, account_id, _ = await campaign_with_contacts(
+        caller, [unique()], account={"min_interval_seconds": 10}
+    )
+    async with sessions.begin() as session:
+        await session.execute(
+            update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")
+        )
+        await session.execute(
+            update(TelegramAccount)
+            .where(TelegramAccount.id == account_id)
+            .values(
+                lease_owner=unique("worker"),
+                lease_expires_at=datetime.now(UTC) + timedelta(hours=1),
+                updates_caught_up=True,
+                last_sent_at=await msg_repo.database_clock(session),
+            )
+        )
+        execution = await session.scalar(
+            select(FlowExecution).where(FlowExecution.campaign_id == cid)
+        )
+        assert execution is not None
+        execution.status = "running"
+    request = SendRequest(
+        execution_id=execution.id,
+        generation=execution.generation,
+        campaign_id=cid,
+        node_id="hello",
+        visit=1,
+        text="hello",
+        variant=None,
+        next_node_id="end",
+        context={},
+        logs=[],
+    )
+    pool = ProviderPool(simulator_url)
+    sending = SendActivities(sessions, pool, _unexpected)
+    try:
+        env = ActivityEnvironment()
+        first = await env.run(sending.send_message, request)
+        async with sessions() as session:
+            tail = (await session.get(TelegramAccount, account_id)).next_send_at  # type: ignore[union-attr]
+        env.info = dataclasses.replace(env.info, attempt=2)
+        again = await env.run(sending.send_message, request)
+    finally:
+        await pool.close()
+    assert first.outcome == "deferred" and first.reserved_slot is not None
+    assert (again.outcome, again.reserved_slot, again.wait_until) == (
+        "deferred",
+        first.reserved_slot,
+        first.wait_until,
+    )
+    async with sessions() as session:
+        account = await session.get(TelegramAccount, account_id)
+        assert account is not None and account.next_send_at == tail
+        deferrals = list(
+            await session.scalars(
+                select(FlowExecutionLog.id).where(
+                    FlowExecutionLog.execution_id == execution.id,
+                    FlowExecutionLog.event_type == "deferred",
+                )
+            )
+        )
+    assert len(deferrals) == 1
+
+
+async def _unexpected(account_id: int, code: str) -> dict[int, int]:
+    raise AssertionError("no account should lose its session here")
