@@ -80,7 +80,7 @@ async def live_statistics(session: AsyncSession, campaign_id: int) -> dict[str, 
 
 async def database_now(session: AsyncSession) -> datetime:
     """The transaction's timestamp, which the statistics are as of."""
-    now: datetime = await session.scalar(select(func.now()))
+    now: datetime = (await session.execute(select(func.now()))).scalar_one()
     return now
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.session import SessionFactory
+from db.vocabulary import ExecutionStatus
 from tests.conftest import Caller, unique
 
-STATUSES = (
-    "pending running waiting paused completed responded failed cancelled opted_out skipped"
-).split()
+STATUSES = [s.value for s in ExecutionStatus]
 
 # 60 executions over every status, a third never started.
 EXECUTIONS = """

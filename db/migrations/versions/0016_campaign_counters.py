@@ -262,8 +262,8 @@ def live_statistics() -> str:
     # replied_elsewhere sits between st and c: keep it.
     head = sql[start_st:end_st]
     replied_elsewhere = head[head.index("-- Contacts that replied") : head.index("c AS (")]
-    sql = sql[:start_st] + COUNTED_ST.replace("c AS (", replied_elsewhere + "c AS (") + (
-        sql[end_st:]
+    sql = (
+        sql[:start_st] + COUNTED_ST.replace("c AS (", replied_elsewhere + "c AS (") + (sql[end_st:])
     )
     start_g = sql.index("g AS (\n    SELECT GROUPING(node_id)")
     end_g = sql.index("-- Delivered messages answered")
