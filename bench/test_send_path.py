@@ -36,11 +36,10 @@ SENDS = 2000
 FIRST_SEND = os.environ.get("BENCH_FIRST_SEND") == "1"
 # The statistics counters' triggers (migration 0016), switched off and on for alternate
 # rounds of sends in one run: their cost as a ratio measured side by side.
-COUNTER_TRIGGERS = (
-    ("messages", "count_message_insert_delete"),
-    ("messages", "count_message_update"),
-    ("flow_executions", "count_execution_insert_delete"),
-    ("flow_executions", "count_execution_update"),
+COUNTER_TRIGGERS = tuple(
+    (table, f"count_{short}_{op}")
+    for table, short in (("messages", "messages"), ("flow_executions", "executions"))
+    for op in ("insert", "update", "delete")
 )
 ROUNDS = 6
 
