@@ -13,6 +13,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from activities.telegram.pool import ProviderPool
 from bench.common import bulk_campaign, report
 from bench.cpu import cpu_by_process
 from bench.processes import simulator_process
-from db.models import CampaignFlow, FlowExecution
+from db.models import CampaignFlow, FlowExecution, TelegramAccount
 from db.session import SessionFactory
 from tests.conftest import Caller
 from workflows.types import SendRequest
@@ -94,10 +95,21 @@ async def test_send_path_cpu(make_user: Any, sessions: SessionFactory, simulator
         ],
         "edges": [{"source": "start", "target": "one"}, {"source": "one", "target": "end"}],
     }
-    cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=SENDS, flow=flow)
+    cid, account_id = await bulk_campaign(sessions, user_id=caller.user_id, count=SENDS, flow=flow)
     async with sessions.begin() as session:
         await session.execute(
             update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")
+        )
+        # As a worker holding the account leaves it: its listener has caught up on
+        # replies, so the sends need not wait for one (activities.send_guard; as on integ).
+        await session.execute(
+            update(TelegramAccount)
+            .where(TelegramAccount.id == account_id)
+            .values(
+                lease_owner="bench-send-path",
+                lease_expires_at=datetime.now(UTC) + timedelta(hours=1),
+                updates_caught_up=True,
+            )
         )
         await session.execute(
             update(FlowExecution)
