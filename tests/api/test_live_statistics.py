@@ -192,7 +192,7 @@ async def test_statistics_change_at_once(make_user: Any, sessions: SessionFactor
             text(
                 "UPDATE messages SET status = 'sent', telegram_message_id = id, read_at = now()"
                 " WHERE id = (SELECT min(id) FROM messages WHERE campaign_id = :campaign"
-                " AND status = 'pending' AND node_id = 'hello')"
+                " AND status = 'pending' AND read_at IS NULL AND node_id = 'hello')"
             ),
             args,
         )
