@@ -34,21 +34,6 @@ SENDS = 2000
 # BENCH_FIRST_SEND=1: every send is a lead's first, so it also asks Telegram (here the
 # simulator) whether the lead may be written to (activities.contact_requirements).
 FIRST_SEND = os.environ.get("BENCH_FIRST_SEND") == "1"
-# The statistics counters' triggers (migration 0016), switched off and on for alternate
-# rounds of sends in one run: their cost as a ratio measured side by side.
-COUNTER_TRIGGERS = tuple(
-    (table, f"count_{short}_{op}")
-    for table, short in (("messages", "messages"), ("flow_executions", "executions"))
-    for op in ("insert", "update", "delete")
-)
-ROUNDS = 6
-
-
-async def counters(sessions: SessionFactory, on: bool) -> None:
-    async with sessions.begin() as session:
-        for table, trigger in COUNTER_TRIGGERS:
-            verb = "ENABLE" if on else "DISABLE"
-            await session.execute(text(f"ALTER TABLE {table} {verb} TRIGGER {trigger}"))
 
 
 async def postmaster(sessions: SessionFactory) -> int:
@@ -163,47 +148,17 @@ async def test_send_path_cpu(make_user: Any, sessions: SessionFactory, simulator
     warm, measured = targets[:100], targets[100:]
     assert {await send(e, g, False) for e, g in warm} == {"sent"}
     server = await postmaster(sessions)
-    # Alternate rounds without and with the counters' triggers (off first).
-    # Per mode: worker CPU s, server CPU s, wall s, sends.
-    used = {False: [0.0, 0.0, 0.0, 0.0], True: [0.0, 0.0, 0.0, 0.0]}
-    size = len(measured) // ROUNDS
-    for i in range(ROUNDS):
-        on = i % 2 == 1
-        await counters(sessions, on)
-        batch = measured[i * size : (i + 1) * size]
-        cpu, pg, wall = time.process_time(), server_cpu(server), time.perf_counter()
-        outcomes = await asyncio.gather(*(send(e, g, True) for e, g in batch))
-        took = (
-            time.process_time() - cpu,
-            server_seconds(pg, server_cpu(server)),
-            time.perf_counter() - wall,
-        )
-        assert set(outcomes) == {"sent"}
-        used[on] = [a + b for a, b in zip(used[on], (*took, len(batch)), strict=True)]
-    await counters(sessions, True)
-
-    def per_send(on: bool) -> tuple[float, float, float]:
-        cpu, pg, wall, n = used[on]
-        return 1000 * cpu / n, 1000 * pg / n, 1000 * wall / n
-
-    on, off = per_send(True), per_send(False)
+    cpu, wall, pg = time.process_time(), time.perf_counter(), server_cpu(server)
+    outcomes = await asyncio.gather(*(send(e, g, True) for e, g in measured))
+    pg_s = server_seconds(pg, server_cpu(server))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    assert set(outcomes) == {"sent"}
     report(
         "send_path",
-        sends=int(used[True][3]),
+        sends=len(measured),
         first_send=FIRST_SEND,
-        cpu_ms_per_send=on[0],
-        wall_ms_per_send=on[2],
-    )
-    report(
-        "send_path_counters",
-        sends_each=int(used[True][3]),
-        rounds=ROUNDS,
-        worker_cpu_ms_off=off[0],
-        worker_cpu_ms_on=on[0],
-        pg_cpu_ms_off=off[1],
-        pg_cpu_ms_on=on[1],
-        pg_cpu_ratio=on[1] / off[1],
-        wall_ms_off=off[2],
-        wall_ms_on=on[2],
-        wall_ratio=on[2] / off[2],
+        cpu_ms_per_send=1000 * cpu / len(measured),
+        # This test's PostgreSQL server alone (the sends' statements).
+        pg_cpu_ms_per_send=1000 * pg_s / len(measured),
+        wall_ms_per_send=1000 * wall / len(measured),
     )

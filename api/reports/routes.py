@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -24,6 +24,7 @@ from db.vocabulary import LogEvent, LogStatus, NodeType
 router = APIRouter(
     prefix="/campaign-flows", tags=["statistics and logs"], responses=ERROR_RESPONSES
 )
+CACHE_TTL = timedelta(minutes=5)
 
 
 class StatisticsOut(BaseModel):
@@ -56,8 +57,7 @@ async def statistics(
     service: Service,
     refresh: bool = False,
 ) -> StatisticsOut:
-    """Campaign metrics as of now, exact: get_campaign_statistics_live(), which answers
-    what get_campaign_statistics() answers, its counts kept by triggers (migration 0016).
+    """Campaign metrics from get_campaign_statistics(), cached for up to 5 minutes.
 
     One meaning per word, in the totals and in `per_node` / `per_variant` alike:
     `sent` (`messages_sent`) counts send attempts that reached Telegram, delivered or
@@ -73,8 +73,7 @@ async def statistics(
     or `responded` (the lead replied and the flow stopped, as designed); `completion_rate`
     = contacts_completed / total_contacts. `contacts_responded` counts leads who replied,
     whatever their status; `response_rate` = contacts_responded / messages_delivered.
-    Rates are percentages; a zero denominator gives 0. Every answer is computed afresh
-    (`cached` is always false; `?refresh=true` is still accepted and changes nothing).
+    Rates are percentages; a zero denominator gives 0. `?refresh=true` computes afresh.
     `reply_categories` counts replies per category of the reply rules and
     `contacts_opted_out` the leads ended by the do-not-contact list; both are live.
     `ab_tests` lists each `auto_winner` node with its arms' live numbers and, once
@@ -82,14 +81,19 @@ async def statistics(
     """
     campaign = await guard()
     session = service.session
-    data = {
-        **await repo.live_statistics(session, campaign_id),
-        **await repo.opt_out_counts(session, campaign_id),
-    }
+    row = await repo.cached_statistics(session, campaign_id)
+    fresh = row is not None and datetime.now(UTC) - row.computed_at < CACHE_TTL
+    cached = not (row is None or refresh or not fresh)
+    if not cached:
+        row = await repo.compute_statistics(session, campaign_id)
+        await session.commit()
+    assert row is not None
+    # Read live (two indexed counts), not from the cache.
+    data = {**row.data, **await repo.opt_out_counts(session, campaign_id)}
     return StatisticsOut(
         campaign_id=campaign_id,
-        computed_at=await repo.database_now(session),
-        cached=False,
+        computed_at=row.computed_at,
+        cached=cached,
         statistics=data,
         ab_tests=await ab_tests(session, campaign),
     )

@@ -32,7 +32,7 @@ class FlowExecution(Base):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_flow_executions_campaign_status", "campaign_id", "status"),
-        # The statistics' removed executions (migration 0016).
+        # get_campaign_statistics()'s removed executions (migration 0016).
         Index(
             "ix_flow_executions_removed",
             "campaign_id",

@@ -69,21 +69,6 @@ async def compute_statistics(session: AsyncSession, campaign_id: int) -> Campaig
     return row
 
 
-async def live_statistics(session: AsyncSession, campaign_id: int) -> dict[str, Any]:
-    """get_campaign_statistics_live() (migration 0016): exactly what
-    get_campaign_statistics() answers, now, its counts summed from campaign_counters."""
-    data: dict[str, Any] = await session.scalar(
-        text("SELECT get_campaign_statistics_live(:c)"), {"c": campaign_id}
-    )
-    return data
-
-
-async def database_now(session: AsyncSession) -> datetime:
-    """The transaction's timestamp, which the statistics are as of."""
-    now: datetime = (await session.execute(select(func.now()))).scalar_one()
-    return now
-
-
 def _with_contact() -> Select[Any]:
     name = func.concat_ws(" ", Contact.first_name, Contact.last_name)
     return (
