@@ -32,6 +32,12 @@ class FlowExecution(Base):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_flow_executions_campaign_status", "campaign_id", "status"),
+        # get_campaign_statistics()'s removed executions (migration 0016).
+        Index(
+            "ix_flow_executions_removed",
+            "campaign_id",
+            postgresql_where=text("deleted_at IS NOT NULL"),
+        ),
         Index("ix_flow_executions_contact", "contact_id"),
         Index(
             "ix_flow_executions_account_open",
