@@ -415,7 +415,8 @@ export const explainLeadExecutionsExecutionIdGet = <ThrowOnError extends boolean
 /**
  * Ready
  *
- * Readiness: PostgreSQL answers, Temporal answers and a worker polls each task queue.
+ * Readiness: PostgreSQL answers, Temporal answers and a worker polls each task queue
+ * (the leads', the campaigns' control and the webhook deliveries').
  */
 export const readyHealthGet = <ThrowOnError extends boolean = false>(options?: Options<ReadyHealthGetData, ThrowOnError>) => (options?.client ?? client).get<ReadyHealthGetResponses, ReadyHealthGetErrors, ThrowOnError>({ url: '/health', ...options });
 
