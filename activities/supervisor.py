@@ -27,6 +27,7 @@ CHECK_TIMEOUT = 20.0
 class _Held:
     listener: asyncio.Task[None]
     worker: asyncio.Task[None] | None = None
+    check: asyncio.Task[None] | None = None
     checked_at: float = field(default=0.0)
 
 
@@ -87,9 +88,12 @@ class AccountSupervisor:
         if account.provider == "telethon" and (held.worker is None or held.worker.done()):
             held.worker = asyncio.create_task(self._account_worker(account.id).run())
         loop = asyncio.get_running_loop()
-        if loop.time() - held.checked_at >= self._health_interval:
+        due = loop.time() - held.checked_at >= self._health_interval
+        if due and (held.check is None or held.check.done()):
+            # In the background: a check waits up to CHECK_TIMEOUT for Telegram, and the
+            # lease round must not (it renews every lease and takes over expired ones).
             held.checked_at = loop.time()
-            await self._check(account)
+            held.check = asyncio.create_task(self._check(account))
 
     async def _check(self, account: TelegramAccount) -> None:
         """The worker's health check: a real request to Telegram, not a cached answer."""
@@ -107,7 +111,7 @@ class AccountSupervisor:
 
     async def _release(self, account_id: int) -> None:
         held = self._held.pop(account_id)
-        for task in (held.listener, held.worker):
+        for task in (held.listener, held.worker, held.check):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
