@@ -21,6 +21,9 @@ from db.session import SessionFactory
 log = logging.getLogger(__name__)
 AccountWorkerFactory = Callable[[int], Worker]
 CHECK_TIMEOUT = 20.0
+# Checks in flight at once: a worker holding many accounts spreads them out rather than
+# asking Telegram for all of them in the same instant.
+CONCURRENT_CHECKS = 8
 
 
 @dataclass
@@ -53,6 +56,7 @@ class AccountSupervisor:
         self._lease_interval = lease_interval
         self._health_interval = health_interval
         self._held: dict[int, _Held] = {}
+        self._checks = asyncio.Semaphore(CONCURRENT_CHECKS)
 
     async def run(self) -> None:
         """Renew leases, start what a newly leased account needs, drop what was lost."""
@@ -93,7 +97,11 @@ class AccountSupervisor:
             # In the background: a check waits up to CHECK_TIMEOUT for Telegram, and the
             # lease round must not (it renews every lease and takes over expired ones).
             held.checked_at = loop.time()
-            held.check = asyncio.create_task(self._check(account))
+            held.check = asyncio.create_task(self._bounded_check(account))
+
+    async def _bounded_check(self, account: TelegramAccount) -> None:
+        async with self._checks:
+            await self._check(account)
 
     async def _check(self, account: TelegramAccount) -> None:
         """The worker's health check: a real request to Telegram, not a cached answer."""

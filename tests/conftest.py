@@ -129,7 +129,7 @@ async def worker(
         task_queue=TASK_QUEUE,
         owner="test-worker",
         lease_interval=0.3,
-        health_interval=2.0,
+        health_interval=5.0,
         metrics_port=port,
     ):
         yield f"http://127.0.0.1:{port}"
