@@ -19,6 +19,7 @@ class ProviderPool:
         # Tests put a fake TelegramClient here, at the boundary.
         self._telethon_client = telethon_client
         self._http: aiohttp.ClientSession | None = None
+        self._polls: aiohttp.ClientSession | None = None
         self._providers: dict[int, TelegramProvider] = {}
         self._lock = asyncio.Lock()
 
@@ -35,9 +36,13 @@ class ProviderPool:
 
     async def _connect(self, account: TelegramAccount) -> TelegramProvider:
         if account.provider == "simulator":
-            if self._http is None:  # created on the running loop, as aiohttp wants
+            if self._http is None or self._polls is None:  # on the running loop, as aiohttp wants
                 self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
-            return SimulatorProvider(self._simulator_url, account.phone, self._http)
+                # Each held account keeps one long poll open, as it keeps one connection to
+                # Telegram: polls share no cap, so a worker holding more accounts than the
+                # requests' cap still sends and checks health at once.
+                self._polls = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+            return SimulatorProvider(self._simulator_url, account.phone, self._http, self._polls)
         if account.session_encrypted is None or account.api_id is None:
             raise Unauthorized("SESSION_MISSING")
         from activities.telegram.telethon_provider import TelethonProvider, telethon_client
@@ -67,5 +72,6 @@ class ProviderPool:
     async def close(self) -> None:
         for account_id in list(self._providers):
             await self.drop(account_id)
-        if self._http is not None:
-            await self._http.close()
+        for http in (self._http, self._polls):
+            if http is not None:
+                await http.close()

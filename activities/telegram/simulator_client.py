@@ -49,10 +49,18 @@ class SimulatorProvider:
     # it accepts a bare user id without an access hash.
     needs_access_hash = False
 
-    def __init__(self, base_url: str, phone: str, client: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        phone: str,
+        client: aiohttp.ClientSession,
+        polls: aiohttp.ClientSession | None = None,
+    ) -> None:
         self._base = base_url.rstrip("/")
         self._phone = phone
         self._http = client
+        # Long polls go on their own session so that they never hold a request's connection.
+        self._polls = polls or client
 
     async def send_message(self, peer: Peer, text: str, random_id: int) -> SentMessage:
         try:
@@ -107,7 +115,7 @@ class SimulatorProvider:
 
     async def get_updates(self, cursor: Cursor, timeout: float) -> list[Update]:
         try:
-            async with self._http.get(
+            async with self._polls.get(
                 f"{self._base}/accounts/{self._phone}/updates",
                 params={"after": str(cursor.offset), "timeout": str(timeout)},
                 timeout=aiohttp.ClientTimeout(total=timeout + 10),
