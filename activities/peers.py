@@ -7,7 +7,7 @@ import logging
 from activities.telegram.base import PEER_ERRORS, Peer, PeerUnusable, TelegramProvider
 from db.repositories import peers as peer_repo
 from db.session import SessionFactory
-from db.vocabulary import NodeType
+from db.vocabulary import LogEvent, LogStatus, NodeType
 from workflows.types import LogEntry
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,8 @@ class PeerResolver:
             LogEntry(
                 node_id=node_id,
                 node_type=NodeType.SEND_MESSAGE,
-                event_type="contact_resolved",
-                status="resolved",
+                event_type=LogEvent.CONTACT_RESOLVED,
+                status=LogStatus.RESOLVED,
                 details={"via": "contacts.importContacts", "telegram_user_id": user.user_id},
             )
         )

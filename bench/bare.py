@@ -16,6 +16,18 @@ async def bench_noop(n: int) -> int:
 class BareWorkflow:
     """The baseline: what Temporal costs with no tgflows logic at all."""
 
+    def __init__(self) -> None:
+        self.paused = False
+
+    @workflow.signal
+    def pause(self) -> None:
+        """The pause baseline's signal: one workflow task that sets a flag."""
+        self.paused = True
+
+    @workflow.query
+    def is_paused(self) -> bool:
+        return self.paused
+
     @workflow.run
     async def run(self, sleep_seconds: int) -> int:
         for i in range(2):

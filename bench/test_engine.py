@@ -24,6 +24,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from bench.bare_pause import bare_pause
 from bench.common import CONTACTS, bulk_campaign, report, start_bare
 from bench.cpu import (
     cpu_by_process,
@@ -337,6 +338,12 @@ async def test_pause_under_load(
     # pause is measured against another benchmark's tail.
     for program in ("bare_worker", "worker", "temporal"):
         await quiet(program, below=0.1)
+    # The engine's own floor, in the same run: as many bare workflows, each told once.
+    tag = -random.randint(10, 10**9)
+    bare = await bare_pause(client, BARE_QUEUE, CONTACTS, unique("pau"), tag)
+    report("pause_baseline", **bare, note="bare workflows signalled once each, 64 in flight")
+    for program in ("bare_worker", "temporal"):
+        await quiet(program, below=0.1)
     many = flow(*[(f"s{i}", "send_message", {"text": f"msg {i}"}) for i in range(3)])
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=CONTACTS, flow=many)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
@@ -484,6 +491,8 @@ async def test_pause_under_load(
         sampled_paused_max_s=max(sampled, default=float("nan")),
         all_paused_p50_s=_percentile(list(acked.values()), 0.5),
         all_paused_max_s=max(acked.values(), default=float("nan")),
+        bare_acked_max_s=bare["acked_max_s"],
+        ratio_to_bare=max(acked.values(), default=float("nan")) / bare["acked_max_s"],
         all_not_acknowledged=len(pending_all),
         sampled_not_acknowledged=len(pending),
         ended_instead=len(finished),

@@ -52,6 +52,8 @@ class LogEvent(StrEnum):
     WAITING_FOR_REPLY = "waiting_for_reply"
     # An auto_winner node picked its A/B winner (one row per campaign and node).
     AB_WINNER = "ab_winner"
+    # A lead known by phone only was found on Telegram before its first message.
+    CONTACT_RESOLVED = "contact_resolved"
 
 
 class LogStatus(StrEnum):
@@ -67,6 +69,7 @@ class LogStatus(StrEnum):
     READ = "read"
     OPTED_OUT = "opted_out"
     SKIPPED = "skipped"
+    RESOLVED = "resolved"
 
 
 class WaitingReason(StrEnum):

@@ -1463,7 +1463,7 @@ export type LogEntryOut = {
  *
  * What a log row records; the first four (and delivery_confirmed) feed the activities.
  */
-export type LogEvent = 'message_sent' | 'delivery_confirmed' | 'campaign_activity' | 'response_detected' | 'message_read' | 'deferred' | 'delay_started' | 'waiting_for_reply' | 'ab_winner';
+export type LogEvent = 'message_sent' | 'delivery_confirmed' | 'campaign_activity' | 'response_detected' | 'message_read' | 'deferred' | 'delay_started' | 'waiting_for_reply' | 'ab_winner' | 'contact_resolved';
 
 /**
  * LogLineOut
@@ -1508,7 +1508,7 @@ export type LogLineOut = {
 /**
  * LogStatus
  */
-export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read' | 'opted_out' | 'skipped';
+export type LogStatus = 'completed' | 'sent' | 'delivered' | 'failed' | 'deferred' | 'waiting' | 'cancelled' | 'responded' | 'replied' | 'read' | 'opted_out' | 'skipped' | 'resolved';
 
 /**
  * LoginCode
