@@ -42,7 +42,8 @@ class Prepared:
         return {**self.constants, **given}
 
 
-@lru_cache(maxsize=64)
+# Above the number of statement shapes the repositories cache (executions: 128).
+@lru_cache(maxsize=256)
 def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
     if compiled.literal_execute_params or compiled.post_compile_params:
