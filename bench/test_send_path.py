@@ -76,7 +76,7 @@ async def simulator() -> AsyncIterator[str]:
         yield url
 
 
-async def _no_unauthorized(account_id: int, code: str) -> int:
+async def _no_unauthorized(account_id: int, code: str) -> dict[int, int]:
     raise AssertionError(f"account {account_id} unauthorized: {code}")
 
 
