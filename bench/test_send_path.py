@@ -30,7 +30,7 @@ from tests.conftest import Caller
 from workflows.types import SendRequest
 
 pytestmark = pytest.mark.slow
-SENDS = 2000
+SENDS = int(os.environ.get("BENCH_SENDS", "2000"))
 # BENCH_FIRST_SEND=1: every send is a lead's first, so it also asks Telegram (here the
 # simulator) whether the lead may be written to (activities.contact_requirements).
 FIRST_SEND = os.environ.get("BENCH_FIRST_SEND") == "1"
@@ -76,7 +76,7 @@ async def simulator() -> AsyncIterator[str]:
         yield url
 
 
-async def _no_unauthorized(account_id: int, code: str) -> int:
+async def _no_unauthorized(account_id: int, code: str) -> dict[int, int]:
     raise AssertionError(f"account {account_id} unauthorized: {code}")
 
 

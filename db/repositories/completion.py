@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import String, all_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import prepared
 from db.models import CampaignFlow, FlowExecution
 from db.models.executions import TERMINAL
 from db.vocabulary import CampaignStatus
@@ -15,7 +17,9 @@ _OPEN_LEFT = select(
     .where(
         FlowExecution.campaign_id == bindparam("campaign_id"),
         FlowExecution.deleted_at.is_(None),
-        FlowExecution.status.not_in(TERMINAL),
+        # <> ALL (ARRAY[...]) is what PostgreSQL makes of NOT IN (...); written so, the
+        # list is part of the statement's text and it runs prepared (db.prepared).
+        FlowExecution.status != all_(array(TERMINAL, type_=String)),
     )
     .exists()
 )
@@ -31,7 +35,7 @@ async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> 
     so it sees what that action committed: a single UPDATE would re-check its row after
     the wait but not the executions, and complete a campaign that just got contacts.
     """
-    if await session.scalar(_OPEN_LEFT, {"campaign_id": campaign_id}):
+    if await _open_left(session, campaign_id):
         return False
     active = await session.scalar(
         select(CampaignFlow.id)
@@ -44,7 +48,7 @@ async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> 
         )
         .with_for_update(key_share=True)
     )
-    if active is None or await session.scalar(_OPEN_LEFT, {"campaign_id": campaign_id}):
+    if active is None or await _open_left(session, campaign_id):
         return False
     await session.execute(
         update(CampaignFlow)
@@ -52,3 +56,8 @@ async def complete_campaign_if_done(session: AsyncSession, campaign_id: int) -> 
         .values(status=CampaignStatus.COMPLETED, updated_at=func.now())
     )
     return True
+
+
+async def _open_left(session: AsyncSession, campaign_id: int) -> bool:
+    row = await prepared.fetch_one(session, _OPEN_LEFT, {"campaign_id": campaign_id})
+    return bool(row and row[0])

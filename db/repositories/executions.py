@@ -13,6 +13,7 @@ from sqlalchemy import Row, Select, Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert, Update, UpdateBase
 
+from db import prepared
 from db.models import CampaignFlow, Contact, FlowExecution
 from db.repositories import send_fence
 from db.repositories.execution_logs import log_insert, log_params, log_rows
@@ -104,12 +105,11 @@ async def lock_execution(
         # fence committed.
         await send_fence.enter_send(session, campaign_id)
     # One round trip: the campaign as it is, the execution locked.
-    row = (
-        await session.execute(
-            _lock_statement(with_flow, tuple(also)),
-            {"execution_id": execution_id, "campaign_id": campaign_id},
-        )
-    ).one_or_none()
+    row = await prepared.fetch_one(
+        session,
+        _lock_statement(with_flow, tuple(also)),
+        {"execution_id": execution_id, "campaign_id": campaign_id},
+    )
     if row is None:
         return None
     execution, extra = _split(row)
@@ -153,7 +153,7 @@ def _executions(also: Sequence[Any]) -> Select[Any]:
     return select(*_EXECUTION, *also).join(Contact, Contact.id == FlowExecution.contact_id)
 
 
-def _split(row: Row[Any]) -> tuple[ExecutionState, tuple[Any, ...]]:
+def _split(row: Row[Any] | tuple[Any, ...]) -> tuple[ExecutionState, tuple[Any, ...]]:
     n = len(_EXECUTION)
     return ExecutionState(*row[:n]), tuple(row[n:])
 
@@ -186,7 +186,7 @@ async def save_execution(
     parameters = {"the_execution": execution.id, **params(values, "v_"), **write_params(with_)}
     if rows:
         parameters |= log_params(execution, rows)
-    await session.execute(statement, parameters)
+    await prepared.execute(session, statement, parameters)
 
 
 @lru_cache(maxsize=128)

@@ -5,11 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Executable, ScalarSelect, Table, bindparam, func, or_, select, update
+from sqlalchemy import (
+    ScalarSelect,
+    Table,
+    bindparam,
+    func,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
+from db import prepared
 from db.models import AccountConversation, Contact, FlowExecution, Message, TelegramAccount
 from db.repositories.writes import Shape, Write, bound, params, shape_of, update_of, write_params
 from db.vocabulary import MessageStatus
@@ -19,8 +31,10 @@ _ACCOUNTS: Table = TelegramAccount.__table__  # type: ignore[assignment]
 _CONVERSATIONS: Table = AccountConversation.__table__  # type: ignore[assignment]
 
 
+# The account's columns by attribute: lock_account builds the account from its row.
+_ACCOUNT_FIELDS = tuple(attr.key for attr in inspect(TelegramAccount).column_attrs)
 _LOCK_ACCOUNT = (
-    select(TelegramAccount, func.clock_timestamp())
+    select(*(getattr(TelegramAccount, key) for key in _ACCOUNT_FIELDS), func.clock_timestamp())
     .where(TelegramAccount.id == bindparam("account_id"))
     .with_for_update(key_share=True)
 )
@@ -34,9 +48,14 @@ async def lock_account(
     Every worker takes its send times from this one clock, after the previous holder has
     committed: a time read before waiting for the lock, or from a worker's own clock,
     can be earlier than the previous send it queues behind.
+
+    The account is built from its row, not loaded into the session: the send path only
+    reads it (its writes are statements of their own).
     """
-    row = (await session.execute(_LOCK_ACCOUNT, {"account_id": account_id})).one_or_none()
-    return None if row is None else (row[0], row[1])
+    row = await prepared.fetch_one(session, _LOCK_ACCOUNT, {"account_id": account_id})
+    if row is None:
+        return None
+    return TelegramAccount(**dict(zip(_ACCOUNT_FIELDS, row[:-1], strict=True))), row[-1]
 
 
 async def database_clock(session: AsyncSession) -> datetime:
@@ -145,7 +164,7 @@ async def record_planned_send(
         shape_of(values), tuple(write.shape() for write in with_), opens_conversation
     )
     parameters = {**params(values, "v_"), **write_params(with_)}
-    row = (await session.execute(statement, parameters)).one_or_none()
+    row = await prepared.fetch_one(session, statement, parameters)
     if row is not None:
         return PlannedSend(*row)
     # Already sent by an earlier attempt: the row was left alone.
@@ -157,7 +176,7 @@ async def record_planned_send(
 @lru_cache(maxsize=16)
 def _claim_statement(
     values: Shape, writes: tuple[tuple[Table, Shape], ...], opens_conversation: bool
-) -> Executable:
+) -> ReturningInsert[Any]:
     new = insert(_MESSAGES).values(bound(values, "v_"))
     statement = new.on_conflict_do_update(
         index_elements=["account_id", "random_id"],

@@ -16,6 +16,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import prepared
+
 # pg_advisory_xact_lock(int, int): the first key says whose lock it is ("tg").
 NAMESPACE = 0x7467
 _SHARED = text("SELECT pg_advisory_xact_lock_shared(CAST(:ns AS integer), CAST(:key AS integer))")
@@ -29,7 +31,7 @@ def _key(campaign_id: int) -> int:
 
 async def enter_send(session: AsyncSession, campaign_id: int) -> None:
     """Hold the campaign's fence shared until the transaction ends (one send)."""
-    await session.execute(_SHARED, {"ns": NAMESPACE, "key": _key(campaign_id)})
+    await prepared.execute(session, _SHARED, {"ns": NAMESPACE, "key": _key(campaign_id)})
 
 
 async def halt_sends(session: AsyncSession, campaign_id: int) -> None:
