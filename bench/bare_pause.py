@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from temporalio.client import Client
@@ -30,21 +31,29 @@ async def _acknowledged(client: Client, workflow_id: str) -> tuple[datetime, dat
 
 
 async def bare_pause(
-    client: Client, queue: str, count: int, label: str, tag: int, timeout: float = 1800
+    client: Client,
+    queue: str,
+    count: int,
+    label: str,
+    tag: int,
+    settled: Callable[[], Awaitable[None]],
+    timeout: float = 1800,
 ) -> dict[str, float]:
     """Start `count` sleeping bare workflows, signal each, and time the acknowledgements
-    (seconds after the first signal call)."""
+    (seconds after the first signal call). `settled` returns once the worker and the
+    server are quiet again: the histories are read only then, so that reading them does
+    not compete with the tasks it times."""
     await start_bare(client, queue, count, 3600, label, tag)
     ids = [f"bare-{label}-{i}" for i in range(count)]
 
-    async def settled(workflow_id: str) -> bool:
+    async def asleep(workflow_id: str) -> bool:
         # Its two activities done and the timer started: as a paused lead, it waits.
         async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
             if event.HasField("timer_started_event_attributes"):
                 return True
         return False
 
-    while not all(await asyncio.gather(*(settled(i) for i in ids[-50:]))):
+    while not all(await asyncio.gather(*(asleep(i) for i in ids[-50:]))):
         await asyncio.sleep(1)
     gate = asyncio.Semaphore(IN_FLIGHT)
     began_at = datetime.now(UTC)
@@ -56,6 +65,7 @@ async def bare_pause(
 
     await asyncio.gather(*(signal(i) for i in ids))
     signals_s = time.perf_counter() - began
+    await settled()
     read = asyncio.Semaphore(10)
     acked: dict[str, tuple[datetime, datetime]] = {}
     while len(acked) < count and time.perf_counter() - began < timeout:
@@ -68,7 +78,7 @@ async def bare_pause(
 
         await asyncio.gather(*(one(i) for i in ids if i not in acked))
         if len(acked) < count:
-            await asyncio.sleep(2)
+            await settled()
     delivered = sorted((s - began_at).total_seconds() for s, _ in acked.values())
     done = sorted((a - began_at).total_seconds() for _, a in acked.values())
     return {

@@ -28,7 +28,6 @@ from bench.bare_pause import bare_pause
 from bench.common import CONTACTS, bulk_campaign, report, start_bare
 from bench.cpu import (
     cpu_by_process,
-    cpu_by_program,
     cpu_by_thread,
     cpu_delta,
     parent_of,
@@ -116,12 +115,21 @@ async def count_status(sessions: SessionFactory, cid: int, *statuses: str) -> in
 
 
 async def quiet(program: str, *, window: float = 2.0, below: float = 0.05) -> None:
-    """Until a program uses less than `below` of a core over `window` seconds."""
-    before = cpu_by_program()
+    """Until this run's processes of a program (the test's descendants: its Temporal
+    server, workers, simulator) use less than `below` of a core over `window` seconds;
+    other runs on a shared host do not count."""
+
+    def used() -> float:
+        ours = stack_pids(os.getpid())
+        return sum(
+            s for (name, pid), s in cpu_by_process().items() if pid in ours and name == program
+        )
+
+    before = used()
     while True:
         await asyncio.sleep(window)
-        after = cpu_by_program()
-        if after.get(program, 0) - before.get(program, 0) < below * window:
+        after = used()
+        if after - before < below * window:
             return
         before = after
 
@@ -340,10 +348,13 @@ async def test_pause_under_load(
         await quiet(program, below=0.1)
     # The engine's own floor, in the same run: as many bare workflows, each told once.
     tag = -random.randint(10, 10**9)
-    bare = await bare_pause(client, BARE_QUEUE, CONTACTS, unique("pau"), tag)
+
+    async def settled() -> None:
+        for program in ("bare_worker", "temporal"):
+            await quiet(program, below=0.1)
+
+    bare = await bare_pause(client, BARE_QUEUE, CONTACTS, unique("pau"), tag, settled)
     report("pause_baseline", **bare, note="bare workflows signalled once each, 64 in flight")
-    for program in ("bare_worker", "temporal"):
-        await quiet(program, below=0.1)
     many = flow(*[(f"s{i}", "send_message", {"text": f"msg {i}"}) for i in range(3)])
     cid, _ = await bulk_campaign(sessions, user_id=caller.user_id, count=CONTACTS, flow=many)
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
