@@ -18,6 +18,8 @@ import time
 
 
 class CpuBudget:
+    """CPU-seconds the api may spend on reads: `cores` each second, `burst` saved up."""
+
     def __init__(self, cores: float, burst: float) -> None:
         self.cores = cores
         self.burst = burst
