@@ -13,6 +13,7 @@ from api.campaigns import contact_routes as campaign_contacts
 from api.campaigns import preview_routes as preview
 from api.campaigns import routes as campaigns
 from api.console.spa import mount_console
+from api.cpubudget import CpuBudget
 from api.directory import accounts, contacts, do_not_contact, reply_rules, telethon_login
 from api.docs import install_docs
 from api.errors import COMMON_RESPONSES, install_crash_handler, install_error_handlers
@@ -25,6 +26,7 @@ from api.reports import diagnosis_routes as diagnosis
 from api.reports import routes as reports
 from api.token_cache import TokenCache
 from api.webhooks import routes as webhooks
+from db.backend_priority import lower_backend_priority
 from db.session import make_engine, make_session_factory
 from db.settings import Settings, get_settings
 from workflows.limits import AUTH_FAILURES_PER_MINUTE
@@ -44,6 +46,9 @@ def create_app(
             # Served by `tgflows api` (the lifespan runs in its own process): on a host
             # it shares with the worker, the sends get the CPU before the readers.
             os.nice(settings.api_nice)
+        if settings.api_read_cpu:
+            # The process's CPU is the api's alone only when it is served on its own.
+            app.state.read_budget = CpuBudget(settings.api_read_cpu, settings.api_read_cpu_burst)
         # The api's own pool, sized to its read gate plus room for writes, apart from
         # the worker's (another process); every statement bounded in time.
         engine = make_engine(
@@ -53,6 +58,8 @@ def create_app(
             statement_timeout=settings.api_statement_timeout_seconds,
             application_name="tgflows-api",
         )
+        if settings.api_nice:
+            lower_backend_priority(engine, settings.api_nice)
         app.state.sessions = make_session_factory(engine)
         app.state.temporal = None  # connected on first use, so the api starts without it
         yield
@@ -73,6 +80,7 @@ def create_app(
     app.state.telethon_login = telegram_login or NoTelegramLogin()
     app.state.auth_failures = FailureLimiter(AUTH_FAILURES_PER_MINUTE)
     app.state.token_cache = TokenCache(settings.api_token_cache_seconds)
+    app.state.read_budget = None  # set by the lifespan
     install_error_handlers(app)
     install_crash_handler(app)
     install_docs(app)

@@ -13,8 +13,10 @@ Then the concurrency: a GET on the product's data (campaigns, contacts, executio
 accounts...) takes one of `limit` slots for as long as its handler works, that is until
 the response starts (a streamed export holds it only while its first rows are fetched).
 Further reads queue in arrival order; one that waited `max_wait` seconds is answered 503
-`busy` with Retry-After. Writes (launch, pause, imports) and the health, metrics, docs
-and console paths never wait here.
+`busy` with Retry-After. With a slot, a read also waits for the api's CPU budget
+(api/cpubudget.py), the bound over all callers together, within the same `max_wait`.
+Writes (launch, pause, imports) and the health, metrics, docs and console paths never
+wait here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import json
 import math
 import time
 
+from api.cpubudget import CpuBudget
 from api.middleware import App, Message, Receive, Scope, Send
 
 # The product's read routes start with these; the rest is the console, docs, health.
@@ -79,7 +82,8 @@ def caller_key(scope: Scope) -> int:
 
 class ReadGate:
     """Reads paced per caller (`rate`, `burst`), then up to `limit` at once, the others
-    queued (FIFO, as asyncio.Semaphore)."""
+    queued (FIFO, as asyncio.Semaphore), each started within the app's CPU budget if it
+    has one (`app.state.read_budget`, set where the api is a process of its own)."""
 
     def __init__(
         self,
@@ -121,22 +125,24 @@ class ReadGate:
             if wait > 0:
                 self.paced += 1
                 await asyncio.sleep(wait)
+        began = time.monotonic()
         if self._slots.locked():
             self.waited += 1
-            began = time.monotonic()
             try:
                 await asyncio.wait_for(self._slots.acquire(), self.max_wait)
             except TimeoutError:
-                self.refused += 1
-                waited = time.monotonic() - began
-                await _refuse(send, 503, "busy", _BUSY.format(waited), 1)
+                await self._busy(send, began)
                 return
         else:
             await self._slots.acquire()  # a free slot: taken without suspending
-        held = True
+        held, budget = True, _budget(scope)
+        counted = False
 
         def release() -> None:
-            nonlocal held
+            nonlocal held, counted
+            if counted and budget is not None:
+                counted = False
+                budget.finished()
             if held:
                 held = False
                 self._slots.release()
@@ -147,9 +153,28 @@ class ReadGate:
             await send(message)
 
         try:
+            if budget is not None:
+                if budget.owed() > 0:
+                    self.waited += 1
+                    if not await budget.wait(began + self.max_wait):
+                        release()
+                        await self._busy(send, began)
+                        return
+                budget.started()
+                counted = True
             await self.app(scope, receive, send_releasing)
         finally:
             release()
+
+    async def _busy(self, send: Send, began: float) -> None:
+        self.refused += 1
+        await _refuse(send, 503, "busy", _BUSY.format(time.monotonic() - began), 1)
+
+
+def _budget(scope: Scope) -> CpuBudget | None:
+    app = scope.get("app")
+    budget = getattr(getattr(app, "state", None), "read_budget", None)
+    return budget if isinstance(budget, CpuBudget) else None
 
 
 _BUSY = "The api is answering other reads; waited {:.0f} s, retry shortly"

@@ -7,7 +7,9 @@ run: quiet, then `READERS` clients reading lists, statistics and logs in a loop 
 two quiet ones (which also cancels the drift of a long campaign). It also says the
 cores each program of the run used in each phase and the reads' share of them while
 the readers ran (`read_share`), which other loads on the host move less. BENCH_READERS,
-BENCH_READ_SECONDS, BENCH_QUIET_SECONDS and BENCH_READ_LEADS scale it down.
+BENCH_READ_SECONDS, BENCH_QUIET_SECONDS and BENCH_READ_LEADS scale it down;
+BENCH_READ_TOKENS (1) spreads the readers over that many tokens of the user, each a
+caller of its own for the api's per-caller pace (as many users would be).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ import pytest
 from sqlalchemy import func, select, text
 from temporalio.testing import WorkflowEnvironment
 
+from api.identity.service import issue_token
 from bench.common import bulk_campaign, report
 from bench.cpu import tree_cpu
 from bench.processes import simulator_process, worker_process
-from db.models import Message
+from db.models import Message, User
 from db.session import SessionFactory
 from tests.conftest import Caller, eventually, free_port
 from tests.processes import TGFLOWS, process
@@ -39,6 +42,7 @@ READERS = int(os.environ.get("BENCH_READERS", "50"))
 SECONDS = float(os.environ.get("BENCH_READ_SECONDS", "60"))
 QUIET = float(os.environ.get("BENCH_QUIET_SECONDS", "30"))
 LEADS = int(os.environ.get("BENCH_READ_LEADS", "20000"))
+TOKENS = int(os.environ.get("BENCH_READ_TOKENS", "1"))
 WARM = min(200, LEADS // 20)  # sends before the first phase
 
 ONE_SEND = {
@@ -171,6 +175,7 @@ async def test_reads_do_not_starve_sending(
         ) as http,
     ):
         headers = caller.headers()
+        callers = [headers, *[await _another_token(sessions, caller) for _ in range(TOKENS - 1)]]
         launched = await http.post(f"/campaign-flows/{cid}/launch", headers=headers)
         assert launched.status_code < 300, launched.text
         # Past the start: connections made, first workflows cached.
@@ -188,8 +193,8 @@ async def test_reads_do_not_starve_sending(
         latencies: list[float] = []
         until = time.perf_counter() + SECONDS
         readers = [
-            asyncio.create_task(read_loop(http, headers, cid, until, latencies))
-            for _ in range(READERS)
+            asyncio.create_task(read_loop(http, callers[i % TOKENS], cid, until, latencies))
+            for i in range(READERS)
         ]
         loaded = await rate(sessions, cid, SECONDS)
         cpu2 = await cpu_snapshot(sessions, roots)
@@ -213,6 +218,7 @@ async def test_reads_do_not_starve_sending(
     report(
         "reads_vs_sending",
         readers=READERS,
+        tokens=TOKENS,
         read_seconds=SECONDS,
         sends_per_s_quiet_before=quiet_before,
         sends_per_s_quiet_after=quiet_after,
@@ -234,6 +240,15 @@ async def test_reads_do_not_starve_sending(
         target="drop<=0.10",
     )
     assert total < LEADS, "the campaign ran out of leads during the measure: raise LEADS"
+
+
+async def _another_token(sessions: SessionFactory, caller: Caller) -> dict[str, str]:
+    """Headers with a new token of the caller's user: another caller for the pace."""
+    async with sessions.begin() as session:
+        user = await session.get(User, caller.user_id)
+        assert user is not None
+        _, token = await issue_token(session, user)
+    return {**caller.headers(), "Authorization": f"Bearer {token}"}
 
 
 async def _at_least(sessions: SessionFactory, cid: int, n: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,8 +53,18 @@ class Settings(BaseSettings):
     api_read_burst: int = Field(default=20, ge=1, alias="TGFLOWS_API_READ_BURST")
     # How long a checked bearer token opens reads without a lookup (0: always looked up).
     api_token_cache_seconds: float = Field(default=5, ge=0, alias="TGFLOWS_API_TOKEN_CACHE")
-    # Added to the api process's CPU niceness at start (0: unchanged).
+    # Added to the CPU niceness of the api process at start, and of its PostgreSQL
+    # backends when the server runs on the same host (0: unchanged).
     api_nice: int = Field(default=5, ge=0, le=19, alias="TGFLOWS_API_NICE")
+    # The api's CPU (cores, on average) beyond which reads wait, over all callers (5 %
+    # of the cores it may run on), and the CPU-seconds a quiet api saves up for a burst
+    # of reads (0 cores: no bound).
+    api_read_cpu: float = Field(
+        default_factory=lambda: 0.05 * len(os.sched_getaffinity(0)),
+        ge=0,
+        alias="TGFLOWS_API_READ_CPU",
+    )
+    api_read_cpu_burst: float = Field(default=0.5, gt=0, alias="TGFLOWS_API_READ_CPU_BURST")
     api_statement_timeout_seconds: float = Field(
         default=30, gt=0, alias="TGFLOWS_API_STATEMENT_TIMEOUT"
     )

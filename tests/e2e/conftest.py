@@ -35,6 +35,9 @@ def console_app(database_url: str, temporal_env: WorkflowEnvironment) -> FastAPI
         DATABASE_URL=database_url,
         TGFLOWS_TASK_QUEUE=TASK_QUEUE,
         TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
+        # This process also runs the test session's worker and simulator: its CPU is not
+        # the api's, so a budget of the api's CPU for reads means nothing here.
+        TGFLOWS_API_READ_CPU=0,
     )
     return create_app(settings, telegram_login=TelethonLogin())
 
