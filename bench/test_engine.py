@@ -43,6 +43,7 @@ from workflows.types import ContactState, control_workflow_id
 
 pytestmark = pytest.mark.slow
 BARE_QUEUE = "bench-bare"
+CONTACT = "ContactWorkflow"
 QUEUE = "bench-tgflows"
 CLOSED_EVENTS = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
@@ -210,6 +211,12 @@ async def test_engine_overhead(
         cpu_ms_postgres=our_cpu["cpu_ms_postgres"],
         **phases,
     )
+    # What the server stores per lead: one bare workflow's history against one lead's.
+    report(
+        "engine_overhead_history",
+        **await _history_shape(client, "WorkflowType='BareWorkflow'", "bare_"),
+        **await _history_shape(client, f"CampaignId='{cid}' AND WorkflowType='{CONTACT}'", ""),
+    )
     # Where each contact's CPU went: the bare run, then ours (ms per workflow); the
     # worker, server and database always, other programs when they used any.
     always = ("cpu_ms_temporal", "cpu_ms_worker", "cpu_ms_bare_worker", "cpu_ms_postgres")
@@ -217,6 +224,26 @@ async def test_engine_overhead(
     report("engine_overhead_cpu_tgflows", **{k: v for k, v in our_cpu.items() if v or k in always})
     # The worker's threads: its Python main thread, the Temporal core's Rust threads.
     report("engine_overhead_worker_threads", **{k: v for k, v in worker_threads.items() if v})
+
+
+async def _history_shape(client: Client, query: str, prefix: str) -> dict[str, float]:
+    """Events, workflow tasks and payload bytes in the history of one closed workflow."""
+    async for execution in client.list_workflows(f"{query} AND ExecutionStatus='Completed'"):
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        history = await handle.fetch_history()
+        kinds = Counter(EventType.Name(e.event_type) for e in history.events)
+        tasks = kinds["EVENT_TYPE_WORKFLOW_TASK_COMPLETED"]
+        sizes = ", ".join(
+            f"{EventType.Name(e.event_type)[11:].lower()}={e.ByteSize()}" for e in history.events
+        )
+        print(f"history {prefix or 'tgflows_'}events: {sizes}")
+        return {
+            f"{prefix}events": float(len(history.events)),
+            f"{prefix}workflow_tasks": float(tasks),
+            f"{prefix}activities": float(kinds["EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]),
+            f"{prefix}history_bytes": float(sum(e.ByteSize() for e in history.events)),
+        }
+    return {}
 
 
 async def _postmaster(sessions: SessionFactory) -> int:

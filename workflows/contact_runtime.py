@@ -123,7 +123,14 @@ class LeadRuntime:
         small flow), else loaded by the worker (which caches it)."""
         if self._flow is not None and self._flow[0] == version:
             return self._flow[1]
-        if inline is not None and workflow.patched(FLOW_IN_PLAN):
+        if inline is not None and workflow.unsafe.is_replaying():
+            # Histories recorded before this change hold a `flow-in-plan` patch marker
+            # here (and its search attribute upsert), which replay must match; a new run
+            # records none (two events and a visibility write less per lead). The branch
+            # below never depended on the answer: plans without their flow (histories
+            # from before plans carried one) take the local activity either way.
+            workflow.patched(FLOW_IN_PLAN)
+        if inline is not None:
             doc = FlowDocument(self._inp.campaign_id, version, inline)
         else:
             doc = await workflow.execute_local_activity_method(

@@ -24,6 +24,8 @@ HISTORIES = Path(__file__).parent / "histories"
 # choice_key (variants drawn from workflow.random()); the newest, with it (drawn per
 # lead, workflows.flowstep.lead_draw) and with the first send's requirement check.
 HISTORY = HISTORIES / "every_node_lead_draws.json"
+# every_node_flow_in_plan.json: the same flow recorded when a plan's inline flow was
+# taken behind the `flow-in-plan` patch marker, which new runs no longer record.
 # Every stored history of a contact workflow (others, like the webhook stream's, have
 # their own replay tests).
 STORED = sorted(
