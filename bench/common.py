@@ -31,17 +31,23 @@ async def bulk_campaign(
     count: int,
     flow: dict[str, Any],
     account: dict[str, Any] | None = None,
+    accounts: int = 1,
 ) -> tuple[int, int]:
-    """A draft campaign with `count` pending executions, inserted in bulk."""
+    """A draft campaign with `count` pending executions, inserted in bulk; with
+    `accounts` > 1 it rotates over that many accounts alike (the first is returned)."""
     async with sessions.begin() as session:
-        acct = TelegramAccount(
-            user_id=user_id,
-            provider="simulator",
-            phone=f"+9{secrets.randbelow(10**10)}",
-            **(account or {}),
-        )
-        session.add(acct)
+        every = [
+            TelegramAccount(
+                user_id=user_id,
+                provider="simulator",
+                phone=f"+9{secrets.randbelow(10**10)}",
+                **(account or {}),
+            )
+            for _ in range(accounts)
+        ]
+        session.add_all(every)
         await session.flush()
+        acct = every[0]
         tag = secrets.token_hex(3)
         contact_ids = list(
             await session.scalars(
@@ -57,6 +63,7 @@ async def bulk_campaign(
             status="draft",
             enabled=True,
             telegram_account_id=acct.id,
+            telegram_account_ids=[a.id for a in every] if accounts > 1 else None,
             timezone="UTC",
             flow=flow,
             created_by=user_id,

@@ -69,7 +69,15 @@ def cpu_delta(
     With `only` (this run's processes, `stack_pids`), every other process on the
     machine (another run's server or database) counts as `elsewhere`, not as its
     program: the machine is shared, and `temporal` or `postgres` then mean this run's."""
-    keys = ("temporal", "worker", "bare_worker", "postgres", "simulator", "pytest", "other")
+    keys: tuple[str, ...] = (
+        "temporal",
+        "worker",
+        "bare_worker",
+        "postgres",
+        "simulator",
+        "pytest",
+        "other",
+    )
     used: dict[str, float] = defaultdict(float)
     for key, seconds in after.items():
         program = key[0] if only is None or key[1] in only else "elsewhere"
