@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from db.vocabulary import WaitingReason
+from workflows.pacing import Deferral
+
+if TYPE_CHECKING:
+    from db.models import TelegramAccount
 
 DAY = timedelta(days=1)
 # How long an account sends nothing after Telegram answered PEER_FLOOD.
@@ -97,3 +104,27 @@ def new_conversation_limit(
 def reopens_at(at: datetime, execution_id: int) -> datetime:
     """When a lead held by the cap tries again: early next day, spread by execution."""
     return day_start(at) + DAY + timedelta(seconds=(execution_id * 7919) % WAKE_SPREAD_SECONDS)
+
+
+def cap_deferral(
+    warmup: Warmup,
+    account: TelegramAccount,
+    *,
+    started_that_day: int,
+    at: datetime,
+    execution_id: int,
+) -> Deferral | None:
+    """A lead's first message from the account when the day's new conversations are all
+    started: held to the next day's reopening, with the cap's reason."""
+    limit = new_conversation_limit(
+        warmup,
+        first_sent_at=account.first_sent_at,
+        cooldown_until=account.cooldown_until,
+        started_that_day=started_that_day,
+        at=at,
+    )
+    if not limit.reached:
+        return None
+    return Deferral(
+        WaitingReason.NEW_CONVERSATION_CAP, reopens_at(at, execution_id), limit.reason()
+    )

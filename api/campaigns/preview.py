@@ -14,15 +14,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.campaigns.dryrun import SendClock, SimReply, walk
+from api.campaigns.preview_account import NewConversation, lead_account
 from api.campaigns.preview_schemas import PreviewIn, PreviewOut, PreviewReplyOut, PreviewStepOut
 from api.domain_errors import Invalid, NotFound
 from api.policies import Actor
 from db.models import CampaignFlow, Contact, TelegramAccount
 from db.reply_rules import classify
 from db.repositories import abtest as ab_repo
-from db.repositories import campaigns as campaigns_repo
 from db.repositories import do_not_contact as dnc_repo
-from db.repositories import messages as msg_repo
 from db.repositories import preview as repo
 from workflows import flowgraph, flowstep
 from workflows.pacing import DAY, HOUR, blocked, window_deferral
@@ -75,14 +74,14 @@ async def preview(
     start = body.start_at or max(now, campaign.scheduled_start_at or now)
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
-    account, recent, notes = await _account(session, campaign, now)
+    lead = await lead_account(session, campaign, contact_id, now)
     result = walk(
         flow,
         contact_variables(contact),
         choice_key=key,
         start=start,
         replies=replies,
-        send_clock=send_clock(campaign, account, recent),
+        send_clock=send_clock(campaign, lead.account, lead.recent, lead.new_conversation),
         on_reply=str((campaign.response_handling or {}).get("on_reply", "stop")),
         max_sends=max_sends,
         winners={d.node_id: d.winner for d in await ab_repo.decisions(session, campaign.id)},
@@ -109,7 +108,7 @@ async def preview(
             for s in result.steps
         ],
         unused_replies=[_reply(r) for r in result.unused_replies],
-        notes=notes,
+        notes=lead.notes,
     )
 
 
@@ -124,26 +123,16 @@ def _fingerprint(body: PreviewIn) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-async def _account(
-    session: AsyncSession, campaign: CampaignFlow, now: datetime
-) -> tuple[TelegramAccount | None, list[datetime], list[str]]:
-    if campaign.telegram_account_id is None:
-        return None, [], ["The campaign has no Telegram account: send times ignore its limits"]
-    account = await campaigns_repo.account_in_scope(
-        session, campaign.telegram_account_id, campaign.created_by, campaign.organization_id
-    )
-    if account is None:
-        return None, [], ["The campaign's account is gone: send times ignore its limits"]
-    recent = await msg_repo.recent_sends(session, account.id, now - DAY)
-    return account, recent, []
-
-
 def send_clock(
-    campaign: CampaignFlow, account: TelegramAccount | None, recent: list[datetime]
+    campaign: CampaignFlow,
+    account: TelegramAccount | None,
+    recent: list[datetime],
+    new_conversation: NewConversation | None = None,
 ) -> SendClock:
-    """When a send reached at a time would go: the sending window, then the account's
-    waits, caps and minimum interval (workflows.pacing, as the send path applies them),
-    counting the account's sends of the last day and this lead's earlier ones."""
+    """When a send reached at a time would go: the sending window, then (the lead's first
+    send) the account's cap on new conversations, then its waits, caps and minimum
+    interval (workflows.pacing and workflows.warmup, in the send path's order), counting
+    the account's sends of the last day and this lead's earlier ones."""
 
     def clock(at: datetime, sent: list[datetime]) -> tuple[datetime, list[str]]:
         held: list[str] = []
@@ -160,6 +149,9 @@ def send_clock(
                 continue
             if account is None:
                 break
+            if not sent and new_conversation and (d := new_conversation.hold(account, at)):
+                hold(d.until, d.detail)
+                continue
             times = [*recent, *sent]
             if b := blocked(
                 account,

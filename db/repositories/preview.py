@@ -51,3 +51,19 @@ async def campaign_leads(
             return
         yield rows
         after = rows[-1].id
+
+
+async def lead_execution(
+    session: AsyncSession, campaign_id: int, contact_id: int
+) -> tuple[int, int | None] | None:
+    """The contact's execution in the campaign: its id and the account it is pinned to."""
+    row = (
+        await session.execute(
+            select(FlowExecution.id, FlowExecution.telegram_account_id).where(
+                FlowExecution.campaign_id == campaign_id,
+                FlowExecution.contact_id == contact_id,
+                FlowExecution.deleted_at.is_(None),
+            )
+        )
+    ).first()
+    return (int(row[0]), row[1]) if row is not None else None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from activities.rotation import Capacity, capacity_of, choose
 from db.models import TelegramAccount
 from db.repositories.rotation import AccountLoad
+from workflows.rotation_choice import Capacity, capacity_of, choose
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 

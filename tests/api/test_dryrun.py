@@ -7,8 +7,10 @@ from typing import Any
 
 from api.campaigns.dryrun import SimReply, walk
 from api.campaigns.preview import send_clock
+from api.campaigns.preview_account import NewConversation
 from db.models import CampaignFlow, TelegramAccount
 from workflows.flowgraph import parse
+from workflows.warmup import Warmup, day_start, reopens_at
 
 T0 = datetime(2030, 1, 7, 10, 0, tzinfo=UTC)  # a Monday
 
@@ -22,6 +24,7 @@ def account(**kw: object) -> TelegramAccount:
         "cooldown_until": None,
         "next_send_at": None,
         "last_sent_at": None,
+        "first_sent_at": None,
     }
     return TelegramAccount(**{**base, **kw})
 
@@ -100,3 +103,26 @@ def test_the_send_limit_fails_the_run() -> None:
         max_sends=1,
     )
     assert result.stop.status == "failed" and "limit of 1 messages" in (result.stop.error or "")
+
+
+def test_a_reached_warmup_cap_holds_the_first_send_only() -> None:
+    """The send path's hold (activities.rotation.gate): to the next day's reopening,
+    spread by execution, with the cap's reason; a later send opens no conversation."""
+    today = day_start(T0)
+    capped = NewConversation(Warmup(3, 0, 3), today, started_today=3, execution_id=42)
+    result = walk(
+        parse(FLOW),
+        {},
+        choice_key="1:1",
+        start=T0,
+        replies=[],
+        send_clock=send_clock(campaign(), account(min_interval_seconds=60), [], capped),
+        max_sends=5,
+    )
+    hi, again = (s for s in result.steps if s.text)
+    assert hi.at == reopens_at(T0, 42) and hi.at > today + timedelta(days=1)
+    assert hi.held == ["new-conversation cap 3/day reached (warm-up day 1)"]
+    assert again.at == hi.at + timedelta(hours=1) and again.held == []
+    # Room left today: no hold.
+    room = NewConversation(Warmup(3, 0, 3), today, started_today=2, execution_id=42)
+    assert send_clock(campaign(), account(), [], room)(T0, []) == (T0, [])
