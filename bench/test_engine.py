@@ -195,6 +195,8 @@ async def test_engine_overhead(
     after = cpu_by_thread(processes)
     worker_threads = {f"cpu_ms_{k}": 1000 * (after[k] - threads.get(k, 0)) / n for k in after}
     phases = await _phases(sessions, cid)
+    bare_ms = bare_cpu["cpu_ms_bare_worker"] + bare_cpu["cpu_ms_temporal"]
+    sends_ms = our_cpu["cpu_ms_postgres"] + our_cpu.get("cpu_ms_simulator", 0.0)
     report(
         "engine_overhead",
         contacts=n,
@@ -209,6 +211,10 @@ async def test_engine_overhead(
         cpu_ms_worker=our_cpu["cpu_ms_worker"],
         cpu_ms_temporal=our_cpu["cpu_ms_temporal"],
         cpu_ms_postgres=our_cpu["cpu_ms_postgres"],
+        # The best ratio a CPU-bound host allows once each send is recorded in PostgreSQL
+        # and handed to Telegram (the simulator), even if the worker and the server cost
+        # no more than the bare workflow's: the bare activities record and send nothing.
+        ceiling_with_real_sends=bare_ms / (bare_ms + sends_ms),
         **phases,
     )
     # What the server stores per lead: one bare workflow's history against one lead's.

@@ -203,7 +203,8 @@ async def test_reads_do_not_starve_sending(
         assert launched.status_code < 300, launched.text
         # Past the start: connections made, first workflows cached.
         await eventually(lambda: _at_least(sessions, cid, WARM), timeout=600, interval=1)
-        await eventually(lambda: _all_started(sessions, cid), timeout=900, interval=1)
+        if paced:  # flat out, the campaign would be over by then
+            await eventually(lambda: _all_started(sessions, cid), timeout=900, interval=1)
         roots = {
             "readers": os.getpid(),
             "api": api_pid,
