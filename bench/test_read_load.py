@@ -1,15 +1,16 @@
 """API reads do not starve sending (issue 19, item 5).
 
-A campaign sends as fast as the worker can (no interval on its account) while the api
-runs as its own process, as deployed. Its send rate is measured in three phases of one
-run: quiet, then `READERS` clients reading lists, statistics and logs in a loop for
-`SECONDS`, then quiet again; the ratio compares the loaded phase with the mean of the
-two quiet ones (which also cancels the drift of a long campaign). It also says the
-cores each program of the run used in each phase and the reads' share of them while
-the readers ran (`read_share`), which other loads on the host move less. BENCH_READERS,
-BENCH_READ_SECONDS, BENCH_QUIET_SECONDS and BENCH_READ_LEADS scale it down;
-BENCH_READ_TOKENS (1) spreads the readers over that many tokens of the user, each a
-caller of its own for the api's per-caller pace (as many users would be).
+A campaign sends as fast as the worker can (no interval on its account, each lead a
+chain of BENCH_READ_CHAIN (40) messages, so that once the launch is over the sends go on
+without new workflows) while the api runs as its own process, as deployed. Its send rate
+is measured in three phases of one run: quiet, then `READERS` clients reading lists,
+statistics and logs in a loop for `SECONDS`, then quiet again; the ratio compares the
+loaded phase with the mean of the two quiet ones (which also cancels the drift of a long
+campaign). It also says the cores each program of the run used in each phase and the
+reads' share of them while the readers ran (`read_share`), which other loads on the host
+move less. BENCH_READERS, BENCH_READ_SECONDS, BENCH_QUIET_SECONDS and BENCH_READ_LEADS
+scale it down; BENCH_READ_TOKENS (1) spreads the readers over that many tokens of the
+user, each a caller of its own for the api's per-caller pace (as many users would be).
 
 The `paced` case runs the same phases on a campaign paced as campaigns are in use: it
 rotates over BENCH_READ_ACCOUNTS (10) accounts with a minimum interval of
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import random
 import time
@@ -46,20 +48,25 @@ QUEUE = "bench-reads"
 READERS = int(os.environ.get("BENCH_READERS", "50"))
 SECONDS = float(os.environ.get("BENCH_READ_SECONDS", "60"))
 QUIET = float(os.environ.get("BENCH_QUIET_SECONDS", "30"))
-LEADS = int(os.environ.get("BENCH_READ_LEADS", "20000"))
+LEADS = int(os.environ.get("BENCH_READ_LEADS", "1000"))
+CHAIN = int(os.environ.get("BENCH_READ_CHAIN", "40"))
 TOKENS = int(os.environ.get("BENCH_READ_TOKENS", "1"))
-WARM = min(200, LEADS // 20)  # sends before the first phase
+WARM = 200  # sends before the first phase
 ACCOUNTS = int(os.environ.get("BENCH_READ_ACCOUNTS", "10"))
 INTERVAL = int(os.environ.get("BENCH_READ_INTERVAL", "1"))
 
-ONE_SEND = {
-    "nodes": [
-        {"id": "s", "type": "start"},
-        {"id": "m", "type": "send_message", "data": {"text": "offer {first_name}"}},
-        {"id": "e", "type": "end"},
-    ],
-    "edges": [{"source": "s", "target": "m"}, {"source": "m", "target": "e"}],
-}
+
+def _chain(n: int) -> dict[str, Any]:
+    """start → n messages → end."""
+    ids = ["s", *[f"m{i}" for i in range(n)], "e"]
+    nodes: list[dict[str, Any]] = [
+        {"id": i, "type": "send_message", "data": {"text": "offer {first_name}"}} for i in ids
+    ]
+    nodes[0], nodes[-1] = {"id": "s", "type": "start"}, {"id": "e", "type": "end"}
+    return {
+        "nodes": nodes,
+        "edges": [{"source": a, "target": b} for a, b in itertools.pairwise(ids)],
+    }
 
 
 @contextlib.asynccontextmanager
@@ -176,14 +183,16 @@ async def test_reads_do_not_starve_sending(
     client = temporal_env.client
     caller: Caller = await make_user()
     allowed = ACCOUNTS / INTERVAL if paced else 0.0
-    # Paced, enough leads for the run's phases and no more: the whole launch is over
-    # before the first phase, so the fan-out's work is not measured with the sends.
+    # The whole launch is over before the first phase, so the fan-out's work is not
+    # measured with the sends: flat out, each lead sends a chain of messages; paced, one
+    # each, and enough leads for the run's phases and no more.
     leads = int(allowed * (2 * QUIET + SECONDS + 60)) + 2 * WARM if paced else LEADS
+    chain = 1 if paced else CHAIN
     cid, _ = await bulk_campaign(
         sessions,
         user_id=caller.user_id,
         count=leads,
-        flow=ONE_SEND,
+        flow=_chain(chain),
         account={"min_interval_seconds": INTERVAL} if paced else None,
         accounts=ACCOUNTS if paced else 1,
     )
@@ -203,8 +212,7 @@ async def test_reads_do_not_starve_sending(
         assert launched.status_code < 300, launched.text
         # Past the start: connections made, first workflows cached.
         await eventually(lambda: _at_least(sessions, cid, WARM), timeout=600, interval=1)
-        if paced:  # flat out, the campaign would be over by then
-            await eventually(lambda: _all_started(sessions, cid), timeout=900, interval=1)
+        await eventually(lambda: _all_started(sessions, cid), timeout=900, interval=1)
         roots = {
             "readers": os.getpid(),
             "api": api_pid,
@@ -274,7 +282,7 @@ async def test_reads_do_not_starve_sending(
         **pace,
         target="drop<=0.10",
     )
-    assert total < leads, "the campaign ran out of leads during the measure: raise LEADS"
+    assert total < leads * chain, "the campaign ran out of sends during the measure: raise LEADS"
 
 
 async def _another_token(sessions: SessionFactory, caller: Caller) -> dict[str, str]:
