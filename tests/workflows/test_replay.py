@@ -25,7 +25,8 @@ HISTORIES = Path(__file__).parent / "histories"
 # lead, workflows.flowstep.lead_draw) and with the first send's requirement check.
 HISTORY = HISTORIES / "every_node_lead_draws.json"
 # every_node_flow_in_plan.json: the same flow recorded when a plan's inline flow was
-# taken behind the `flow-in-plan` patch marker, which new runs no longer record.
+# taken behind the `flow-in-plan` patch marker, which new runs no longer record;
+# every_node_inline_flow.json: recorded since (the inline flow, no marker).
 # Every stored history of a contact workflow (others, like the webhook stream's, have
 # their own replay tests).
 STORED = sorted(
