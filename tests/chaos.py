@@ -308,10 +308,13 @@ async def run_chaos(
             deadline = began + timeout
             await chaos_api.ok("post", f"/campaign-flows/{cid}/launch")
             # After the first kill, the others and the restarts at random points of the
-            # campaign's sends.
+            # campaign's sends: among those that always happen (a lead that replies
+            # before its second message never gets it), or the wait for an unreachable
+            # count would run out the timeout and the rest would strike a finished run.
+            last = 2 * leads - repliers - 1
             events = sorted(
-                [(rng.randint(1, 2 * leads - 1), "worker") for _ in range(kills - 1)]
-                + [(rng.randint(1, 2 * leads - 1), name) for name in sorted(restarts or {})]
+                [(rng.randint(1, last), "worker") for _ in range(kills - 1)]
+                + [(rng.randint(1, last), name) for name in sorted(restarts or {})]
             )
             if kills:
                 # During the launch's fan-out: a page under way when the worker dies.
@@ -324,7 +327,9 @@ async def run_chaos(
                 async def reached(target: int = target) -> bool:
                     return await sent_count(sessions, cid) >= target
 
-                await until(reached, deadline, interval=0.05)
+                assert await until(reached, deadline, interval=0.05), (
+                    f"{await sent_count(sessions, cid)} sends, {target} never reached"
+                )
                 if what == "worker":
                     await worker.kill()
                     await asyncio.sleep(rng.uniform(0, 1.0))
