@@ -108,6 +108,7 @@ class Outcome:
     missing: int
     not_final: int
     seconds: float
+    # When the sends every run makes were made (all but the repliers' second messages).
     all_sent_seconds: float | None
     kills: int
     restarted: list[str]
@@ -341,7 +342,7 @@ async def run_chaos(
             all_sent: list[float] = []
 
             async def done() -> bool:
-                if not all_sent and await sent_count(sessions, cid) >= 2 * leads:
+                if not all_sent and await sent_count(sessions, cid) > last:
                     all_sent.append(time.monotonic() - began)
                 return (await settled(sessions, cid))[0]
 
