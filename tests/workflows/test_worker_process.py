@@ -55,14 +55,16 @@ async def held_by(sessions: SessionFactory, account_id: int, owner: str) -> bool
 
 
 async def hand_to(sessions: SessionFactory, account_id: int, owner: str) -> None:
-    """The account's lease goes to `owner` (who renews it once it runs)."""
+    """The account's lease goes to `owner`, long enough for its process to start on a
+    loaded host (the test worker would take the account over once it expired); its
+    first renewal gives it the usual term."""
     async with sessions.begin() as session:
         await session.execute(
             update(TelegramAccount)
             .where(TelegramAccount.id == account_id)
             .values(
                 lease_owner=owner,
-                lease_expires_at=datetime.now(UTC) + timedelta(seconds=30),
+                lease_expires_at=datetime.now(UTC) + timedelta(seconds=600),
                 updates_caught_up=False,
             )
         )
@@ -78,7 +80,7 @@ async def test_a_signalled_worker_drains_within_ten_seconds_and_releases_its_lea
     await hand_to(sessions, account_id, owner)
     proc = start_worker(worker_env)
     try:
-        await eventually(lambda: held_by(sessions, account_id, owner), timeout=60)
+        await eventually(lambda: held_by(sessions, account_id, owner), timeout=180)
         signalled = time.monotonic()
         proc.send_signal(signum)
         code = await asyncio.to_thread(proc.wait, 15)
@@ -109,7 +111,7 @@ async def test_a_killed_worker_is_replaced_within_seconds(
     await hand_to(sessions, account_id, owner)
     proc = start_worker(worker_env)
     try:
-        await eventually(lambda: held_by(sessions, account_id, owner), timeout=60)
+        await eventually(lambda: held_by(sessions, account_id, owner), timeout=180)
         await asyncio.sleep(2.5)  # at least one renewal: the lease runs its full term
         proc.kill()
         killed = time.monotonic()
