@@ -16,6 +16,7 @@ import json
 import logging
 import socket
 import time
+from datetime import datetime
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -168,8 +169,10 @@ class WebhookDispatcher:
     """Signals-with-start the delivery workflow of every stream with new pending rows.
 
     The outbox is read every `poll` seconds (a partial index keeps it cheap); a stream
-    is poked when its newest pending row changes, and every pending stream again each
-    RESWEEP_SECONDS, so nothing waits on a lost signal or a worker restart.
+    is poked when its work changes (a newer pending row, or a redelivery: the row put
+    back may be the one that was newest when the stream was last poked), and every
+    pending stream again each RESWEEP_SECONDS, so nothing waits on a lost signal or a
+    worker restart.
     """
 
     def __init__(
@@ -179,7 +182,8 @@ class WebhookDispatcher:
         self._client = client
         self._task_queue = webhook_task_queue(task_queue)
         self._settings = settings
-        self._seen: dict[tuple[int, int], tuple[int, float]] = {}
+        # stream -> (its work marker when last poked, when)
+        self._seen: dict[tuple[int, int], tuple[tuple[int, datetime | None], float]] = {}
 
     def stream_input(self, webhook_id: int, campaign_id: int) -> StreamInput:
         s = self._settings
@@ -201,8 +205,9 @@ class WebhookDispatcher:
         for stream in streams:
             key = (stream.webhook_id, stream.campaign_id)
             live.add(key)
+            marker = (stream.newest, stream.requeued)
             seen = self._seen.get(key)
-            if seen and seen[0] == stream.newest and now - seen[1] < RESWEEP_SECONDS:
+            if seen and seen[0] == marker and now - seen[1] < RESWEEP_SECONDS:
                 continue
             await self._client.start_workflow(
                 WEBHOOK_WORKFLOW,
@@ -211,7 +216,7 @@ class WebhookDispatcher:
                 task_queue=self._task_queue,
                 start_signal=POKE_SIGNAL,
             )
-            self._seen[key] = (stream.newest, now)
+            self._seen[key] = (marker, now)
             poked += 1
         for key in set(self._seen) - live:
             del self._seen[key]

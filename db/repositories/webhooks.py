@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -126,18 +127,29 @@ async def requeue(session: AsyncSession, delivery_id: int) -> None:
 
 @dataclass(frozen=True)
 class Stream:
-    """The pending deliveries of one (webhook, campaign): what the dispatcher pokes."""
+    """The pending deliveries of one (webhook, campaign): what the dispatcher pokes.
+
+    `newest` and `requeued` together change whenever the stream gains work: a new event,
+    or a redelivery (which may put back the very row that was newest a moment ago).
+    """
 
     webhook_id: int
     campaign_id: int
     newest: int
     pending: int
+    requeued: datetime | None
 
 
 async def pending_streams(session: AsyncSession, limit: int = 1000) -> list[Stream]:
     stream = func.coalesce(WebhookDelivery.campaign_id, NO_CAMPAIGN)
     rows = await session.execute(
-        select(WebhookDelivery.webhook_id, stream, func.max(WebhookDelivery.id), func.count())
+        select(
+            WebhookDelivery.webhook_id,
+            stream,
+            func.max(WebhookDelivery.id),
+            func.count(),
+            func.max(WebhookDelivery.redelivered_at),
+        )
         .where(WebhookDelivery.status == DeliveryStatus.PENDING)
         .group_by(WebhookDelivery.webhook_id, stream)
         .limit(limit)
