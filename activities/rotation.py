@@ -12,13 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import TelegramAccount
 from db.repositories import rotation as repo
 from db.repositories.executions import CampaignState, ExecutionState
-from db.vocabulary import UNHEALTHY_ACCOUNT, WaitingReason
 from workflows.pacing import DAY, Deferral
 from workflows.rotation_choice import pick
-from workflows.warmup import UNHEALTHY_RECHECK, cap_deferral, day_start, warmup_of
-
-# An account in one of these states sends nothing until a person acts.
-UNUSABLE = UNHEALTHY_ACCOUNT
+from workflows.warmup import cap_deferral, day_start, unhealthy_deferral, warmup_of
 
 
 def accounts_of(campaign: CampaignState) -> list[int]:
@@ -58,22 +54,11 @@ class Gate:
     opens: bool = False
 
 
-def _unhealthy(account: TelegramAccount, now: datetime) -> Deferral:
-    # Its leads wait for it: a lead is never moved to another account.
-    name = account.display_name or account.phone
-    return Deferral(
-        WaitingReason.ACCOUNT_UNHEALTHY,
-        now + UNHEALTHY_RECHECK,
-        f"account {name} is {account.status}: its leads wait for it",
-    )
-
-
 async def unusable(session: AsyncSession, account_id: int) -> Deferral | None:
     """The wait of a lead whose account no worker listens on because it is unhealthy."""
     account = await repo.account(session, account_id)
-    if account is None or account.status not in UNUSABLE:
-        return None
-    return _unhealthy(account, datetime.now(UTC))
+    # Its leads wait for it: a lead is never moved to another account.
+    return None if account is None else unhealthy_deferral(account, datetime.now(UTC))
 
 
 async def gate(
@@ -86,8 +71,8 @@ async def gate(
     rotating: bool,
 ) -> Gate:
     """Checked under the account's row lock, so the caps hold across workers."""
-    if rotating and account.status in UNUSABLE:
-        return Gate(_unhealthy(account, now))
+    if rotating and (held := unhealthy_deferral(account, now)):
+        return Gate(held)
     warmup = warmup_of(
         account.warmup_start_per_day, account.warmup_increase_per_day, account.warmup_max_per_day
     )

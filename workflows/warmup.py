@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from db.vocabulary import WaitingReason
+from db.vocabulary import UNHEALTHY_ACCOUNT, WaitingReason
 from workflows.pacing import Deferral
 
 if TYPE_CHECKING:
@@ -25,6 +25,19 @@ PEER_FLOOD_COOLDOWN = timedelta(hours=1)
 WAKE_SPREAD_SECONDS = 600
 # A lead of an unhealthy account looks again this often (it is never moved).
 UNHEALTHY_RECHECK = timedelta(minutes=30)
+
+
+def unhealthy_deferral(account: TelegramAccount, now: datetime) -> Deferral | None:
+    """The wait of a lead whose account cannot send until a person acts (banned, signed
+    out, never signed in): it waits for its account, looking again every 30 minutes."""
+    if account.status not in UNHEALTHY_ACCOUNT:
+        return None
+    name = account.display_name or account.phone
+    return Deferral(
+        WaitingReason.ACCOUNT_UNHEALTHY,
+        now + UNHEALTHY_RECHECK,
+        f"account {name} is {account.status}: its leads wait for it",
+    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from db.repositories import preview as repo
 from db.repositories import rotation as rotation_repo
 from workflows.pacing import DAY, Deferral
 from workflows.rotation_choice import pick
-from workflows.warmup import Warmup, cap_deferral, day_start, warmup_of
+from workflows.warmup import Warmup, cap_deferral, day_start, unhealthy_deferral, warmup_of
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,15 @@ async def lead_account(
     if account is None:
         notes.append("The campaign's account is gone: send times ignore its limits")
         return LeadAccount(notes=notes)
+    if unhealthy_deferral(account, now) is not None:
+        # The send path's wait has no end a clock can tell: a person must act.
+        name = account.display_name or account.phone
+        notes.append(
+            f"Account {name} is {account.status}: nothing is sent from it until a person "
+            "acts on it (its leads wait, looking again every 30 minutes, and a campaign "
+            "it alone sends for is paused). The times below are the earliest, if it is "
+            "healthy by then"
+        )
     found = LeadAccount(
         account, await msg_repo.recent_sends(session, account.id, now - DAY), notes=notes
     )

@@ -109,3 +109,22 @@ async def test_a_rotating_campaign_uses_the_account_the_lead_is_pinned_to(
     other = await caller.ok("post", url, json={"contact_id": free})
     assert [s["held"] for s in other["steps"] if s["text"]] == [[], []]
     assert any(f"assumed account {first}" in n for n in other["notes"])
+
+
+async def test_an_unhealthy_account_is_said_to_hold_every_send(
+    make_user: Any, sessions: SessionFactory
+) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    cid, acct, (lead,) = await campaign_with_contacts(caller, [unique()], flow=FLOW)
+    url = f"/campaign-flows/{cid}/preview"
+    healthy = await caller.ok("post", url, json={"contact_id": lead})
+    assert not any("nothing is sent" in n for n in healthy["notes"])
+    for status in ("banned", "unauthorized", "pending_login"):
+        async with sessions.begin() as session:
+            await session.execute(
+                update(TelegramAccount).where(TelegramAccount.id == acct).values(status=status)
+            )
+        shown = await caller.ok("post", url, json={"contact_id": lead})
+        said = [n for n in shown["notes"] if "nothing is sent from it" in n]
+        assert len(said) == 1 and f"is {status}:" in said[0], shown["notes"]
+        assert [s["text"] for s in shown["steps"] if s["text"]] == ["Hi", "Again"]
