@@ -45,6 +45,30 @@ async def pin_leads(
     return pins
 
 
+async def follow_campaign(
+    session: AsyncSession, campaign: CampaignState, execution: ExecutionState
+) -> int | None:
+    """A lead pinned to an account its campaign no longer lists moves, at its next send,
+    to the account rotation would pin it to now, unless that account already wrote to
+    it: a conversation stays with the account that began it (its replies arrive there).
+    Returns the new account, or None when the lead stays. The lead's row is locked."""
+    pinned = execution.telegram_account_id
+    ids = accounts_of(campaign)
+    if pinned is None or not ids or pinned in ids:
+        return None
+    if await repo.conversation_started(session, pinned, execution.contact_id):
+        return None
+    now = datetime.now(UTC)
+    loads = (
+        await repo.account_loads(session, ids, day_start=day_start(now), day_ago=now - DAY)
+        if len(ids) > 1
+        else {}
+    )
+    moved = next(iter(pick(ids, loads, now, 1)), ids[0])
+    await repo.move_pin(session, execution.id, moved)
+    return moved
+
+
 @dataclass(frozen=True)
 class Gate:
     """Whether this send may take its turn on the account, and whether it may be the

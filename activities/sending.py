@@ -133,6 +133,13 @@ class SendActivities:
         )
         # The lead's own account (rotation pins it), else the campaign's.
         account_id = execution.telegram_account_id or campaign.telegram_account_id
+        accounts = rotation.accounts_of(campaign)
+        if account_id not in accounts and (
+            moved := await rotation.follow_campaign(session, campaign, execution)
+        ):
+            # The campaign dropped the account before it wrote to this lead.
+            account_id = moved
+            caught_up = await inbound.is_caught_up(session, moved)
         telemetry.bind(account_id=account_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
         if activity.info().attempt > 1 and account_id is not None:
@@ -146,7 +153,9 @@ class SendActivities:
         if halt is not None:
             return await outcomes.halted(session, execution, halt)
         assert account_id is not None
-        rotating = len(rotation.accounts_of(campaign)) > 1
+        # The lead's account is not the campaign's only one (or no longer the campaign's):
+        # its trouble holds the lead, not the whole campaign.
+        rotating = len(accounts) > 1 or account_id not in accounts
         if not caught_up:  # read in the same snapshot as `replies`
             # No worker listens on an unhealthy account: its leads wait with the reason.
             if rotating and (held := await rotation.unusable(session, account_id)):

@@ -278,11 +278,11 @@ class ContactWorkflow(LeadRuntime):
                 self._publish()
                 reserved = result.reserved_slot
                 assert result.wait_until is not None
-                await self._wait(datetime.fromisoformat(result.wait_until))
+                await self._wait(datetime.fromisoformat(result.wait_until), deferred=True)
                 if not self._reloaded_after_pause:
-                    # Paused and resumed while deferred: the flow may have been edited,
-                    # so the main loop reloads it and renders this node again (same visit,
-                    # same random_id).
+                    # Resumed while deferred (the resume ends the wait): the main loop
+                    # reloads the flow, maybe edited, and sends again at once (same visit,
+                    # same random_id) from the lead's account as it is now.
                     self._revisit = node.id
                     return node.id
                 continue

@@ -33,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
 
 # A plan that carries its (small) flow spares the workflow the load_flow local activity.
 FLOW_IN_PLAN = "flow-in-plan"
+# A resume ends a send's deferral at once (histories from before it slept on).
+RESUME_RETRIES_SEND = "resume-retries-send"
 DB_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)
 # The send heartbeats (activities.sending): a worker that died mid-send is noticed after
@@ -91,17 +93,14 @@ class LeadRuntime:
     def _publish(self) -> None:
         """Mirror the state into the web UI's "current details" for operators."""
         s = self._state
-        parts = [f"**{s.status}** at node `{s.current_node_id or '-'}`"]
-        if s.paused:
-            parts.append("paused by the campaign")
-        if s.next_wake_up:
-            parts.append(f"wakes at {s.next_wake_up}")
-        if s.waiting_for:
-            parts.append(f"deferred: {s.waiting_for}")
-        if s.variant:
-            parts.append(f"variant {s.variant}")
-        if s.last_error:
-            parts.append(f"error: {s.last_error}")
+        extra = [
+            "paused by the campaign" if s.paused else "",
+            f"wakes at {s.next_wake_up}" if s.next_wake_up else "",
+            f"deferred: {s.waiting_for}" if s.waiting_for else "",
+            f"variant {s.variant}" if s.variant else "",
+            f"error: {s.last_error}" if s.last_error else "",
+        ]
+        parts = [f"**{s.status}** at node `{s.current_node_id or '-'}`", *filter(None, extra)]
         workflow.set_current_details(" · ".join(parts))
 
     def _apply(self, halt: Halt) -> None:
@@ -161,24 +160,30 @@ class LeadRuntime:
         if self._unanswered_reply and self._on_reply == "stop" and not self._at_wait_for_reply:
             raise Ended(ExecutionStatus.RESPONDED)
 
-    async def _gate(self) -> None:
-        """Stop on cancel or reply; hold here while paused."""
+    async def _gate(self) -> bool:
+        """Stop on cancel or reply; hold here while paused (True: it held)."""
+        held = False
         while True:
             if self._cancel is not None:
                 raise Ended(ExecutionStatus.CANCELLED, self._cancel)
             self._check_reply()
             if not self._paused:
-                return
+                return held
+            held = True
             self._state.status = ExecutionStatus.PAUSED
             self._publish()
             await workflow.wait_condition(lambda: not self._paused or self._cancel is not None)
 
-    async def _wait(self, deadline: datetime, *, for_reply: bool = False) -> bool:
-        """Sleep until the deadline on a durable timer; True when a reply ended the wait."""
+    async def _wait(
+        self, deadline: datetime, *, for_reply: bool = False, deferred: bool = False
+    ) -> bool:
+        """Sleep until the deadline on a durable timer; True when a reply ended the wait. A
+        deferred send's ends on resume: its account, window or limits may have changed."""
         self._state.next_wake_up = deadline.isoformat()
         try:
             while True:
-                await self._gate()
+                if await self._gate() and deferred and workflow.patched(RESUME_RETRIES_SEND):
+                    return False
                 if for_reply and self._unanswered_reply:
                     return True
                 remaining = (deadline - workflow.now()).total_seconds()
@@ -242,12 +247,8 @@ class LeadRuntime:
         node: flowgraph.Node,
         event: str,
     ) -> None:
-        self._log(
-            node,
-            event,
-            ExecutionStatus.WAITING,
-            {"until": deadline.isoformat() if deadline else None},
-        )
+        until = deadline.isoformat() if deadline else None
+        self._log(node, event, ExecutionStatus.WAITING, {"until": until})
         result = await workflow.execute_local_activity_method(
             ExecutionActivities.record_step,
             StepRequest(
@@ -255,7 +256,7 @@ class LeadRuntime:
                 generation=self._inp.generation,
                 node_id=node_id,
                 status=status,
-                next_execution_at=deadline.isoformat() if deadline else None,
+                next_execution_at=until,
                 context=context,
                 logs=self._take_logs(),
                 campaign_id=self._inp.campaign_id,

@@ -65,9 +65,23 @@ async def lead_account(
         else None
     )
     notes: list[str] = []
-    if execution is not None and execution[1] is not None:
-        account_id = execution[1]
-        if len(ids) > 1:
+    pinned = execution[1] if execution is not None else None
+    if (
+        pinned is not None
+        and pinned not in ids
+        and contact_id is not None
+        and not await rotation_repo.conversation_started(session, pinned, contact_id)
+    ):
+        # activities.rotation.follow_campaign: it moves at its next send.
+        notes.append(
+            f"The lead is pinned to account {pinned}, which the campaign no longer lists "
+            "and which has not written to it: its next message moves to the campaign's "
+            "accounts"
+        )
+        pinned = None
+    if pinned is not None:
+        account_id = pinned
+        if len(ids) > 1 or pinned not in ids:
             notes.append(f"The lead is pinned to account {account_id}: send times use its limits")
     else:
         # The rule of activities.rotation.pin_leads, for one new lead.

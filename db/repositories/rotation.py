@@ -139,6 +139,15 @@ async def pin(session: AsyncSession, assignments: Mapping[int, int]) -> None:
     )
 
 
+async def move_pin(session: AsyncSession, execution_id: int, account_id: int) -> None:
+    """The lead hears from another account from now on (its row is locked by the caller)."""
+    await session.execute(
+        update(_EXECUTIONS)
+        .where(_EXECUTIONS.c.id == execution_id)
+        .values(telegram_account_id=account_id)
+    )
+
+
 async def account(session: AsyncSession, account_id: int) -> TelegramAccount | None:
     return await session.get(TelegramAccount, account_id)
 

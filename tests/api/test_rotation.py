@@ -237,3 +237,44 @@ async def test_peer_flood_cools_only_its_account(make_user: Any, sim: httpx.Asyn
     assert read_b["status"] == "connected"
     assert not read_b["new_conversations"]["closed_by_peer_flood"]
     assert (await caller.ok("get", f"/campaign-flows/{cid}"))["status"] == "active"
+
+
+async def test_leads_follow_a_replaced_account_unless_it_already_wrote_to_them(
+    make_user: Any, sim: httpx.AsyncClient
+) -> None:
+    """The account hits its warm-up cap; the owner swaps in another and resumes. The
+    leads it never wrote to move to the new account; the one it wrote to keeps it."""
+    caller: Caller = await make_user(org=unique("org"))
+    names = [unique() for _ in range(3)]
+    cid, capped_id, _ = await campaign_with_contacts(
+        caller, names, delay_flow(2), account={"warmup": {"start_per_day": 1, "max_per_day": 5}}
+    )
+    capped = await caller.ok("get", f"/telegram-accounts/{capped_id}")
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def split() -> tuple[list[str], list[str]] | None:
+        found = await leads(caller, cid)
+        held = [n for n in names if found[n]["waiting_reason"] == "new_conversation_cap"]
+        written = [n for n in names if await senders(sim, n)]
+        return (written, held) if len(held) == 2 and len(written) == 1 else None
+
+    (written,), held = await eventually(split, timeout=40)
+    fresh = await new_account(caller)
+    await caller.ok("patch", f"/campaign-flows/{cid}", json={"telegram_account_ids": [fresh["id"]]})
+    contact_of = {i["username"]: i["contact_id"] for i in (await leads(caller, cid)).values()}
+    preview = await caller.ok(
+        "post", f"/campaign-flows/{cid}/preview", json={"contact_id": contact_of[held[0]]}
+    )
+    assert any("no longer lists" in n for n in preview["notes"]), preview["notes"]
+    # Resuming wakes the held leads now rather than at the capped account's reopening.
+    await caller.ok("post", f"/campaign-flows/{cid}/pause")
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def done() -> dict[str, dict[str, Any]] | None:
+        found = await leads(caller, cid)
+        return found if all(found[n]["status"] == "completed" for n in names) else None
+
+    await eventually(done, timeout=60)
+    assert await senders(sim, written) == [capped["phone"], capped["phone"]]
+    for name in held:
+        assert await senders(sim, name) == [fresh["phone"], fresh["phone"]]

@@ -158,3 +158,50 @@ async def test_record_auto_winner_history(
     # Two asks (split, then variants) and the patch marker.
     assert len(markers) >= 3, markers
     AUTO_WINNER_HISTORY.write_text(json.dumps(history.to_json_dict(), indent=1))
+
+
+# Recorded by test_record_resumed_deferral_history: a send deferred by the account's
+# interval, the campaign paused and resumed during the deferral. `deferral_slept.json`
+# from before a resume ended the deferral (the lead slept it out), `deferral_resumed.json`
+# since (the `resume-retries-send` patch marker, then the send tried again at once).
+RESUMED_DEFERRAL = os.environ.get("TGFLOWS_RECORD_HISTORY_AS", "deferral_resumed.json")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TGFLOWS_RECORD_HISTORY"),
+    reason="set TGFLOWS_RECORD_HISTORY=1 to record the history again",
+)
+@pytest.mark.usefixtures("worker")
+async def test_record_resumed_deferral_history(make_user: Any, client: Client) -> None:
+    caller: Caller = await make_user(org=unique("org"))
+    first, second = unique(), unique()
+    flow = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "hello", "type": "send_message", "data": {"text": "Hello"}},
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [{"source": "start", "target": "hello"}, {"source": "hello", "target": "end"}],
+    }
+    cid, _, _ = await campaign_with_contacts(
+        caller, [first, second], flow=flow, account={"min_interval_seconds": 10}
+    )
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def leads() -> dict[str, Any]:
+        items = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+        return {i["username"]: i for i in items}
+
+    async def deferred() -> Any:
+        found = await leads()
+        held = [i for i in found.values() if i["waiting_reason"] == "rate_limit"]
+        return held[0] if held else None
+
+    held = await eventually(deferred)
+    await caller.ok("post", f"/campaign-flows/{cid}/pause")
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+    handle = client.get_workflow_handle(contact_workflow_id(held["execution_id"], 1))
+    await handle.result()
+    assert all(i["status"] == "completed" for i in (await leads()).values())
+    history = await handle.fetch_history()
+    (HISTORIES / RESUMED_DEFERRAL).write_text(json.dumps(history.to_json_dict(), indent=1))
