@@ -94,6 +94,8 @@ class ExecutionActivities:
             if execution.generation != inp.generation or execution.deleted_at is not None:
                 return ExecutionPlan(outcome=StepOutcome.STALE)
             pins = await rotation.pin_leads(session, campaign, [execution])
+            if moved := await rotation.follow_campaign(session, campaign, execution):
+                pins[execution.id] = moved
             plan = plan_for(
                 execution,
                 campaign,
@@ -140,6 +142,8 @@ class ExecutionActivities:
                 flow=inline,
             )
             for execution, lead in rows
+            # Started without a plan, such a lead loads its own under its row lock.
+            if not rotation.follows_elsewhere(campaign, execution)
         }
 
     async def _send_queue(self, session: AsyncSession, account_id: int | None) -> str | None:

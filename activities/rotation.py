@@ -48,15 +48,16 @@ async def pin_leads(
 async def follow_campaign(
     session: AsyncSession, campaign: CampaignState, execution: ExecutionState
 ) -> int | None:
-    """A lead pinned to an account its campaign no longer lists moves, at its next send,
-    to the account rotation would pin it to now, unless that account already wrote to
-    it: a conversation stays with the account that began it (its replies arrive there).
-    Returns the new account, or None when the lead stays. The lead's row is locked."""
+    """A lead pinned to an account its campaign no longer lists moves to the account
+    rotation would pin it to now, unless that account already sent it a message of this
+    run (or claimed one): that conversation stays where the lead's replies arrive.
+    Called only as the lead's plan is loaded, with its row locked and no send of its own
+    in flight, before its send queue is chosen. Returns the new account, or None."""
     pinned = execution.telegram_account_id
     ids = accounts_of(campaign)
     if pinned is None or not ids or pinned in ids:
         return None
-    if await repo.conversation_started(session, pinned, execution.contact_id):
+    if await repo.wrote_in_execution(session, execution.id, pinned):
         return None
     now = datetime.now(UTC)
     loads = (
@@ -67,6 +68,13 @@ async def follow_campaign(
     moved = next(iter(pick(ids, loads, now, 1)), ids[0])
     await repo.move_pin(session, execution.id, moved)
     return moved
+
+
+def follows_elsewhere(campaign: CampaignState, execution: ExecutionState) -> bool:
+    """Pinned to an account the campaign no longer lists: its plan is read under its
+    row lock (load_execution), where follow_campaign may move it."""
+    pinned = execution.telegram_account_id
+    return pinned is not None and pinned not in accounts_of(campaign)
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ class Gate:
 async def unusable(session: AsyncSession, account_id: int) -> Deferral | None:
     """The wait of a lead whose account no worker listens on because it is unhealthy."""
     account = await repo.account(session, account_id)
-    # Its leads wait for it: a lead is never moved to another account.
+    # Its leads wait for it: a lead moves only when the campaign drops the account.
     return None if account is None else unhealthy_deferral(account, datetime.now(UTC))
 
 

@@ -134,12 +134,6 @@ class SendActivities:
         # The lead's own account (rotation pins it), else the campaign's.
         account_id = execution.telegram_account_id or campaign.telegram_account_id
         accounts = rotation.accounts_of(campaign)
-        if account_id not in accounts and (
-            moved := await rotation.follow_campaign(session, campaign, execution)
-        ):
-            # The campaign dropped the account before it wrote to this lead.
-            account_id = moved
-            caught_up = await inbound.is_caught_up(session, moved)
         telemetry.bind(account_id=account_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
         if activity.info().attempt > 1 and account_id is not None:

@@ -23,7 +23,8 @@ PEER_FLOOD_COOLDOWN = timedelta(hours=1)
 # Leads held by a cap wake in the first minutes of the next day, spread by execution,
 # so that they do not all take the account's lock at midnight at once.
 WAKE_SPREAD_SECONDS = 600
-# A lead of an unhealthy account looks again this often (it is never moved).
+# A lead of an unhealthy account looks again this often (it moves only when its
+# campaign drops the account: activities.rotation.follow_campaign).
 UNHEALTHY_RECHECK = timedelta(minutes=30)
 
 

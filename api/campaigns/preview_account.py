@@ -67,16 +67,17 @@ async def lead_account(
     notes: list[str] = []
     pinned = execution[1] if execution is not None else None
     if (
-        pinned is not None
+        execution is not None
+        and pinned is not None
         and pinned not in ids
-        and contact_id is not None
-        and not await rotation_repo.conversation_started(session, pinned, contact_id)
+        and not await rotation_repo.wrote_in_execution(session, execution[0], pinned)
     ):
-        # activities.rotation.follow_campaign: it moves at its next send.
+        # activities.rotation.follow_campaign, when the lead's plan is next loaded.
         notes.append(
             f"The lead is pinned to account {pinned}, which the campaign no longer lists "
-            "and which has not written to it: its next message moves to the campaign's "
-            "accounts"
+            "and which has not written to it: it moves to the campaign's accounts when "
+            "it next starts or resumes (pause and resume the campaign to move waiting "
+            "leads now)"
         )
         pinned = None
     if pinned is not None:
@@ -110,9 +111,9 @@ async def lead_account(
         name = account.display_name or account.phone
         notes.append(
             f"Account {name} is {account.status}: nothing is sent from it until a person "
-            "acts on it (its leads wait, looking again every 30 minutes, and a campaign "
-            "it alone sends for is paused). The times below are the earliest, if it is "
-            "healthy by then"
+            "acts on it (a campaign it alone sends for is paused; otherwise its leads "
+            "wait, looking again every 30 minutes). The times below are the earliest, if "
+            "it is healthy by then"
         )
     found = LeadAccount(
         account, await msg_repo.recent_sends(session, account.id, now - DAY), notes=notes

@@ -139,6 +139,21 @@ async def pin(session: AsyncSession, assignments: Mapping[int, int]) -> None:
     )
 
 
+async def wrote_in_execution(session: AsyncSession, execution_id: int, account_id: int) -> bool:
+    """Whether the account sent (or claimed, or tried) a message of this execution: then
+    the lead's replies come to it, and its conversation stays with it."""
+    found = await session.scalar(
+        select(Message.id)
+        .where(
+            Message.execution_id == execution_id,
+            Message.account_id == account_id,
+            Message.direction == "out",
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def move_pin(session: AsyncSession, execution_id: int, account_id: int) -> None:
     """The lead hears from another account from now on (its row is locked by the caller)."""
     await session.execute(

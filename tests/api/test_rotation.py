@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from db.models import FlowExecution
+from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
 from tests.workflows.test_lifecycle import delay_flow
 
@@ -278,3 +281,31 @@ async def test_leads_follow_a_replaced_account_unless_it_already_wrote_to_them(
     assert await senders(sim, written) == [capped["phone"], capped["phone"]]
     for name in held:
         assert await senders(sim, name) == [fresh["phone"], fresh["phone"]]
+
+
+async def test_a_launch_moves_leads_pinned_to_a_dropped_account_it_never_used(
+    make_user: Any, sim: httpx.AsyncClient, sessions: SessionFactory
+) -> None:
+    """Leads pinned to an account the campaign no longer lists (an earlier launch) start
+    without a fan-out plan and move as they load their own, under their row lock."""
+    caller: Caller = await make_user(org=unique("org"))
+    names = [unique() for _ in range(3)]
+    cid, listed_id, _ = await campaign_with_contacts(caller, names, delay_flow(1))
+    listed = await caller.ok("get", f"/telegram-accounts/{listed_id}")
+    dropped = await new_account(caller)
+    async with sessions.begin() as session:
+        await session.execute(
+            update(FlowExecution)
+            .where(FlowExecution.campaign_id == cid)
+            .values(telegram_account_id=dropped["id"])
+        )
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def done() -> dict[str, dict[str, Any]] | None:
+        found = await leads(caller, cid)
+        return found if all(found[n]["status"] == "completed" for n in names) else None
+
+    found = await eventually(done, timeout=40)
+    for name in names:
+        assert await senders(sim, name) == [listed["phone"], listed["phone"]]
+        assert found[name]["telegram_account_id"] == listed_id
