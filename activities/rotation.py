@@ -50,9 +50,10 @@ async def follow_campaign(
 ) -> int | None:
     """A lead pinned to an account its campaign no longer lists moves to the account
     rotation would pin it to now, unless that account already sent it a message of this
-    run (or claimed one): that conversation stays where the lead's replies arrive.
-    Called only as the lead's plan is loaded, with its row locked and no send of its own
-    in flight, before its send queue is chosen. Returns the new account, or None."""
+    campaign (or claimed one, any generation): that conversation stays where the lead's
+    replies arrive. Called only as the lead's plan is loaded, with its row locked and no
+    send of its workflow awaiting a result, before its send queue is chosen. Returns the
+    new account, or None."""
     pinned = execution.telegram_account_id
     ids = accounts_of(campaign)
     if pinned is None or not ids or pinned in ids:
