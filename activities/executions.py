@@ -40,14 +40,22 @@ FLOW_CACHE_SIZE = 256
 # A flow up to this size (its JSON) is passed in each lead's plan; a larger one is
 # loaded by the workflow (load_flow), so start inputs stay small whatever the flow.
 INLINE_FLOW_BYTES = 4096
+# How long a send waits on its Telethon account's queue for a worker before the lead
+# records why and looks again (activities.unserved): the unhealthy-account recheck.
+SEND_QUEUE_WAIT = 1800
 
 
 class ExecutionActivities:
     def __init__(
-        self, sessions: SessionFactory, *, max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION
+        self,
+        sessions: SessionFactory,
+        *,
+        max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
+        send_queue_wait: int = SEND_QUEUE_WAIT,
     ) -> None:
         self._sessions = sessions
         self._max_sends = max_sends
+        self._send_queue_wait = send_queue_wait
         # An account's provider never changes after it is created.
         self._provider_of: dict[int, str | None] = {}
         # Stored flow versions never change: each is read once per worker process.
@@ -102,6 +110,7 @@ class ExecutionActivities:
                 Lead(*lead),
                 await self._send_queue(session, _account_of(execution, campaign, pins)),
                 self._max_sends,
+                send_queue_wait=self._send_queue_wait,
             )
             if plan.halt is None and execution.status == ExecutionStatus.PENDING:
                 await repo.save_execution(session, execution, {"status": ExecutionStatus.RUNNING})
@@ -140,6 +149,7 @@ class ExecutionActivities:
                 await self._send_queue(session, _account_of(execution, campaign, pins)),
                 self._max_sends,
                 flow=inline,
+                send_queue_wait=self._send_queue_wait,
             )
             for execution, lead in rows
             # Started without a plan, such a lead loads its own under its row lock.
@@ -240,6 +250,7 @@ def plan_for(
     max_sends: int,
     *,
     flow: dict[str, Any] | None = None,
+    send_queue_wait: int | None = None,
 ) -> ExecutionPlan:
     """What the contact workflow needs to walk its flow, from the database's state."""
     halt = halt_for(execution, campaign)
@@ -255,6 +266,7 @@ def plan_for(
         on_reply=str((campaign.response_handling or {}).get("on_reply", "stop")),
         halt=halt,
         send_queue=send_queue,
+        send_queue_wait=send_queue_wait if send_queue is not None else None,
         max_sends=max_sends,
         choice_key=flowstep.choice_key(campaign.id, execution.contact_id),
         flow=flow,

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     max_sends_per_execution: int = Field(
         default=50, ge=1, le=10_000, alias="TGFLOWS_MAX_SENDS_PER_EXECUTION"
     )
+    # How long a send waits on a Telethon account's queue for the worker holding the
+    # account before the lead records why and looks again (activities.unserved).
+    send_queue_wait_seconds: int = Field(
+        default=1800, ge=1, alias="TGFLOWS_SEND_QUEUE_WAIT_SECONDS"
+    )
     # The worker's /metrics and /health, and the Temporal SDK's own metrics; 0: off.
     worker_metrics_host: str = Field(default="127.0.0.1", alias="TGFLOWS_WORKER_METRICS_HOST")
     worker_metrics_port: int = Field(default=9464, ge=0, alias="TGFLOWS_WORKER_METRICS_PORT")

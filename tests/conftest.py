@@ -130,6 +130,8 @@ async def worker(
         owner="test-worker",
         lease_interval=0.3,
         health_interval=5.0,
+        # A send on the queue of a Telethon account no worker holds says why in seconds.
+        send_queue_wait=3,
         metrics_port=port,
     ):
         yield f"http://127.0.0.1:{port}"

@@ -18,13 +18,14 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.abtest import AbTestActivities
-from activities.executions import ExecutionActivities
+from activities.executions import SEND_QUEUE_WAIT, ExecutionActivities
 from activities.fanout import CampaignActivities
 from activities.listener import ReplyListener
 from activities.metrics import ObservedActivities
 from activities.sending import SendActivities
 from activities.supervisor import AccountSupervisor
 from activities.telegram.pool import ProviderPool
+from activities.unserved import UnservedActivities
 from activities.webhooks import WebhookActivities, WebhookDispatcher
 from db.repositories.inbound import LEASE_INTERVAL
 from db.session import SessionFactory, make_engine, make_session_factory
@@ -66,6 +67,7 @@ def build_worker(
     search_attributes: bool = True,
     sandboxed: bool = True,
     max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
+    send_queue_wait: int = SEND_QUEUE_WAIT,
 ) -> Components:
     """Two workers: the contact workflows with their activities, and campaign control.
 
@@ -73,7 +75,9 @@ def build_worker(
     Temporal's sandbox, a sixth less worker CPU per lead; see docs/decisions.md for why
     it is not the default. Control workflows always run in the sandbox.
     """
-    executions = ExecutionActivities(sessions, max_sends=max_sends)
+    executions = ExecutionActivities(
+        sessions, max_sends=max_sends, send_queue_wait=send_queue_wait
+    )
     ab_tests = AbTestActivities(sessions)
     campaigns = CampaignActivities(
         sessions,
@@ -102,6 +106,7 @@ def build_worker(
             executions.finish_execution,
             ab_tests.ab_winner,
             sending.send_message,
+            UnservedActivities(sessions).record_unserved,
         ],
         max_cached_workflows=max_cached_workflows,
         workflow_runner=runner if sandboxed else UnsandboxedWorkflowRunner(),
@@ -157,6 +162,7 @@ async def running_worker(
     roles: Collection[str] = ROLES,
     sandboxed: bool = True,
     max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION,
+    send_queue_wait: int = SEND_QUEUE_WAIT,
     metrics_port: int = 0,
     metrics_host: str = "127.0.0.1",
 ) -> AsyncIterator[None]:
@@ -184,6 +190,7 @@ async def running_worker(
         max_cached_workflows=max_cached_workflows,
         sandboxed=sandboxed,
         max_sends=max_sends,
+        send_queue_wait=send_queue_wait,
     )
 
     def account_worker(account_id: int) -> Worker:
@@ -266,6 +273,7 @@ async def main(settings: Settings) -> None:
         sandboxed=settings.workflow_sandbox,
         max_cached_workflows=settings.workflow_cache,
         max_sends=settings.max_sends_per_execution,
+        send_queue_wait=settings.send_queue_wait_seconds,
         metrics_port=settings.worker_metrics_port,
         metrics_host=settings.worker_metrics_host,
     ):

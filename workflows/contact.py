@@ -7,7 +7,6 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.sending import SendActivities
     from db.vocabulary import (
         ExecutionStatus,
         LifecycleOp,
@@ -17,13 +16,8 @@ with workflow.unsafe.imports_passed_through():
         StepOutcome,
     )
     from workflows import ab_winner, flowgraph, flowstep
-    from workflows.contact_runtime import (
-        SEND_HEARTBEAT,
-        SEND_RETRY,
-        SEND_TIMEOUT,
-        Ended,
-        LeadRuntime,
-    )
+    from workflows.contact_runtime import Ended, LeadRuntime
+    from workflows.contact_send import record_unserved, send_on_queue
     from workflows.types import (
         CONTACT_WORKFLOW,
         CONTROL_SIGNAL,
@@ -100,6 +94,7 @@ class ContactWorkflow(LeadRuntime):
             self._apply(plan.halt)
         self._on_reply = plan.on_reply
         self._send_queue = plan.send_queue
+        self._send_queue_wait = plan.send_queue_wait
         self._max_sends = plan.max_sends
         self._choice_key = plan.choice_key
         flow = await self._flow_of(plan.flow_version, plan.flow)
@@ -230,31 +225,30 @@ class ContactWorkflow(LeadRuntime):
         reserved: str | None = None
         while True:
             self._state.waiting_for = None
-            result = await workflow.execute_activity_method(
-                SendActivities.send_message,
-                SendRequest(
-                    execution_id=self._inp.execution_id,
-                    generation=self._inp.generation,
-                    campaign_id=self._inp.campaign_id,
-                    node_id=node.id,
-                    visit=visit,
-                    text=send.text,
-                    variant=send.variant,
-                    next_node_id=send.next_id,
-                    context=context,
-                    logs=self._take_logs(),
-                    known_replies=self._state.replies,
-                    reserved_slot=reserved,
-                    finish_node_id=end.id if end else None,
-                    first_send=self._sends == 0,
-                ),
-                task_queue=self._send_queue,
-                # Queued on an account's queue while no worker holds that account.
-                schedule_to_start_timeout=None,
-                start_to_close_timeout=SEND_TIMEOUT,
-                heartbeat_timeout=SEND_HEARTBEAT,
-                retry_policy=SEND_RETRY,
+            req = SendRequest(
+                execution_id=self._inp.execution_id,
+                generation=self._inp.generation,
+                campaign_id=self._inp.campaign_id,
+                node_id=node.id,
+                visit=visit,
+                text=send.text,
+                variant=send.variant,
+                next_node_id=send.next_id,
+                context=context,
+                logs=self._take_logs(),
+                known_replies=self._state.replies,
+                reserved_slot=reserved,
+                finish_node_id=end.id if end else None,
+                first_send=self._sends == 0,
             )
+            result = await send_on_queue(req, self._send_queue, self._send_queue_wait)
+            if result is None:
+                # No worker holds the lead's account: say why, then load the plan again
+                # (the lead may have moved off the account) and try the send again.
+                await record_unserved(req)
+                self._reloaded_after_pause = False
+                self._revisit = node.id
+                return node.id
             if result.outcome == SendOutcome.SENT:
                 self._sends += 1
                 # A reply signalled while the send was in flight answers an earlier

@@ -93,6 +93,9 @@ class ExecutionPlan:
     halt: Halt | None = None
     # Telethon accounts send from the worker holding their client; None: the main queue.
     send_queue: str | None = None
+    # Seconds a send may wait on its account's queue for a worker to take it before the
+    # lead records why (workflows.contact_send); None: no limit (plans before it).
+    send_queue_wait: int | None = None
     max_sends: int = DEFAULT_MAX_SENDS_PER_EXECUTION
     # Fixes the lead's A/B variants and branches (workflows.flowstep.lead_draw), so a
     # preview shows them; None: the run's own random (plans written before it existed).

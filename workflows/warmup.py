@@ -28,6 +28,21 @@ WAKE_SPREAD_SECONDS = 600
 UNHEALTHY_RECHECK = timedelta(minutes=30)
 
 
+def unserved_deferral(account: TelegramAccount, now: datetime) -> Deferral:
+    """Why a send still waits on its account's queue, no worker having taken it: the
+    account cannot send until a person acts, or no running worker holds it."""
+    held = unhealthy_deferral(account, now)
+    if held is not None:
+        return held
+    name = account.display_name or account.phone
+    return Deferral(
+        WaitingReason.QUEUED,
+        now + UNHEALTHY_RECHECK,
+        f"no worker has taken the send from account {name}'s queue: is a worker running "
+        "that can hold the account?",
+    )
+
+
 def unhealthy_deferral(account: TelegramAccount, now: datetime) -> Deferral | None:
     """The wait of a lead whose account cannot send until a person acts (banned, signed
     out, never signed in): it waits for its account, looking again every 30 minutes."""

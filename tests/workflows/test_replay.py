@@ -27,6 +27,9 @@ HISTORY = HISTORIES / "every_node_lead_draws.json"
 # every_node_flow_in_plan.json: the same flow recorded when a plan's inline flow was
 # taken behind the `flow-in-plan` patch marker, which new runs no longer record;
 # every_node_inline_flow.json: recorded since (the inline flow, no marker).
+# unserved_send.json: a send on a Telethon account's queue that no worker served, twice
+# timed out (schedule-to-start), then moved to the campaign's other account
+# (tests/activities/test_unserved.py records it).
 # Every stored history of a contact workflow (others, like the webhook stream's, have
 # their own replay tests).
 STORED = sorted(
