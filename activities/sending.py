@@ -142,7 +142,7 @@ class SendActivities:
             # answer was lost. Nothing is written twice (one message_sent row each).
             earlier = await msg_repo.planned_send(session, account_id, random_id)
             if earlier is not None and earlier.status == MessageStatus.SENT:
-                return _already_sent(req, earlier.telegram_message_id, earlier.id)
+                return already_sent(req, earlier.telegram_message_id, earlier.id)
         halt = halt_for(execution, campaign)
         if halt is not None:
             return await outcomes.halted(session, execution, halt)
@@ -197,7 +197,7 @@ class SendActivities:
         if claim.message.status == MessageStatus.SENT:
             # An attempt that outlived its heartbeat while another finished the send:
             # that one wrote the logs and moved the execution; write nothing again.
-            return _already_sent(req, claim.message.telegram_message_id, claim.message.id)
+            return already_sent(req, claim.message.telegram_message_id, claim.message.id)
         lead = Peer(username, phone, telegram_user_id)
         return await self._send(session, execution, req, claim, lead, random_id)
 
@@ -253,9 +253,10 @@ class SendActivities:
         )
 
 
-def _already_sent(
+def already_sent(
     req: SendRequest, telegram_message_id: int | None, message_row_id: int
 ) -> SendResult:
+    """An earlier attempt sent it and recorded everything: only its answer was lost."""
     return SendResult(
         outcome=SendOutcome.SENT,
         telegram_message_id=telegram_message_id,

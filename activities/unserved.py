@@ -2,40 +2,64 @@
 
 A Telethon account's sends run on its own task queue, polled only by the worker that
 holds the account. While none does (the account is banned or signed out, or no worker
-can hold it), the contact workflow gives up waiting after its plan's send_queue_wait,
-records the reason here and loads its plan again (it may have moved off the account)."""
+can hold it), the contact workflow stops waiting after its plan's send_queue_wait and
+asks here what became of the send: an earlier attempt may have sent it before its
+worker died (then it counts as sent), the lead may have been paused, cancelled or
+replaced meanwhile (as the send path answers), or it waits, and this records why. The
+workflow then loads its plan again (it may have moved off the account) and retries."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 
 from activities import send_outcomes as outcomes
+from activities.sending import already_sent, random_id_for
+from activities.state import halt_for
 from db.repositories import executions as exec_repo
+from db.repositories import messages as msg_repo
 from db.repositories import rotation as rotation_repo
 from db.session import SessionFactory
-from workflows.types import SendRequest
+from db.vocabulary import MessageStatus, SendOutcome
+from workflows.pacing import Deferral
+from workflows.types import SendRequest, SendResult
 from workflows.warmup import unserved_deferral
 
 
 class UnservedActivities:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, wait_seconds: int) -> None:
         self._sessions = sessions
+        self._wait = timedelta(seconds=wait_seconds)
 
     @activity.defn(name="record_unserved")
-    async def record_unserved(self, req: SendRequest) -> None:
-        """The lead waits, with the reason and the log rows its send carried."""
+    async def record_unserved(self, req: SendRequest) -> SendResult | None:
+        """The send's outcome when it is already known, else None once the lead's wait
+        (with the log rows the send carried) is recorded."""
         async with self._sessions.begin() as session:
             locked = await exec_repo.lock_execution(
                 session, req.execution_id, campaign_id=req.campaign_id
             )
-            if locked is None or locked[0].generation != req.generation:
-                return
+            if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
+                return SendResult(outcome=SendOutcome.STALE)
             execution, campaign, _ = locked
             account_id = execution.telegram_account_id or campaign.telegram_account_id
+            if account_id is not None:
+                random_id = random_id_for(
+                    execution.id, execution.generation, req.node_id, req.visit
+                )
+                earlier = await msg_repo.planned_send(session, account_id, random_id)
+                if earlier is not None and earlier.status == MessageStatus.SENT:
+                    return already_sent(req, earlier.telegram_message_id, earlier.id)
+            halt = halt_for(execution, campaign)
+            if halt is not None:
+                return await outcomes.halted(session, execution, halt)
             account = await rotation_repo.account(session, account_id) if account_id else None
             if account is None:
-                return
-            why = unserved_deferral(account, datetime.now(UTC))
-            await outcomes.deferred(session, execution, req, why)
+                return None
+            now = datetime.now(UTC)
+            why = unserved_deferral(account, now)
+            await outcomes.deferred(
+                session, execution, req, Deferral(why.reason, now + self._wait, why.detail)
+            )
+            return None

@@ -106,7 +106,7 @@ def build_worker(
             executions.finish_execution,
             ab_tests.ab_winner,
             sending.send_message,
-            UnservedActivities(sessions).record_unserved,
+            UnservedActivities(sessions, send_queue_wait).record_unserved,
         ],
         max_cached_workflows=max_cached_workflows,
         workflow_runner=runner if sandboxed else UnsandboxedWorkflowRunner(),

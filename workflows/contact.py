@@ -242,10 +242,9 @@ class ContactWorkflow(LeadRuntime):
                 first_send=self._sends == 0,
             )
             result = await send_on_queue(req, self._send_queue, self._send_queue_wait)
-            if result is None:
-                # No worker holds the lead's account: say why, then load the plan again
+            if result is None and (result := await record_unserved(req)) is None:
+                # No worker holds the lead's account: it said why; load the plan again
                 # (the lead may have moved off the account) and try the send again.
-                await record_unserved(req)
                 self._reloaded_after_pause = False
                 self._revisit = node.id
                 return node.id

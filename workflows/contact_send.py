@@ -47,9 +47,10 @@ async def send_on_queue(
         raise
 
 
-async def record_unserved(req: SendRequest) -> None:
-    """The lead waits with the reason (activities.unserved), and the send's log rows."""
-    await workflow.execute_local_activity_method(
+async def record_unserved(req: SendRequest) -> SendResult | None:
+    """The send's outcome if already known (sent by an earlier attempt, or the lead
+    halted or replaced), else None once the lead's wait and reason are recorded."""
+    return await workflow.execute_local_activity_method(
         UnservedActivities.record_unserved,
         req,
         start_to_close_timeout=DB_TIMEOUT,

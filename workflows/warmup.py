@@ -36,10 +36,10 @@ def unserved_deferral(account: TelegramAccount, now: datetime) -> Deferral:
         return held
     name = account.display_name or account.phone
     return Deferral(
-        WaitingReason.QUEUED,
+        WaitingReason.ACCOUNT_UNHEALTHY,
         now + UNHEALTHY_RECHECK,
-        f"no worker has taken the send from account {name}'s queue: is a worker running "
-        "that can hold the account?",
+        f"account {name} is {account.status} but no worker holds it: is a worker running "
+        "that can sign it in?",
     )
 
 

@@ -3,6 +3,7 @@ waits, and moves to the campaign's other account once the account is dropped."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -11,13 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from temporalio.client import Client
 
-from db.models import FlowExecution
+from activities.unserved import UnservedActivities
+from db.models import FlowExecution, Message
 from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
-from workflows.types import contact_workflow_id
+from workflows.types import SendRequest, contact_workflow_id
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -86,6 +88,15 @@ async def test_an_unheld_account_s_lead_says_why_and_moves_when_the_account_is_d
     # pause and resume end, as the README tells owners to do).
     await caller.ok("patch", f"/campaign-flows/{cid}", json={"telegram_account_ids": [listed_id]})
     await caller.ok("post", f"/campaign-flows/{cid}/pause")
+
+    async def paused() -> bool:
+        return (await lead())["status"] == "paused"
+
+    await eventually(paused)
+    # Its unserved send times out while paused: the lead stays paused (a resume then
+    # finds it), the wait is not written over the pause.
+    await asyncio.sleep(5)
+    assert await paused()
     await caller.ok("post", f"/campaign-flows/{cid}/launch")
 
     async def done() -> dict[str, Any] | None:
@@ -101,3 +112,42 @@ async def test_an_unheld_account_s_lead_says_why_and_moves_when_the_account_is_d
         history = await handle.fetch_history()
         path = Path(__file__).parents[1] / "workflows" / "histories" / "unserved_send.json"
         path.write_text(json.dumps(history.to_json_dict(), indent=1))
+
+
+async def test_a_send_an_earlier_attempt_made_counts_as_sent(
+    make_user: Any, sessions: SessionFactory, sim: httpx.AsyncClient
+) -> None:
+    """An attempt sent and recorded everything, then its worker died; the next attempt
+    waited unserved: the send is known as sent and the finished lead is not rewound."""
+    caller: Caller = await make_user(org=unique("org"))
+    cid, _, _ = await campaign_with_contacts(caller, [unique()], flow=ONE_SEND)
+    await caller.ok("post", f"/campaign-flows/{cid}/launch")
+
+    async def finished() -> dict[str, Any] | None:
+        items = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"]
+        return dict(items[0]) if items[0]["status"] == "completed" else None
+
+    lead = await eventually(finished)
+    async with sessions() as session:
+        sent = await session.scalar(
+            select(Message).where(Message.execution_id == lead["execution_id"])
+        )
+    assert sent is not None and sent.status == "sent"
+    req = SendRequest(
+        execution_id=lead["execution_id"],
+        generation=1,
+        campaign_id=cid,
+        node_id="hello",
+        visit=sent.visit,
+        text="Hello",
+        variant=None,
+        next_node_id="end",
+        context={},
+        logs=[],
+        finish_node_id="end",
+    )
+    result = await UnservedActivities(sessions, 60).record_unserved(req)
+    assert result is not None and result.outcome == "sent" and result.finished
+    assert result.message_row_id == sent.id
+    after = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"][0]
+    assert after["status"] == "completed" and after["waiting_reason"] is None
