@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities import send_outcomes as outcomes
 from activities.sending import already_sent, random_id_for
 from activities.state import halt_for
+from db.repositories import completion
 from db.repositories import executions as exec_repo
 from db.repositories import messages as msg_repo
 from db.repositories import rotation as rotation_repo
@@ -36,30 +38,40 @@ class UnservedActivities:
     async def record_unserved(self, req: SendRequest) -> SendResult | None:
         """The send's outcome when it is already known, else None once the lead's wait
         (with the log rows the send carried) is recorded."""
-        async with self._sessions.begin() as session:
-            locked = await exec_repo.lock_execution(
-                session, req.execution_id, campaign_id=req.campaign_id
-            )
-            if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
-                return SendResult(outcome=SendOutcome.STALE)
-            execution, campaign, _ = locked
-            account_id = execution.telegram_account_id or campaign.telegram_account_id
-            if account_id is not None:
-                random_id = random_id_for(
-                    execution.id, execution.generation, req.node_id, req.visit
-                )
-                earlier = await msg_repo.planned_send(session, account_id, random_id)
-                if earlier is not None and earlier.status == MessageStatus.SENT:
-                    return already_sent(req, earlier.telegram_message_id, earlier.id)
-            halt = halt_for(execution, campaign)
-            if halt is not None:
-                return await outcomes.halted(session, execution, halt)
-            account = await rotation_repo.account(session, account_id) if account_id else None
-            if account is None:
-                return None
-            now = datetime.now(UTC)
-            why = unserved_deferral(account, now)
-            await outcomes.deferred(
-                session, execution, req, Deferral(why.reason, now + self._wait, why.detail)
-            )
+        async with self._sessions() as session:
+            async with session.begin():
+                result = await self._answer(session, req)
+            if result is not None and result.finished:
+                # An earlier attempt finished the lead and died before this check (as
+                # activities.sending runs it, after the commit).
+                async with session.begin():
+                    await completion.complete_campaign_if_done(session, req.campaign_id)
+        return result
+
+    async def _answer(self, session: AsyncSession, req: SendRequest) -> SendResult | None:
+        # The campaign's send fence is held, as by a send: a pause waits for this answer
+        # and is never written over.
+        locked = await exec_repo.lock_execution(
+            session, req.execution_id, campaign_id=req.campaign_id, hold_campaign=True
+        )
+        if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
+            return SendResult(outcome=SendOutcome.STALE)
+        execution, campaign, _ = locked
+        account_id = execution.telegram_account_id or campaign.telegram_account_id
+        if account_id is not None:
+            random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
+            earlier = await msg_repo.planned_send(session, account_id, random_id)
+            if earlier is not None and earlier.status == MessageStatus.SENT:
+                return already_sent(req, earlier.telegram_message_id, earlier.id)
+        halt = halt_for(execution, campaign)
+        if halt is not None:
+            return await outcomes.halted(session, execution, halt)
+        account = await rotation_repo.account(session, account_id) if account_id else None
+        if account is None:
             return None
+        now = datetime.now(UTC)
+        why = unserved_deferral(account, now)
+        await outcomes.deferred(
+            session, execution, req, Deferral(why.reason, now + self._wait, why.detail)
+        )
+        return None

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from temporalio.client import Client
 
 from activities.unserved import UnservedActivities
-from db.models import FlowExecution, Message
+from db.models import CampaignFlow, FlowExecution, Message
 from db.session import SessionFactory
 from tests.conftest import Caller, campaign_with_contacts, eventually, unique
 from workflows.types import SendRequest, contact_workflow_id
@@ -146,8 +146,15 @@ async def test_a_send_an_earlier_attempt_made_counts_as_sent(
         logs=[],
         finish_node_id="end",
     )
+    # Its worker died after the commit, before completing the campaign.
+    async with sessions.begin() as session:
+        await session.execute(
+            update(CampaignFlow).where(CampaignFlow.id == cid).values(status="active")
+        )
     result = await UnservedActivities(sessions, 60).record_unserved(req)
     assert result is not None and result.outcome == "sent" and result.finished
     assert result.message_row_id == sent.id
     after = (await caller.ok("get", f"/campaign-flows/{cid}/contacts"))["items"][0]
     assert after["status"] == "completed" and after["waiting_reason"] is None
+    campaign = await caller.ok("get", f"/campaign-flows/{cid}")
+    assert campaign["status"] == "completed"
