@@ -136,16 +136,9 @@ class SendActivities:
         accounts = rotation.accounts_of(campaign)
         telemetry.bind(account_id=account_id)
         random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
-        if activity.info().attempt > 1 and account_id is not None:
-            # The message turns `sent` in the same transaction as its log rows and the
-            # execution's move: found sent, an earlier attempt did it all and only its
-            # answer was lost. Nothing is written twice (one message_sent row each).
-            earlier = await msg_repo.planned_send(session, account_id, random_id)
-            if earlier is not None and earlier.status == MessageStatus.SENT:
-                return already_sent(req, earlier.telegram_message_id, earlier.id)
-        halt = halt_for(execution, campaign)
-        if halt is not None:
-            return await outcomes.halted(session, execution, halt)
+        retried = activity.info().attempt > 1
+        if known := await settled(session, req, execution, campaign, random_id, retried=retried):
+            return known
         assert account_id is not None
         # The lead's account is not the campaign's only one (or no longer the campaign's):
         # its trouble holds the lead, not the whole campaign.
@@ -251,6 +244,29 @@ class SendActivities:
             finished=req.finish_node_id is not None,
             message_row_id=message.id,
         )
+
+
+async def settled(
+    session: AsyncSession,
+    req: SendRequest,
+    execution: exec_repo.ExecutionState,
+    campaign: CampaignState,
+    random_id: int,
+    *,
+    retried: bool,
+) -> SendResult | None:
+    """The send's answer before it is tried, if it has one: sent by an earlier attempt
+    (only a retried send can find that), or halted (paused, cancelled, ended)."""
+    account_id = execution.telegram_account_id or campaign.telegram_account_id
+    if retried and account_id is not None:
+        # The message turns `sent` in the same transaction as its log rows and the
+        # execution's move: found sent, an earlier attempt did it all and only its
+        # answer was lost. Nothing is written twice (one message_sent row each).
+        earlier = await msg_repo.planned_send(session, account_id, random_id)
+        if earlier is not None and earlier.status == MessageStatus.SENT:
+            return already_sent(req, earlier.telegram_message_id, earlier.id)
+    halt = halt_for(execution, campaign)
+    return None if halt is None else await outcomes.halted(session, execution, halt)
 
 
 def already_sent(

@@ -16,14 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities import send_outcomes as outcomes
-from activities.sending import already_sent, random_id_for
-from activities.state import halt_for
+from activities.sending import random_id_for, settled
 from db.repositories import completion
 from db.repositories import executions as exec_repo
-from db.repositories import messages as msg_repo
 from db.repositories import rotation as rotation_repo
 from db.session import SessionFactory
-from db.vocabulary import MessageStatus, SendOutcome
+from db.vocabulary import SendOutcome
 from workflows.pacing import Deferral
 from workflows.types import SendRequest, SendResult
 from workflows.warmup import unserved_deferral
@@ -57,15 +55,11 @@ class UnservedActivities:
         if locked is None or locked[0].generation != req.generation or locked[0].deleted_at:
             return SendResult(outcome=SendOutcome.STALE)
         execution, campaign, _ = locked
+        # Any attempt may have sent it: this one was never started.
+        random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
+        if known := await settled(session, req, execution, campaign, random_id, retried=True):
+            return known
         account_id = execution.telegram_account_id or campaign.telegram_account_id
-        if account_id is not None:
-            random_id = random_id_for(execution.id, execution.generation, req.node_id, req.visit)
-            earlier = await msg_repo.planned_send(session, account_id, random_id)
-            if earlier is not None and earlier.status == MessageStatus.SENT:
-                return already_sent(req, earlier.telegram_message_id, earlier.id)
-        halt = halt_for(execution, campaign)
-        if halt is not None:
-            return await outcomes.halted(session, execution, halt)
         account = await rotation_repo.account(session, account_id) if account_id else None
         if account is None:
             return None
