@@ -1,5 +1,5 @@
 """The diagnosis of a campaign's accounts: leads waiting on one account's new-conversation
-cap or health, named by account (they are never moved to another one)."""
+cap or health, named by account (they move only when the campaign drops the account)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,16 @@ from db.vocabulary import WaitingReason
 
 UNHEALTHY_ACTION = {
     "unauthorized": "Reconnect the account: log in again or give it a new session string",
-    "banned": "Telegram banned this account; its leads cannot go on from another account",
+    "banned": "Telegram banned this account: take it off the campaign's accounts",
     "pending_login": "Finish the account's login (code, then password if asked)",
 }
+# A healthy account whose sends no worker takes (activities.unserved).
+UNHELD_ACTION = "No worker holds the account: check that a worker runs and can sign it in"
+# activities.rotation.follow_campaign
+DROP = (
+    "; or take it off the campaign's accounts: the leads it has not written to move to "
+    "the others (pause and resume the campaign to move the waiting ones now)"
+)
 
 
 async def account_reasons(session: AsyncSession, campaign: CampaignFlow) -> list[ReasonOut]:
@@ -45,8 +52,8 @@ async def account_reasons(session: AsyncSession, campaign: CampaignFlow) -> list
                     WaitingReason.ACCOUNT_UNHEALTHY,
                     Severity.WAITING,
                     f"{leads} pinned to account {name} wait while it is {status}; they are "
-                    "not moved to another account mid-conversation",
-                    UNHEALTHY_ACTION.get(status, "Check the account"),
+                    "not moved to another account on their own",
+                    UNHEALTHY_ACTION.get(status, UNHELD_ACTION) + DROP,
                     wait.until,
                     account_id=wait.account_id,
                     leads=wait.count,
